@@ -1,0 +1,201 @@
+// Package arm is the Azure Resource Manager resource model that every
+// pgbaseline source produces and every rule consumes.
+//
+// A Resource is the ARM JSON object of one resource (id, type, name,
+// location, kind, sku, identity, tags, properties), as the REST API returns
+// it, plus where it came from. Property, type and name lookups are
+// case-insensitive, as they are in ARM. A Set indexes resources so that a
+// rule finds a server's children (configurations, firewall rules,
+// administrators, ...) and extension resources (diagnostic settings) in
+// constant time.
+package arm
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/pgbaseline/pgbaseline/jsonpos"
+)
+
+// Origin says where a value was read: a file and a 1-based line. Line is 0
+// when unknown. For live resources File is empty.
+type Origin struct {
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+}
+
+// Unknown stands in the value tree for a value that is not known before
+// deployment: a Terraform value known only after apply, an ARM reference(),
+// a data source. Rules that read an Unknown give the status Unknown rather
+// than a verdict.
+type Unknown struct {
+	Reason string // why the value is unknown, e.g. "known after apply"
+}
+
+// Resource is one ARM resource.
+type Resource struct {
+	// ID, Type and Name are the resource's id, type and name, copied from
+	// Object when the resource was made.
+	ID, Type, Name string
+	// Object is the whole ARM object. Keys keep the case they were read in.
+	Object map[string]any
+	// Origin is where the resource object starts.
+	Origin Origin
+	// Address is the name the source gives the resource, when it differs
+	// from its ARM id (a Terraform address such as
+	// azurerm_postgresql_flexible_server.main). Empty otherwise.
+	Address string
+	// Synthesized is set on resources that no input contained but that the
+	// model implies, such as a configuration at its Azure default value.
+	Synthesized string
+
+	pos *jsonpos.Index
+}
+
+// New makes a Resource of an ARM object, reading its id, type and name.
+func New(obj map[string]any, origin Origin) *Resource {
+	r := &Resource{Object: obj, Origin: origin}
+	r.ID, _ = stringAt(obj, "id")
+	r.Type, _ = stringAt(obj, "type")
+	r.Name, _ = stringAt(obj, "name")
+	return r
+}
+
+// WithPositions attaches the position index of the decode that produced the
+// resource's object, so that Line can name the line of any property.
+func (r *Resource) WithPositions(idx *jsonpos.Index) *Resource {
+	r.pos = idx
+	return r
+}
+
+func stringAt(obj map[string]any, key string) (string, bool) {
+	v, ok := Lookup(obj, key)
+	if !ok {
+		return "", false
+	}
+	s, ok := v.(string)
+	return s, ok
+}
+
+// Properties returns the resource's properties object, or nil.
+func (r *Resource) Properties() map[string]any {
+	v, _ := Lookup(r.Object, "properties")
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// Location returns the resource's location as written.
+func (r *Resource) Location() string { s, _ := stringAt(r.Object, "location"); return s }
+
+// Kind returns the resource's kind.
+func (r *Resource) Kind() string { s, _ := stringAt(r.Object, "kind"); return s }
+
+// APIVersion returns the API version the resource was read or written with,
+// when the source knows it.
+func (r *Resource) APIVersion() string { s, _ := stringAt(r.Object, "apiVersion"); return s }
+
+// Get returns the value at a dotted path such as
+// "properties.network.publicNetworkAccess", matching keys
+// case-insensitively. An element of an array is addressed by its index:
+// "properties.logs.0.enabled" or "properties.logs[0].enabled".
+func (r *Resource) Get(path string) (any, bool) { return GetPath(r.Object, path) }
+
+// GetString returns the string at path, or "" when it is absent or not a
+// string.
+func (r *Resource) GetString(path string) string {
+	v, _ := r.Get(path)
+	s, _ := v.(string)
+	return s
+}
+
+// Line returns the line of the deepest element of path that the source
+// recorded, falling back to the resource's own line.
+func (r *Resource) Line(path string) int {
+	line := r.Origin.Line
+	if r.pos == nil {
+		return line
+	}
+	var cur any = r.Object
+	for _, seg := range splitPath(path) {
+		switch c := cur.(type) {
+		case map[string]any:
+			key, v, ok := lookupKey(c, seg)
+			if !ok {
+				return line
+			}
+			if o := r.pos.Lookup(c); o != nil {
+				if l, ok := o.Keys[key]; ok {
+					line = l
+				}
+			}
+			cur = v
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil || i < 0 || i >= len(c) {
+				return line
+			}
+			cur = c[i]
+			if m, ok := cur.(map[string]any); ok {
+				if o := r.pos.Lookup(m); o != nil {
+					line = o.Line
+				}
+			}
+		default:
+			return line
+		}
+	}
+	return line
+}
+
+// Lookup returns obj[key], matching key case-insensitively (ASCII folding,
+// as ARM does). An exact match wins over a folded one.
+func Lookup(obj map[string]any, key string) (any, bool) {
+	_, v, ok := lookupKey(obj, key)
+	return v, ok
+}
+
+func lookupKey(obj map[string]any, key string) (string, any, bool) {
+	if v, ok := obj[key]; ok {
+		return key, v, true
+	}
+	for k, v := range obj {
+		if strings.EqualFold(k, key) {
+			return k, v, true
+		}
+	}
+	return "", nil, false
+}
+
+// GetPath walks a dotted path through nested objects and arrays, matching
+// object keys case-insensitively.
+func GetPath(v any, path string) (any, bool) {
+	cur := v
+	for _, seg := range splitPath(path) {
+		switch c := cur.(type) {
+		case map[string]any:
+			next, ok := Lookup(c, seg)
+			if !ok {
+				return nil, false
+			}
+			cur = next
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil, false
+			}
+			cur = c[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// splitPath splits "a.b[0].c" into ["a", "b", "0", "c"].
+func splitPath(path string) []string {
+	if path == "" {
+		return nil
+	}
+	path = strings.ReplaceAll(strings.ReplaceAll(path, "[", "."), "]", "")
+	return strings.Split(path, ".")
+}

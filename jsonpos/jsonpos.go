@@ -1,0 +1,404 @@
+// Package jsonpos decodes JSON into plain Go values (map[string]any, []any,
+// string, float64, bool and nil, as encoding/json does for an any) while
+// remembering the line on which every object and object member starts.
+//
+// Scanners use it so that a finding can point at the line of the property that
+// caused it. Syntax errors carry the byte offset, line and column, and nesting
+// is bounded so that hostile input cannot exhaust the stack.
+package jsonpos
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxDepth is the deepest nesting of arrays and objects that Decode accepts.
+const MaxDepth = 1000
+
+// SyntaxError describes malformed JSON.
+type SyntaxError struct {
+	Msg    string // what is wrong
+	Offset int    // byte offset of the error
+	Line   int    // 1-based line
+	Column int    // 1-based column, in bytes
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
+}
+
+// Object records where one decoded JSON object and its members start.
+type Object struct {
+	Line int            // line of the opening brace
+	Keys map[string]int // member name (as written) -> line of the member name
+}
+
+// Index maps each decoded object to its positions. The zero value is empty
+// and usable.
+type Index struct {
+	objects map[uintptr]*Object
+}
+
+// Lookup returns the positions recorded for obj, a map produced by Decode,
+// or nil when obj was not produced by the decode that built this index.
+func (x *Index) Lookup(obj map[string]any) *Object {
+	if x == nil || x.objects == nil || obj == nil {
+		return nil
+	}
+	return x.objects[mapKey(obj)]
+}
+
+func mapKey(m map[string]any) uintptr {
+	return uintptr(reflect.ValueOf(m).UnsafePointer())
+}
+
+// Decode parses data, which must hold exactly one JSON value, optionally
+// surrounded by white space and preceded by a UTF-8 byte order mark.
+func Decode(data []byte) (any, *Index, error) {
+	d := decoder{data: data, idx: &Index{objects: make(map[uintptr]*Object)}, line: 1}
+	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
+		d.pos = 3
+		d.lineStart = 3
+	}
+	d.skipSpace()
+	v, err := d.value(0)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.skipSpace()
+	if d.pos < len(d.data) {
+		return nil, nil, d.errorf("unexpected %s after the top-level value", d.describe())
+	}
+	return v, d.idx, nil
+}
+
+type decoder struct {
+	data      []byte
+	pos       int
+	line      int
+	lineStart int
+	idx       *Index
+}
+
+func (d *decoder) errorf(format string, args ...any) error {
+	return &SyntaxError{Msg: fmt.Sprintf(format, args...), Offset: d.pos, Line: d.line, Column: d.pos - d.lineStart + 1}
+}
+
+func (d *decoder) describe() string {
+	if d.pos >= len(d.data) {
+		return "end of input"
+	}
+	c := d.data[d.pos]
+	if c >= 0x20 && c < 0x7f {
+		return strconv.Quote(string(c))
+	}
+	return fmt.Sprintf("byte 0x%02x", c)
+}
+
+func (d *decoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\r':
+			d.pos++
+		case '\n':
+			d.pos++
+			d.line++
+			d.lineStart = d.pos
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) value(depth int) (any, error) {
+	if d.pos >= len(d.data) {
+		return nil, d.errorf("unexpected end of input")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		return d.object(depth + 1)
+	case c == '[':
+		return d.array(depth + 1)
+	case c == '"':
+		return d.str()
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	default:
+		return nil, d.errorf("unexpected %s, expected a JSON value", d.describe())
+	}
+}
+
+func (d *decoder) literal(word string) error {
+	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
+		return d.errorf("invalid literal, expected %q", word)
+	}
+	d.pos += len(word)
+	return nil
+}
+
+func (d *decoder) object(depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, d.errorf("nesting deeper than %d levels", MaxDepth)
+	}
+	obj := make(map[string]any)
+	rec := &Object{Line: d.line}
+	d.idx.objects[mapKey(obj)] = rec
+	d.pos++ // {
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return obj, nil
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end of input in an object")
+		}
+		if d.data[d.pos] != '"' {
+			return nil, d.errorf("unexpected %s, expected a member name in double quotes", d.describe())
+		}
+		keyLine := d.line
+		key, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.errorf("unexpected %s, expected ':' after a member name", d.describe())
+		}
+		d.pos++
+		d.skipSpace()
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		obj[key] = v
+		if rec.Keys == nil {
+			rec.Keys = make(map[string]int, 8)
+		}
+		rec.Keys[key] = keyLine
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end of input in an object")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			return obj, nil
+		default:
+			return nil, d.errorf("unexpected %s, expected ',' or '}'", d.describe())
+		}
+	}
+}
+
+func (d *decoder) array(depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, d.errorf("nesting deeper than %d levels", MaxDepth)
+	}
+	d.pos++ // [
+	arr := make([]any, 0, 4)
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return arr, nil
+	}
+	for {
+		d.skipSpace()
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		arr = append(arr, v)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end of input in an array")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return arr, nil
+		default:
+			return nil, d.errorf("unexpected %s, expected ',' or ']'", d.describe())
+		}
+	}
+}
+
+func (d *decoder) str() (string, error) {
+	d.pos++ // opening quote
+	start := d.pos
+	// Fast path: no escapes, valid ASCII or UTF-8.
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		if c == '"' {
+			s := d.data[start:d.pos]
+			d.pos++
+			if !utf8.Valid(s) {
+				return string(toValidUTF8(s)), nil
+			}
+			return string(s), nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", d.errorf("control character 0x%02x in a string", c)
+		}
+		d.pos++
+	}
+	buf := make([]byte, 0, d.pos-start+16)
+	buf = append(buf, d.data[start:d.pos]...)
+	for {
+		if d.pos >= len(d.data) {
+			return "", d.errorf("unexpected end of input in a string")
+		}
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			return string(toValidUTF8(buf)), nil
+		case c < 0x20:
+			return "", d.errorf("control character 0x%02x in a string", c)
+		case c != '\\':
+			buf = append(buf, c)
+			d.pos++
+			continue
+		}
+		d.pos++
+		if d.pos >= len(d.data) {
+			return "", d.errorf("unexpected end of input in a string escape")
+		}
+		e := d.data[d.pos]
+		d.pos++
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := d.hex4()
+			if !ok {
+				return "", d.errorf("invalid \\u escape")
+			}
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if d.pos+1 < len(d.data) && d.data[d.pos] == '\\' && d.data[d.pos+1] == 'u' {
+					save := d.pos
+					d.pos += 2
+					var ok2 bool
+					if r2, ok2 = d.hex4(); !ok2 {
+						d.pos = save
+						r2 = -1
+					}
+				}
+				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+					r = dec
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			d.pos--
+			return "", d.errorf("invalid escape character %s", d.describe())
+		}
+	}
+}
+
+func (d *decoder) hex4() (rune, bool) {
+	if len(d.data)-d.pos < 4 {
+		return 0, false
+	}
+	var r rune
+	for i := 0; i < 4; i++ {
+		c := d.data[d.pos+i]
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r*16 + rune(c)
+	}
+	d.pos += 4
+	return r, true
+}
+
+func toValidUTF8(b []byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		out = utf8.AppendRune(out, r)
+		b = b[n:]
+	}
+	return out
+}
+
+func (d *decoder) number() (any, error) {
+	start := d.pos
+	if d.data[d.pos] == '-' {
+		d.pos++
+	}
+	digits := func() int {
+		n := 0
+		for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
+			d.pos++
+			n++
+		}
+		return n
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '0' {
+		d.pos++
+	} else if digits() == 0 {
+		return nil, d.errorf("invalid number")
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '.' {
+		d.pos++
+		if digits() == 0 {
+			return nil, d.errorf("invalid number: no digits after the decimal point")
+		}
+	}
+	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
+		d.pos++
+		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
+			d.pos++
+		}
+		if digits() == 0 {
+			return nil, d.errorf("invalid number: no digits in the exponent")
+		}
+	}
+	f, err := strconv.ParseFloat(string(d.data[start:d.pos]), 64)
+	if err != nil || math.IsInf(f, 0) {
+		d.pos = start
+		return nil, d.errorf("number out of range")
+	}
+	return f, nil
+}

@@ -1,0 +1,60 @@
+// Package source defines what every input adapter produces: ARM-shaped
+// resources with their origins, and errors that name the file and line of
+// bad input. The adapters live in the sub-packages (armexport, terraform,
+// armtemplate, ...).
+package source
+
+import (
+	"fmt"
+
+	"github.com/pgbaseline/pgbaseline/arm"
+)
+
+// Target kinds, as the JSON report spells them.
+const (
+	KindARMExport     = "arm-export"
+	KindARMTemplate   = "arm-template"
+	KindTerraform     = "terraform"
+	KindTerraformPlan = "terraform-plan"
+	KindAzure         = "azure"
+	KindPostgres      = "postgres"
+)
+
+// Input is what one adapter read from one target.
+type Input struct {
+	// Kind is one of the Kind constants.
+	Kind string
+	// Location is the file, directory, subscription or redacted DSN.
+	Location string
+	// Resources are the ARM-shaped resources read.
+	Resources []*arm.Resource
+	// Errors are the problems met; the resources read despite them are
+	// still in Resources.
+	Errors []*Error
+}
+
+// Error is a problem with an input, pointing at the file and, where there
+// is one, the line and column.
+type Error struct {
+	File   string
+	Line   int // 0 when not known
+	Column int // 0 when not known
+	// Path is a JSON path (e.g. resources[2].properties) where that is
+	// more useful than a line.
+	Path string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc += fmt.Sprintf(":%d", e.Line)
+		if e.Column > 0 {
+			loc += fmt.Sprintf(":%d", e.Column)
+		}
+	}
+	if e.Path != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Path, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
