@@ -52,6 +52,19 @@ func (x *Index) Lookup(obj map[string]any) *Object {
 	return x.objects[mapKey(obj)]
 }
 
+// Record attaches positions to an object that a caller built from decoded
+// values (for example when reshaping a document), so that later lookups
+// find them.
+func (x *Index) Record(obj map[string]any, o *Object) {
+	if x == nil || obj == nil || o == nil {
+		return
+	}
+	if x.objects == nil {
+		x.objects = make(map[uintptr]*Object)
+	}
+	x.objects[mapKey(obj)] = o
+}
+
 func mapKey(m map[string]any) uintptr {
 	return uintptr(reflect.ValueOf(m).UnsafePointer())
 }

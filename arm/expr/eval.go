@@ -3,6 +3,7 @@ package expr
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pgbaseline/pgbaseline/arm"
 )
@@ -58,6 +59,9 @@ type Context struct {
 	Host any
 	// Vars holds lambda variables in scope.
 	Vars map[string]any
+	// Now returns the current time for utcNow; nil means time.Now. Tests
+	// and reproducible runs set it.
+	Now func() time.Time
 	// depth counts nested lambda invocations.
 	depth int
 }

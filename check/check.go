@@ -1,0 +1,49 @@
+// Package check holds pgbaseline's control-plane rules that the Azure Policy
+// language cannot express, written in Go. Each check is a small function of
+// a resource and the resource set it belongs to; the baseline catalog holds
+// its metadata (title, control, severity, remediation) under the same id.
+package check
+
+import (
+	"github.com/pgbaseline/pgbaseline/arm"
+	"github.com/pgbaseline/pgbaseline/report"
+)
+
+// Outcome is a check's verdict on one resource.
+type Outcome struct {
+	Status  report.Status
+	Message string
+	// Evidence maps what was read to the value observed.
+	Evidence map[string]any
+	// Path is the property of the checked resource that decided the
+	// verdict, for pointing at a line; "" for the resource itself.
+	Path string
+	// Related is the resource that decided the verdict when it is not the
+	// checked one (a network security group, say); nil otherwise.
+	Related *arm.Resource
+}
+
+// Params are a rule's parameter values.
+type Params map[string]any
+
+// Int returns parameter name as an int, or def.
+func (p Params) Int(name string, def int) int {
+	switch v := p[name].(type) {
+	case int:
+		return v
+	case int64:
+		return int(v)
+	case float64:
+		return int(v)
+	}
+	return def
+}
+
+// Func is a check.
+type Func func(r *arm.Resource, set *arm.Set, p Params) Outcome
+
+// Registry maps rule ids to their checks.
+var Registry = map[string]Func{
+	"PGB-NS1-02": SubnetNSG,
+	"PGB-NS2-01": FirewallOpenToInternet,
+}
