@@ -13,6 +13,7 @@ package arm
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 )
@@ -48,8 +49,19 @@ type Resource struct {
 	// Synthesized is set on resources that no input contained but that the
 	// model implies, such as a configuration at its Azure default value.
 	Synthesized string
+	// Suppressions are the inline suppressions written on the resource's
+	// source block (Terraform's "# pgbaseline:ignore RULE ...").
+	Suppressions []Suppression
 
 	pos *jsonpos.Index
+}
+
+// Suppression is an inline "ignore this rule here" written in the source.
+type Suppression struct {
+	RuleID  string    // the rule suppressed
+	Reason  string    // why, as written
+	Expires time.Time // zero when it never expires
+	Origin  Origin    // where the suppression is written
 }
 
 // New makes a Resource of an ARM object, reading its id, type and name.

@@ -31,6 +31,26 @@ type Input struct {
 	// Errors are the problems met; the resources read despite them are
 	// still in Resources.
 	Errors []*Error
+	// Findings are verdicts the source reached from the text of the input
+	// itself, such as a literal secret in a file.
+	Findings []Finding
+}
+
+// Finding is a verdict of a source-text rule (a literal password in a
+// .tf file, a secure template parameter with a literal default). The scan
+// engine completes it from the rule's catalog entry.
+type Finding struct {
+	RuleID string
+	// Resource is the resource the finding concerns, or nil when it
+	// concerns a file (a .tfvars file, say).
+	Resource *arm.Resource
+	File     string
+	Line     int
+	// Status is "NonCompliant", "Compliant", "Exempt", ...
+	Status  string
+	Message string // never holds the secret itself
+	// Evidence must never hold a secret either: name the attribute, not its value.
+	Evidence map[string]any
 }
 
 // Error is a problem with an input, pointing at the file and, where there

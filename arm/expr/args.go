@@ -1,7 +1,6 @@
 package expr
 
 import (
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -104,7 +103,3 @@ func (t text) index(byteOff int) int {
 }
 
 func utf16Len(s string) int { return newText(s).len() }
-
-// lowerASCIIFold lower-cases s for case-insensitive search, keeping byte
-// offsets aligned with s when s is ASCII.
-func lowerFold(s string) string { return strings.ToLower(s) }

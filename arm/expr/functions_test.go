@@ -29,10 +29,10 @@ type functionCase struct {
 // testNow is the clock of the table tests.
 var testNow = time.Date(2024, 3, 5, 17, 53, 18, 123456700, time.UTC)
 
-// testLibrary is Core plus vars('name'), which returns a case input, and
+// testLibrary is base plus vars('name'), which returns a case input, and
 // unknown(), which returns arm.Unknown.
-func testLibrary() Library {
-	lib := Core().Clone()
+func testLibrary(base Library) Library {
+	lib := base.Clone()
 	lib.Add(
 		&Func{Name: "vars", MinArgs: 1, MaxArgs: 1, Call: func(c *Context, args []any) (any, error) {
 			name, _ := args[0].(string)
@@ -78,7 +78,7 @@ func TestFunctions(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no test data: %v", err)
 	}
-	lib := testLibrary()
+	core, policy := testLibrary(Core()), testLibrary(Policy())
 	total := 0
 	for _, file := range files {
 		data, err := os.ReadFile(file)
@@ -90,6 +90,11 @@ func TestFunctions(t *testing.T) {
 			t.Fatalf("%s: %v", file, err)
 		}
 		family := strings.TrimSuffix(filepath.Base(file), ".json")
+		// policy.json runs against Policy(); every other file against Core().
+		lib := core
+		if family == "policy" {
+			lib = policy
+		}
 		for i, tc := range cases {
 			total++
 			t.Run(family+"/"+tc.Expr, func(t *testing.T) {

@@ -189,7 +189,7 @@ func (p *parser) expr(depth int) (Node, error) {
 			p.pos++
 			p.space()
 			start := p.pos
-			for p.pos < len(p.src) && isIdent(p.src[p.pos]) {
+			for p.pos < len(p.src) && (isIdent(p.src[p.pos]) && (p.pos > start || isIdentStart(p.src[p.pos]))) {
 				p.pos++
 			}
 			if start == p.pos {
@@ -332,6 +332,12 @@ func (l Literal) String() string {
 		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
 	case nil:
 		return "null()"
+	case float64:
+		t := strconv.FormatFloat(v, 'f', -1, 64)
+		if !strings.Contains(t, ".") {
+			t += ".0"
+		}
+		return t
 	default:
 		return fmt.Sprint(v)
 	}

@@ -24,6 +24,8 @@ func TypeName(v any) string {
 		return "array"
 	case map[string]any:
 		return "object"
+	case *Lambda:
+		return "lambda"
 	default:
 		if IsUnknown(v) {
 			return "unknown"
