@@ -48,10 +48,14 @@ const (
 	// KindDataplane is an in-database check run over a PostgreSQL connection
 	// (package dataplane; data/rules/dataplane.yaml).
 	KindDataplane Kind = "dataplane"
+	// KindSource is a rule a source applies to the text of its input (a
+	// literal secret in a Terraform file or template); results come from
+	// the sources' findings.
+	KindSource Kind = "source"
 )
 
 // Kinds lists every rule kind.
-var Kinds = []Kind{KindBuiltin, KindCustom, KindGo, KindPlatform, KindUnsupported, KindManual, KindDataplane}
+var Kinds = []Kind{KindBuiltin, KindCustom, KindGo, KindPlatform, KindUnsupported, KindManual, KindDataplane, KindSource}
 
 // Status is the fixed status a platform, unsupported or manual rule reports,
 // and "" for the kinds that evaluate inputs.
@@ -186,8 +190,21 @@ type Rule struct {
 	Privilege   string      `json:"privilege,omitempty"`
 	Remediation Remediation `json:"remediation"`
 
+	// Mitigation, when set, names a condition under which the rule's intent
+	// is met by other means; resources that meet it are Exempt (Azure's
+	// Mitigated exemption category) instead of NonCompliant.
+	Mitigation *Mitigation `json:"mitigation,omitempty"`
+
 	// Source is the data file and line the rule was read from.
 	Source string `json:"-"`
+}
+
+// Mitigation is a built-in exemption of category Mitigated: when Condition
+// (an Azure Policy condition, as in a rule's "if") holds for a resource, the
+// rule's intent is met another way and the result is Exempt with Reason.
+type Mitigation struct {
+	Condition map[string]any `yaml:"condition" json:"condition"`
+	Reason    string         `yaml:"reason" json:"reason"`
 }
 
 // PolicyMeta is what the rules listing shows about a policy definition.

@@ -79,6 +79,7 @@ type ruleYAML struct {
 	CIS         string         `yaml:"cis"`
 	Privilege   string         `yaml:"privilege"`
 	Remediation Remediation    `yaml:"remediation"`
+	Mitigation  *Mitigation    `yaml:"mitigation"`
 }
 
 // problems collects validation errors, each naming a file and line.
@@ -483,7 +484,7 @@ func (c *Catalog) buildRule(p *problems, file string, line int, y ruleYAML, poli
 		Severity: report.Severity(y.Severity), Kind: Kind(y.Kind), Enabled: true,
 		Policy: y.Policy, Builtin: y.Builtin, DefinitionFile: y.Definition,
 		Parameters: y.Parameters, Targets: y.Targets, Rationale: y.Rationale,
-		Message: y.Message, CIS: y.CIS, Privilege: y.Privilege, Remediation: y.Remediation,
+		Message: y.Message, CIS: y.CIS, Privilege: y.Privilege, Remediation: y.Remediation, Mitigation: y.Mitigation,
 		Source: fmt.Sprintf("%s:%d", file, line),
 	}
 	if y.Enabled != nil {
@@ -591,12 +592,12 @@ func (c *Catalog) buildRule(p *problems, file string, line int, y ruleYAML, poli
 		if r.Policy != "" || r.Builtin != nil || r.DefinitionFile != "" || len(r.Parameters) > 0 {
 			bad("a %s rule has no policy, builtin, definition or parameters", r.Kind)
 		}
-	case KindDataplane:
+	case KindDataplane, KindSource:
 		if r.Policy != "" || r.Builtin != nil || r.DefinitionFile != "" || y.Message != "" {
-			bad("a dataplane rule has no policy, builtin, definition or message")
+			bad("a %s rule has no policy, builtin, definition or message", r.Kind)
 		}
 	default:
-		bad("kind %q is not one of builtin, custom, go, platform, unsupported, manual, dataplane", y.Kind)
+		bad("kind %q is not one of builtin, custom, go, platform, unsupported, manual, dataplane, source", y.Kind)
 	}
 	return r
 }

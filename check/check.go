@@ -39,6 +39,19 @@ func (p Params) Int(name string, def int) int {
 	return def
 }
 
+// Ints returns parameter name as a list of ints, or def.
+func (p Params) Ints(name string, def []int) []int {
+	list, ok := p[name].([]any)
+	if !ok {
+		return def
+	}
+	out := make([]int, 0, len(list))
+	for _, v := range list {
+		out = append(out, Params{"v": v}.Int("v", 0))
+	}
+	return out
+}
+
 // Func is a check.
 type Func func(r *arm.Resource, set *arm.Set, p Params) Outcome
 

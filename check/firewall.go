@@ -14,14 +14,14 @@ import (
 // FirewallOpenToInternet judges a flexible server firewall rule: it fails
 // when the rule admits the whole IPv4 internet (0.0.0.0-255.255.255.255) or
 // a range of more addresses than a /maxPrefix network holds (parameter
-// maxPrefix, default 8). The "allow Azure services" rule 0.0.0.0-0.0.0.0 is
+// maxPrefix, default 16). The "allow Azure services" rule 0.0.0.0-0.0.0.0 is
 // PGB-NS2-02's concern and passes here. Firewall rules do not apply, and the
 // check is NotApplicable, when the server's public network access is
 // Disabled or it is VNet-integrated.
 func FirewallOpenToInternet(r *arm.Resource, set *arm.Set, p Params) Outcome {
-	maxPrefix := p.Int("maxPrefix", 8)
+	maxPrefix := p.Int("maxPrefix", 16)
 	if maxPrefix < 0 || maxPrefix > 32 {
-		maxPrefix = 8
+		maxPrefix = 16
 	}
 	if srv := set.ByID(arm.ParentID(r.ID)); srv != nil {
 		if strings.EqualFold(srv.GetString("properties.network.publicNetworkAccess"), "Disabled") ||

@@ -11,18 +11,19 @@ import (
 )
 
 const (
-	subnetType   = "Microsoft.Network/virtualNetworks/subnets"
-	nsgType      = "Microsoft.Network/networkSecurityGroups"
-	nsgRuleType  = nsgType + "/securityRules"
-	postgresPort = 5432
+	subnetType  = "Microsoft.Network/virtualNetworks/subnets"
+	nsgType     = "Microsoft.Network/networkSecurityGroups"
+	nsgRuleType = nsgType + "/securityRules"
 )
 
 // SubnetNSG judges a VNet-integrated flexible server's delegated subnet: it
 // fails when the subnet has no network security group, or when the first
 // inbound rule, in priority order, that matches traffic from the internet to
-// port 5432 allows it. It is NotApplicable for servers with public access,
-// and when the subnet is not among the inputs.
-func SubnetNSG(r *arm.Resource, set *arm.Set, _ Params) Outcome {
+// any of the parameter ports (default 5432 and PgBouncer's 6432) allows it.
+// It is NotApplicable for servers with public access, and Unknown when the
+// subnet or its network security group is not among the inputs.
+func SubnetNSG(r *arm.Resource, set *arm.Set, p Params) Outcome {
+	ports := p.Ints("ports", []int{5432, 6432})
 	const path = "properties.network.delegatedSubnetResourceId"
 	raw, _ := r.Get(path)
 	if isUnknown(raw) {
@@ -35,7 +36,7 @@ func SubnetNSG(r *arm.Resource, set *arm.Set, _ Params) Outcome {
 	}
 	subnet := set.ByID(subnetID)
 	if subnet == nil {
-		return Outcome{Status: report.NotApplicable, Path: path, Evidence: map[string]any{path: subnetID},
+		return Outcome{Status: report.Unknown, Path: path, Evidence: map[string]any{path: subnetID},
 			Message: "The delegated subnet is not among the inputs; scan it too to judge its network security group."}
 	}
 	nsgRaw, _ := subnet.Get("properties.networkSecurityGroup.id")
@@ -50,25 +51,32 @@ func SubnetNSG(r *arm.Resource, set *arm.Set, _ Params) Outcome {
 	}
 	nsg := set.ByID(nsgID)
 	if nsg == nil {
-		return Outcome{Status: report.Compliant, Path: path, Related: subnet, Evidence: map[string]any{"networkSecurityGroup": nsgID},
-			Message: "The delegated subnet has a network security group (its rules are not among the inputs)."}
+		return Outcome{Status: report.Unknown, Path: path, Related: subnet, Evidence: map[string]any{"networkSecurityGroup": nsgID},
+			Message: "The delegated subnet has a network security group, but it is not among the inputs; scan it too to judge its rules."}
 	}
 	rules := securityRules(nsg, set)
 	sort.SliceStable(rules, func(i, j int) bool { return rules[i].priority < rules[j].priority })
 	for _, rule := range rules {
-		if !strings.EqualFold(rule.direction, "Inbound") || !rule.fromInternet() || !rule.coversPort(postgresPort) {
+		port, covered := 0, false
+		for _, p := range ports {
+			if rule.coversPort(p) {
+				port, covered = p, true
+				break
+			}
+		}
+		if !strings.EqualFold(rule.direction, "Inbound") || !rule.fromInternet() || !covered {
 			continue
 		}
 		ev := map[string]any{"networkSecurityGroup": nsg.Name, "rule": rule.name, "priority": rule.priority, "access": rule.access}
 		if strings.EqualFold(rule.access, "Allow") {
 			return Outcome{Status: report.NonCompliant, Path: path, Related: nsg, Evidence: ev,
-				Message: fmt.Sprintf("Network security group %s rule %s (priority %d) allows port %d from the internet.", nsg.Name, rule.name, rule.priority, postgresPort)}
+				Message: fmt.Sprintf("Network security group %s rule %s (priority %d) allows port %d from the internet.", nsg.Name, rule.name, rule.priority, port)}
 		}
 		return Outcome{Status: report.Compliant, Path: path, Related: nsg, Evidence: ev,
-			Message: fmt.Sprintf("Network security group %s rule %s (priority %d) denies port %d from the internet.", nsg.Name, rule.name, rule.priority, postgresPort)}
+			Message: fmt.Sprintf("Network security group %s rule %s (priority %d) denies port %d from the internet.", nsg.Name, rule.name, rule.priority, port)}
 	}
 	return Outcome{Status: report.Compliant, Path: path, Related: nsg, Evidence: map[string]any{"networkSecurityGroup": nsg.Name},
-		Message: fmt.Sprintf("Network security group %s does not open port %d to the internet.", nsg.Name, postgresPort)}
+		Message: fmt.Sprintf("Network security group %s does not open ports %v to the internet.", nsg.Name, ports)}
 }
 
 type securityRule struct {
