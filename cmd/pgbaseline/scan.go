@@ -1,8 +1,184 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
 
-// newScanCmd is a placeholder until the command is implemented.
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/pgbaseline/pgbaseline/baseline"
+	"github.com/pgbaseline/pgbaseline/config"
+	"github.com/pgbaseline/pgbaseline/policy"
+	"github.com/pgbaseline/pgbaseline/policy/builtin"
+	"github.com/pgbaseline/pgbaseline/report"
+	"github.com/pgbaseline/pgbaseline/scan"
+)
+
+type scanFlags struct {
+	format, output, failOn, configFile string
+	policies, exemptions               []string
+	noColor, quiet                     bool
+}
+
 func newScanCmd() *cobra.Command {
-	return &cobra.Command{Use: "scan", Short: "(not yet implemented)"}
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "scan [PATH ...]",
+		Short: "Assess resources against the baseline",
+		Long: `Scan files and directories (searched recursively; .terraform, .git and
+node_modules are skipped) and report a verdict per rule and resource, grouped by
+the baseline's controls. Each file's kind is detected from its content:
+exported ARM resources (one object, an array, {"value": [...]} or {"data": [...]}).
+
+Exit codes: 0 when no NonCompliant result is at or above --fail-on, 1 when one
+is, 2 for a usage error or an input that could not be read (the report is still
+written, with an entry in "errors" for each failure).`,
+		Example: `  pgbaseline scan examples/
+  az postgres flexible-server show -g rg -n server > server.json && pgbaseline scan server.json
+  pgbaseline scan exports/ --format json --output report.json --fail-on high`,
+		RunE: func(cmd *cobra.Command, args []string) error { return runScan(cmd, args, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.format, "format", "f", "", "report format: table, json, sarif, junit, csv, markdown or html (default: from --output's extension, else table on a terminal and json otherwise)")
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of stdout")
+	fl.StringVar(&f.failOn, "fail-on", "low", "exit 1 when a NonCompliant result is at or above this `SEVERITY` (critical, high, medium, low, never)")
+	fl.StringVar(&f.configFile, "config", "", "configuration `FILE` (rule parameters, attestations)")
+	fl.StringArrayVar(&f.policies, "policy", nil, "Azure Policy definitions, initiatives, assignments and exemptions to evaluate too (`PATH`, file or directory; repeatable)")
+	fl.StringArrayVar(&f.exemptions, "exemptions", nil, "policy exemptions `FILE` (the JSON `az policy exemption list` prints; repeatable)")
+	fl.BoolVar(&f.noColor, "no-color", false, "no colours in the table (also NO_COLOR)")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress or notes on stderr")
+	return cmd
+}
+
+func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
+	switch f.failOn {
+	case "critical", "high", "medium", "low", "never":
+	default:
+		return usageError("--fail-on: %q is not one of critical, high, medium, low, never", f.failOn)
+	}
+	if len(args) == 0 {
+		return usageError("scan: name at least one file or directory (for example: pgbaseline scan examples/)")
+	}
+	stdout := cmd.OutOrStdout()
+	format, err := chooseFormat(f.format, f.output, stdout)
+	if err != nil {
+		return err
+	}
+	var cfg *config.Config
+	if f.configFile != "" {
+		if cfg, err = config.Load(f.configFile); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	}
+	cat, err := baseline.Load()
+	if err != nil {
+		return err
+	}
+	engine, err := scan.NewEngine(cat, cfg)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if len(f.policies)+len(f.exemptions) > 0 {
+		coll, errs := policy.LoadFiles(append(append([]string{}, f.policies...), f.exemptions...))
+		for _, e := range errs {
+			fmt.Fprintln(cmd.ErrOrStderr(), "pgbaseline:", e)
+		}
+		if len(errs) > 0 {
+			return &exitError{code: 2}
+		}
+		evals, err := coll.Evaluations(builtin.ByName)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		engine.AddPolicies(evals)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := engine.Run(ctx, scan.Options{Paths: args, ToolVersion: version})
+	if err != nil {
+		return err
+	}
+	if err := writeReport(cmd, rep, cat, format, f); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if !f.quiet {
+		for _, e := range rep.Errors {
+			fmt.Fprintln(cmd.ErrOrStderr(), "pgbaseline: error:", e.Message)
+		}
+	}
+	if code := scan.ExitCode(rep, f.failOn); code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+func chooseFormat(name, output string, stdout io.Writer) (report.Format, error) {
+	if name != "" {
+		ft, err := report.FormatFromName(name)
+		if err != nil {
+			return "", usageError("--format: %v", err)
+		}
+		return ft, nil
+	}
+	if output != "" {
+		if ft, err := report.FormatFromPath(output); err == nil {
+			return ft, nil
+		}
+		return report.FormatJSON, nil
+	}
+	if isTerminal(stdout) {
+		return report.FormatTable, nil
+	}
+	return report.FormatJSON, nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func writeReport(cmd *cobra.Command, rep *report.Report, cat *baseline.Catalog, format report.Format, f scanFlags) error {
+	w := cmd.OutOrStdout()
+	if f.output != "" {
+		file, err := os.Create(f.output)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		w = file
+	}
+	opts := report.Options{
+		Rules:       ruleInfo(cat),
+		Color:       !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(w),
+		Width:       terminalWidth(),
+		ToolVersion: version,
+	}
+	if err := report.Write(w, rep, format, opts); err != nil {
+		return err
+	}
+	if file, ok := w.(*os.File); ok && f.output != "" {
+		return file.Close()
+	}
+	return nil
+}
+
+func ruleInfo(cat *baseline.Catalog) map[string]report.RuleInfo {
+	out := make(map[string]report.RuleInfo, len(cat.Rules))
+	for _, r := range cat.Rules {
+		info := report.RuleInfo{ID: r.ID, Title: r.Title, Description: r.Rationale, Rationale: r.Rationale,
+			ControlID: r.Control, Feature: r.Feature, Severity: r.Severity}
+		if c := cat.Control(r.Control); c != nil {
+			info.ControlTitle = c.Title
+		}
+		info.Remediation = r.Remediation.Report()
+		info.PolicyDefinitionID = r.PolicyDefinitionID()
+		info.HelpURI = "https://github.com/pgbaseline/pgbaseline/blob/main/docs/rules.md#" + strings.ToLower(r.ID)
+		out[r.ID] = info
+	}
+	return out
 }

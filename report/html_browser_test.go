@@ -1,0 +1,191 @@
+package report
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// findChromium returns the browser to drive, or "" when there is none.
+func findChromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestHTMLInBrowser opens the HTML report in headless Chromium and checks
+// what a reader gets: no console error (a CSP violation would be one), no
+// request but the file itself, the charts drawn, the filter and the sort
+// working, and the hostile resource names inert.
+func TestHTMLInBrowser(t *testing.T) {
+	browser := findChromium()
+	if browser == "" {
+		t.Skip("chromium not found: install Debian's chromium package (apt-get install -y chromium) to run the browser test")
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	dir := t.TempDir()
+	page := filepath.Join(dir, "report.html")
+	if err := os.WriteFile(page, render(t, FormatHTML, fixtureOptions()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pageURL := (&url.URL{Scheme: "file", Path: page}).String()
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(filepath.Join(dir, "profile")),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true), chromedp.WindowSize(1280, 900),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+
+	var mu sync.Mutex
+	var requests, problems []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			requests = append(requests, e.Request.URL)
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeWarning {
+				problems = append(problems, "console."+string(e.Type))
+			}
+		case *runtime.EventExceptionThrown:
+			problems = append(problems, "exception: "+e.ExceptionDetails.Text)
+		case *cdplog.EventEntryAdded:
+			if e.Entry.Level == cdplog.EntryLevelError || e.Entry.Level == cdplog.EntryLevelWarning {
+				problems = append(problems, "log: "+e.Entry.Text)
+			}
+		}
+	}); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+
+	type chart struct {
+		W, H  float64
+		Rects int
+	}
+	visible := `document.querySelectorAll('#findings > tbody > tr:not([hidden])').length`
+	firstKey := `document.querySelector('#findings > tbody > tr:not([hidden]) td').getAttribute('data-key')`
+	var (
+		pwned                              bool
+		charts                             []chart
+		donut, total, afterFilter, afterSt int
+		shown, firstSev, lastSev           string
+		shot                               []byte
+	)
+	step := func(name string, err error) {
+		if err != nil {
+			t.Fatalf("browser: %s: %v", name, err)
+		}
+	}
+	run := func(name string, steps ...chromedp.Action[chromedp.Void]) { step(name, chromedp.Do(ctx, steps...)) }
+	var err error
+	run("open", chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.ID("findings")))
+	pwned, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.__pwned !== 'undefined'`))
+	step("pwned", err)
+	charts, err = chromedp.Run(ctx, chromedp.Evaluate[[]chart](`Array.from(document.querySelectorAll('svg.domain-chart')).map(s => {
+		const r = s.getBoundingClientRect();
+		return {W: r.width, H: r.height, Rects: s.querySelectorAll('rect').length};
+	})`))
+	step("charts", err)
+	donut, err = chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#chart-overall circle[stroke-dasharray]').length`))
+	step("donut", err)
+	total, err = chromedp.Run(ctx, chromedp.Evaluate[int](visible))
+	step("rows", err)
+	run("type in the filter", chromedp.SendKeys(chromedp.ID("filter"), "pg-prod-01"))
+	afterFilter, err = chromedp.Run(ctx, chromedp.Evaluate[int](visible))
+	step("filtered rows", err)
+	shown, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("shown")))
+	step("counter", err)
+	run("clear the filter", chromedp.Evaluate[chromedp.Void](`(() => {
+		const q = document.getElementById('filter'); q.value = ''; q.dispatchEvent(new Event('input'));
+		const s = document.getElementById('status-filter'); s.value = 'attention'; s.dispatchEvent(new Event('change'));
+	})()`))
+	afterSt, err = chromedp.Run(ctx, chromedp.Evaluate[int](visible))
+	step("status rows", err)
+	run("sort", chromedp.Click(chromedp.CSS(`#findings thead th[data-sort="num"]`)))
+	firstSev, err = chromedp.Run(ctx, chromedp.Evaluate[string](firstKey))
+	step("sorted", err)
+	run("sort back", chromedp.Click(chromedp.CSS(`#findings thead th[data-sort="num"]`)))
+	lastSev, err = chromedp.Run(ctx, chromedp.Evaluate[string](firstKey))
+	step("sorted back", err)
+	run("reset", chromedp.Evaluate[chromedp.Void](`(() => {
+		const s = document.getElementById('status-filter'); s.value = ''; s.dispatchEvent(new Event('change'));
+	})()`))
+	shot, err = chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	step("screenshot", err)
+	afterStatus := afterSt
+	artifacts := os.Getenv("PGBASELINE_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = dir
+	}
+	shotPath := filepath.Join(artifacts, "report-html.png")
+	if err := os.MkdirAll(artifacts, 0o755); err == nil {
+		if err := os.WriteFile(shotPath, shot, 0o644); err == nil {
+			t.Logf("screenshot: %s", shotPath)
+		}
+	}
+
+	if pwned {
+		t.Error("a hostile resource name ran script: window.__pwned is set")
+	}
+	if len(charts) != 5 {
+		t.Errorf("%d domain charts, want 5 (one per domain)", len(charts))
+	}
+	for i, c := range charts {
+		if c.W <= 0 || c.H <= 0 || c.Rects < 2 {
+			t.Errorf("domain chart %d: %gx%g with %d rects", i, c.W, c.H, c.Rects)
+		}
+	}
+	if donut != 6 {
+		t.Errorf("overall donut has %d arcs, want 6 (one per status present)", donut)
+	}
+	if total != 14 {
+		t.Errorf("%d findings shown at first, want 14", total)
+	}
+	if afterFilter != 5 || shown != "5" {
+		t.Errorf("filter pg-prod-01 shows %d rows (counter %q), want 5", afterFilter, shown)
+	}
+	if afterStatus != 8 {
+		t.Errorf("'needs attention' shows %d rows, want 8", afterStatus)
+	}
+	if firstSev != "1" || lastSev != "4" {
+		t.Errorf("sorting by severity: first row %q ascending, %q descending; want 1 (low) and 4 (critical)", firstSev, lastSev)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Errorf("browser reported: %s", p)
+	}
+	for _, u := range requests {
+		if u != pageURL {
+			t.Errorf("the page requested %s; it must load nothing but itself", u)
+		}
+	}
+	if len(requests) == 0 {
+		t.Error("no request seen at all: the network listener is not working")
+	}
+}

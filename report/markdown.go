@@ -1,0 +1,288 @@
+package report
+
+import (
+	"bufio"
+	"cmp"
+	"fmt"
+	"html"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// GitHubCommentLimit is the longest pull-request comment GitHub accepts, in
+// characters. The Markdown report stays within it by default.
+const GitHubCommentLimit = 65536
+
+// writeMarkdown writes a report for a pull-request comment: the summary,
+// one table row per control, the top findings by severity, then a
+// collapsed <details> per control with its findings and their remediation.
+// When the whole would not fit in Options.MarkdownLimit bytes (GitHub's
+// 65,536 characters by default), the per-control details are cut and a
+// note says how many findings were left out.
+func writeMarkdown(w *bufio.Writer, r *Report, o Options) error {
+	limit := cmp.Or(o.MarkdownLimit, GitHubCommentLimit)
+	views := buildView(r, o)
+	sum := summaryCounts(r)
+	var b strings.Builder
+
+	title := "pgbaseline"
+	if r.Benchmark.ID != "" {
+		title += ": " + r.Benchmark.ID + " " + r.Benchmark.Version
+	}
+	if r.Benchmark.Baseline != "" {
+		title += " - " + r.Benchmark.Baseline
+	}
+	b.WriteString("## " + mdEscape(title) + "\n\n")
+	verdict := ":white_check_mark: **No failing rules.**"
+	if sum.NonCompliant > 0 {
+		verdict = fmt.Sprintf(":x: **%d NonCompliant** result(s) in %d control(s).", sum.NonCompliant, countFailingControls(views))
+	}
+	b.WriteString(verdict + "\n\n")
+	b.WriteString(fmt.Sprintf("%d results: %d Compliant, %d NonCompliant, %d NotApplicable, %d Exempt, %d Unknown, %d Error.\n",
+		sum.Total, sum.Compliant, sum.NonCompliant, sum.NotApplicable, sum.Exempt, sum.Unknown, sum.Error))
+	if len(r.Errors) > 0 {
+		b.WriteString(fmt.Sprintf("\n> [!WARNING]\n> %d input(s) could not be read:\n", len(r.Errors)))
+		for _, e := range r.Errors {
+			where := e.File
+			if where != "" && e.Line > 0 {
+				where += ":" + strconv.Itoa(e.Line)
+			}
+			if where == "" {
+				where = e.Target
+			}
+			b.WriteString("> - " + mdEscape(where) + ": " + mdEscape(e.Message) + "\n")
+		}
+	}
+
+	b.WriteString("\n### Controls\n\n| Control | Domain | Status | NonCompliant | Compliant | Other |\n|---|---|---|--:|--:|--:|\n")
+	for _, v := range views {
+		other := v.Counts[NotApplicable] + v.Counts[Exempt] + v.Counts[Unknown] + v.Counts[Error]
+		b.WriteString(fmt.Sprintf("| %s %s | %s | %s %s | %d | %d | %d |\n",
+			mdEscape(v.ID), mdEscape(v.Title), mdEscape(v.Domain), statusEmoji(v.Status), v.Status,
+			v.Counts[NonCompliant], v.Counts[Compliant], other))
+	}
+
+	// Top findings, by severity.
+	var failing []int
+	for i := range r.Results {
+		if r.Results[i].Status == NonCompliant {
+			failing = append(failing, i)
+		}
+	}
+	sortResults(r.Results, failing)
+	top := cmp.Or(o.TopFindings, 10)
+	if len(failing) > 0 {
+		b.WriteString("\n### Top findings\n\n| Severity | Rule | Resource | Finding | Location |\n|---|---|---|---|---|\n")
+		for _, i := range failing[:min(top, len(failing))] {
+			res := &r.Results[i]
+			b.WriteString(fmt.Sprintf("| %s %s | %s | %s | %s | %s |\n", severityEmoji(res.Severity), res.Severity,
+				mdEscape(res.RuleID), mdEscape(resourceLabel(res)), mdEscape(res.Message), mdEscape(locationLabel(res.Location))))
+		}
+		if len(failing) > top {
+			b.WriteString(fmt.Sprintf("\n…and %d more below.\n", len(failing)-top))
+		}
+	}
+
+	// Details per control with findings; cut to fit.
+	head := b.String()
+	const reserve = 400 // room for the truncation note
+	if len(head) > limit-reserve {
+		head = cutUTF8(head, limit-reserve)
+	}
+	if _, err := w.WriteString(head); err != nil {
+		return err
+	}
+	used := len(head)
+	omitted := 0
+	cut := false
+	for _, v := range views {
+		var findings []int
+		for _, i := range v.Results {
+			if s := r.Results[i].Status; s == NonCompliant || s == Error || s == Unknown {
+				findings = append(findings, i)
+			}
+		}
+		if len(findings) == 0 {
+			continue
+		}
+		if cut {
+			omitted += len(findings)
+			continue
+		}
+		open := fmt.Sprintf("\n<details><summary>%s %s %s: %d finding(s)</summary>\n\n",
+			statusEmoji(v.Status), html.EscapeString(v.ID), html.EscapeString(v.Title), len(findings))
+		const closing = "\n</details>\n"
+		if used+len(open)+len(closing) > limit-reserve {
+			cut = true
+			omitted += len(findings)
+			continue
+		}
+		w.WriteString(open)
+		used += len(open) + len(closing)
+		for k, i := range findings {
+			f := markdownFinding(&r.Results[i], o)
+			if used+len(f) > limit-reserve {
+				cut = true
+				omitted += len(findings) - k
+				break
+			}
+			w.WriteString(f)
+			used += len(f)
+		}
+		w.WriteString(closing)
+	}
+	if cut {
+		w.WriteString(fmt.Sprintf("\n> [!NOTE]\n> Truncated to fit a GitHub comment (%d characters): %d finding(s) are not shown. "+
+			"The full report is in the JSON, SARIF or HTML output (`--format html --output report.html`).\n", limit, omitted))
+	}
+	return nil
+}
+
+// markdownFinding is one finding with its evidence and remediation.
+func markdownFinding(res *Result, o Options) string {
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf("#### %s %s %s\n\n", severityEmoji(res.Severity), mdEscape(res.RuleID), mdEscape(ruleTitle(res, o))))
+	b.WriteString(fmt.Sprintf("- **Resource:** %s", mdEscape(resourceLabel(res))))
+	if res.ResourceType != "" {
+		b.WriteString(" (" + mdEscape(res.ResourceType) + ")")
+	}
+	b.WriteString("\n- **Status:** " + string(res.Status) + ", severity " + string(res.Severity) + "\n")
+	if l := locationLabel(res.Location); l != "" {
+		b.WriteString("- **Location:** " + mdEscape(l) + "\n")
+	}
+	b.WriteString("- **Finding:** " + mdEscape(res.Message) + "\n")
+	if len(res.Evidence) > 0 {
+		keys := make([]string, 0, len(res.Evidence))
+		for k := range res.Evidence {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b.WriteString("- **Evidence:**")
+		for _, k := range keys {
+			b.WriteString(" " + mdEscape(k) + " = " + mdEscape(evidenceValue(res.Evidence[k])) + ";")
+		}
+		b.WriteString("\n")
+	}
+	if m := remediationFor(res, o); m != nil {
+		b.WriteString("\n**Remediation:** " + mdEscape(m.Summary) + "\n")
+		for _, s := range m.snippets() {
+			b.WriteString("\n" + s.Label + ":\n\n" + fence(s.Lang, s.Code) + "\n")
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func countFailingControls(views []*controlView) int {
+	n := 0
+	for _, v := range views {
+		if v.Counts[NonCompliant] > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func statusEmoji(s Status) string {
+	switch s {
+	case Compliant:
+		return ":white_check_mark:"
+	case NonCompliant:
+		return ":x:"
+	case Error:
+		return ":boom:"
+	case Unknown:
+		return ":grey_question:"
+	case Exempt:
+		return ":no_entry_sign:"
+	}
+	return ":heavy_minus_sign:"
+}
+
+func severityEmoji(s Severity) string {
+	switch s {
+	case Critical:
+		return ":red_circle:"
+	case High:
+		return ":orange_circle:"
+	case Medium:
+		return ":yellow_circle:"
+	case Low:
+		return ":large_blue_circle:"
+	}
+	return ":white_circle:"
+}
+
+// mdEscape makes untrusted text inert in Markdown, in table cells too:
+// HTML is escaped, Markdown punctuation is backslash-escaped (so links,
+// images, emphasis and @mentions do not render), and line breaks become
+// spaces.
+func mdEscape(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, c := range s {
+		switch c {
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '\n', '\r', '\t':
+			b.WriteByte(' ')
+		case '\\', '`', '*', '_', '{', '}', '[', ']', '(', ')', '#', '+', '!', '|', '@', '~', '$':
+			b.WriteByte('\\')
+			b.WriteRune(c)
+		default:
+			if c < 0x20 || c == 0x7f {
+				b.WriteRune('\uFFFD')
+				continue
+			}
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// fence wraps code in a fenced block whose fence is longer than any run of
+// backticks inside it.
+func fence(lang, code string) string {
+	longest, run := 0, 0
+	for _, c := range code {
+		if c == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	f := strings.Repeat("`", max(3, longest+1))
+	return f + lang + "\n" + strings.TrimRight(code, "\n") + "\n" + f
+}
+
+// cutUTF8 shortens s to at most n bytes without splitting a character.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// evidenceValue renders one evidence value as short text.
+func evidenceValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return "null"
+	}
+	b, err := jsonMarshalNoEscape(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return b
+}

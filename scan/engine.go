@@ -1,0 +1,403 @@
+// Package scan runs an assessment: it reads the inputs, completes the
+// resource model, evaluates every rule of the baseline catalog on every
+// resource of a type the rule targets, and assembles the report.
+//
+// Data flows one way: sources -> arm.Set -> rules -> report.Result ->
+// report.Report. The Engine compiles each rule once and is safe for
+// concurrent use by several scans.
+package scan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pgbaseline/pgbaseline/arm"
+	"github.com/pgbaseline/pgbaseline/baseline"
+	"github.com/pgbaseline/pgbaseline/check"
+	"github.com/pgbaseline/pgbaseline/config"
+	"github.com/pgbaseline/pgbaseline/policy"
+	"github.com/pgbaseline/pgbaseline/policy/builtin"
+	"github.com/pgbaseline/pgbaseline/report"
+)
+
+// Engine evaluates the catalog's rules.
+type Engine struct {
+	Catalog *baseline.Catalog
+	Config  *config.Config
+	rules   []*compiledRule
+	extra   []*policy.Evaluation // users' definitions and assignments
+}
+
+type compiledRule struct {
+	rule     *baseline.Rule
+	def      *policy.Definition
+	params   map[string]any
+	targets  []string
+	check    check.Func
+	severity report.Severity
+}
+
+// NewEngine compiles the catalog's enabled rules. cfg may be nil.
+func NewEngine(cat *baseline.Catalog, cfg *config.Config) (*Engine, error) {
+	e := &Engine{Catalog: cat, Config: cfg}
+	for _, r := range cat.Rules {
+		rc := cfg.Rule(r.ID)
+		enabled := r.Enabled
+		if rc.Enabled != nil {
+			enabled = *rc.Enabled
+		}
+		if !enabled || r.Kind == baseline.KindDataplane || r.Kind == baseline.KindSource {
+			continue
+		}
+		cr := &compiledRule{rule: r, targets: r.Targets, severity: r.Severity}
+		if rc.Severity != "" {
+			cr.severity = report.Severity(strings.ToLower(rc.Severity))
+		}
+		cr.params = map[string]any{}
+		for k, v := range r.Parameters {
+			cr.params[k] = v
+		}
+		for k, v := range rc.Parameters {
+			cr.params[k] = v
+		}
+		switch r.Kind {
+		case baseline.KindBuiltin:
+			cr.def = builtin.ByName(r.Policy)
+			if cr.def == nil {
+				return nil, fmt.Errorf("rule %s: built-in policy %s is not embedded", r.ID, r.Policy)
+			}
+		case baseline.KindCustom:
+			def, err := policy.ParseDefinition(r.Definition)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: custom definition: %w", r.ID, err)
+			}
+			cr.def = def
+		case baseline.KindGo:
+			cr.check = check.Registry[r.ID]
+			if cr.check == nil {
+				return nil, fmt.Errorf("rule %s: no Go check is registered under this id", r.ID)
+			}
+		case baseline.KindPlatform, baseline.KindUnsupported, baseline.KindManual:
+		default:
+			return nil, fmt.Errorf("rule %s: unknown kind %q", r.ID, r.Kind)
+		}
+		if cr.def != nil {
+			if missing := cr.def.MissingParameters(cr.params); len(missing) > 0 {
+				return nil, fmt.Errorf("rule %s: policy %s needs values for parameters %s (set them under rules.%s.parameters in the config file)",
+					r.ID, cr.def.Name, strings.Join(missing, ", "), r.ID)
+			}
+			if len(cr.targets) == 0 {
+				cr.targets = cr.def.TargetTypes()
+			}
+		}
+		e.rules = append(e.rules, cr)
+	}
+	return e, nil
+}
+
+// AddPolicies adds users' policy evaluations (definitions, initiatives and
+// assignments loaded with policy.LoadFiles).
+func (e *Engine) AddPolicies(evals []*policy.Evaluation) { e.extra = append(e.extra, evals...) }
+
+// Evaluate runs every rule on the set and returns the results in catalog
+// order: by control, rule and resource.
+func (e *Engine) Evaluate(set *arm.Set, now time.Time) []report.Result {
+	var out []report.Result
+	env := &policy.Env{Related: set, Now: now}
+	for _, cr := range e.rules {
+		for _, t := range cr.targets {
+			for _, r := range set.OfType(t) {
+				if r.Synthesized != "" {
+					continue
+				}
+				out = append(out, e.evalRule(cr, r, set, env, now))
+			}
+		}
+	}
+	for _, ev := range e.extra {
+		def := ev.Definition
+		for _, t := range targetsOrAll(def.TargetTypes(), set) {
+			for _, r := range set.OfType(t) {
+				if r.Synthesized != "" {
+					continue
+				}
+				res := ev.Evaluate(r, env)
+				out = append(out, e.userPolicyResult(ev, r, set, res))
+			}
+		}
+	}
+	e.sortResults(out)
+	return out
+}
+
+func targetsOrAll(targets []string, set *arm.Set) []string {
+	if len(targets) > 0 {
+		return targets
+	}
+	return set.Types()
+}
+
+func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *policy.Env, now time.Time) report.Result {
+	res := e.newResult(cr, r)
+	switch {
+	case cr.def != nil:
+		local := *env
+		local.Params = cr.params
+		pr := cr.def.Evaluate(r, &local)
+		applyPolicyResult(&res, cr.def, r, set, pr)
+	case cr.check != nil:
+		o := cr.check(r, set, check.Params(cr.params))
+		res.Status, res.Message, res.Evidence = o.Status, o.Message, o.Evidence
+		at := r
+		if o.Related != nil {
+			at = o.Related
+		}
+		res.Location = location(at, o.Path)
+	case cr.rule.Kind == baseline.KindPlatform:
+		res.Status = report.Compliant
+		res.Message = firstNonEmpty(cr.rule.Message, "Provided by the platform. "+cr.rule.Rationale)
+	case cr.rule.Kind == baseline.KindUnsupported:
+		res.Status = report.NotApplicable
+		res.Message = firstNonEmpty(cr.rule.Message, "Not supported by the service. "+cr.rule.Rationale)
+	case cr.rule.Kind == baseline.KindManual:
+		res.Status = report.Unknown
+		res.Effect = "Manual"
+		res.Message = firstNonEmpty(cr.rule.Message, "No input can show this; attest it in the config file. "+cr.rule.Rationale)
+		if a := e.Config.Attestation(cr.rule.ID, r.ID, now); a != nil {
+			res.Status = report.Compliant
+			res.Message = fmt.Sprintf("Attested by %s on %s, valid until %s.", a.By, a.Date.Format("2006-01-02"), a.Expires.Format("2006-01-02"))
+			res.Evidence = map[string]any{"attestedBy": a.By, "date": a.Date.Format("2006-01-02"),
+				"expires": a.Expires.Format("2006-01-02"), "evidence": a.Evidence}
+		} else if exp := e.expiredAttestation(cr.rule.ID, r.ID, now); exp != nil {
+			res.Message = fmt.Sprintf("The attestation by %s expired on %s; renew it. ", exp.By, exp.Expires.Format("2006-01-02")) + res.Message
+		}
+	}
+	if res.Location == nil {
+		res.Location = location(r, "")
+	}
+	return res
+}
+
+func (e *Engine) expiredAttestation(rule, id string, now time.Time) *config.Attestation {
+	if e.Config == nil {
+		return nil
+	}
+	for i := range e.Config.Attestations {
+		a := &e.Config.Attestations[i]
+		if strings.EqualFold(a.Rule, rule) && (a.Resource == "" || a.Resource == "*" || strings.EqualFold(a.Resource, id)) && !now.Before(a.Expires.Time) {
+			return a
+		}
+	}
+	return nil
+}
+
+func (e *Engine) newResult(cr *compiledRule, r *arm.Resource) report.Result {
+	rule := cr.rule
+	res := report.Result{
+		RuleID:       rule.ID,
+		ControlID:    rule.Control,
+		Feature:      rule.Feature,
+		Title:        rule.Title,
+		Severity:     cr.severity,
+		ResourceID:   resourceID(r),
+		ResourceType: r.Type,
+		ResourceName: r.Name,
+	}
+	if cr.def != nil {
+		res.PolicyDefinitionID = definitionID(cr.def)
+	}
+	if rule.Remediation != (baseline.Remediation{}) {
+		res.Remediation = rule.Remediation.Report()
+	}
+	return res
+}
+
+// resourceID is the id a result names: the Terraform address for code that
+// has one, the ARM id otherwise.
+func resourceID(r *arm.Resource) string {
+	if r.Address != "" {
+		return r.Address
+	}
+	return r.ID
+}
+
+func definitionID(d *policy.Definition) string {
+	if d.ID != "" {
+		return d.ID
+	}
+	return "/providers/Microsoft.Authorization/policyDefinitions/" + d.Name
+}
+
+// applyPolicyResult turns a policy verdict into the result's status,
+// message, evidence and location.
+func applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resource, set *arm.Set, pr *policy.Result) {
+	res.Status = report.Status(pr.State)
+	res.Effect = pr.Effect
+	ev := map[string]any{}
+	at, path := r, ""
+	var facts []string
+	for _, e := range pr.Evidence {
+		key := e.Path
+		if key == "" {
+			key = e.Field
+		}
+		holder := r
+		if e.ResourceID != "" && !strings.EqualFold(e.ResourceID, r.ID) {
+			if rel := set.ByID(e.ResourceID); rel != nil {
+				holder = rel
+				key = relatedName(rel) + ": " + key
+				if rel.Synthesized != "" {
+					ev[relatedName(rel)+": source"] = rel.Synthesized
+				}
+			}
+		}
+		if e.Missing {
+			ev[key] = nil
+		} else {
+			ev[key] = e.Value
+		}
+		if path == "" && e.Path != "" {
+			at, path = holder, e.Path
+		}
+		if len(facts) < 3 {
+			facts = append(facts, describeEvidence(e, holder, r))
+		}
+	}
+	if len(ev) > 0 {
+		res.Evidence = ev
+	}
+	res.Location = location(at, path)
+	name := def.DisplayName
+	if name == "" {
+		name = def.Name
+	}
+	switch res.Status {
+	case report.Compliant:
+		res.Message = "Compliant with '" + name + "'."
+	case report.NonCompliant:
+		res.Message = strings.TrimSpace(pr.Reason)
+		if len(facts) > 0 {
+			res.Message = strings.Join(facts, "; ") + ". " + res.Message
+		}
+	case report.NotApplicable:
+		res.Message = "The policy's conditions do not apply to this resource."
+		if pr.Reason != "" {
+			res.Message = pr.Reason
+		}
+	default:
+		res.Message = pr.Reason
+		if pr.Err != nil {
+			res.Message = strings.TrimSpace(res.Message + " " + pr.Err.Error())
+		}
+	}
+	if res.Message == "" {
+		res.Message = string(res.Status)
+	}
+}
+
+func relatedName(r *arm.Resource) string {
+	t := r.Type
+	if i := strings.LastIndexByte(t, '/'); i >= 0 {
+		t = t[i+1:]
+	}
+	return t + "/" + r.Name
+}
+
+func describeEvidence(e policy.Evidence, holder, r *arm.Resource) string {
+	what := e.Path
+	if what == "" {
+		what = e.Field
+	}
+	if holder != r {
+		what = relatedName(holder) + " " + what
+	}
+	if e.Missing {
+		return what + " is not set"
+	}
+	return fmt.Sprintf("%s is %s", what, render(e.Value))
+}
+
+func render(v any) string {
+	switch x := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", x)
+	case nil:
+		return "null"
+	case arm.Unknown:
+		return "unknown (" + x.Reason + ")"
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// location points at the line of path in r's file, or at r itself; nil
+// for resources not read from a file.
+func location(r *arm.Resource, path string) *report.Location {
+	if r == nil || r.Origin.File == "" {
+		return nil
+	}
+	line := r.Origin.Line
+	if path != "" {
+		line = r.Line(path)
+	}
+	return &report.Location{File: r.Origin.File, StartLine: line, EndLine: line}
+}
+
+func (e *Engine) userPolicyResult(ev *policy.Evaluation, r *arm.Resource, set *arm.Set, pr *policy.Result) report.Result {
+	def := ev.Definition
+	res := report.Result{
+		RuleID:             firstNonEmpty(ev.ReferenceID, def.Name),
+		Title:              firstNonEmpty(def.DisplayName, def.Name),
+		Severity:           report.Medium,
+		PolicyDefinitionID: definitionID(def),
+		ResourceID:         resourceID(r),
+		ResourceType:       r.Type,
+		ResourceName:       r.Name,
+		ControlID:          ev.ControlID(),
+	}
+	if res.ControlID == "" {
+		res.ControlID = "custom"
+	}
+	if c := e.Catalog.Control(res.ControlID); c != nil && len(c.Features) > 0 {
+		res.ControlID = c.ID
+		res.Feature = c.Features[0].Name
+	}
+	applyPolicyResult(&res, def, r, set, pr)
+	return res
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// sortResults orders results by the catalog's control order, then rule id,
+// then resource id.
+func (e *Engine) sortResults(rs []report.Result) {
+	order := map[string]int{}
+	for i, c := range e.Catalog.Controls {
+		order[c.ID] = i
+	}
+	rank := func(id string) int {
+		if i, ok := order[id]; ok {
+			return i
+		}
+		return len(order)
+	}
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i], rs[j]
+		if ra, rb := rank(a.ControlID), rank(b.ControlID); ra != rb {
+			return ra < rb
+		}
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		return a.ResourceID < b.ResourceID
+	})
+}

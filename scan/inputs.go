@@ -1,0 +1,150 @@
+package scan
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pgbaseline/pgbaseline/jsonpos"
+	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/armexport"
+)
+
+// skipDirs are directories a recursive walk never enters.
+var skipDirs = map[string]bool{".terraform": true, ".git": true, "node_modules": true}
+
+// DocumentReader turns a decoded JSON document into an input when it
+// recognises the document's kind. Sources register theirs in Readers.
+type DocumentReader func(name string, data []byte, doc any, idx *jsonpos.Index) (*source.Input, bool)
+
+// DirectoryReader reads the files of one kind in a directory as one input
+// (a Terraform module, say) and reports which files it consumed.
+type DirectoryReader func(dir string, files []string) (inputs []*source.Input, consumed []string)
+
+// Readers are the registered readers, tried in order before the ARM export
+// reader, which takes any document holding ARM resources.
+var (
+	Readers          []DocumentReader
+	DirectoryReaders []DirectoryReader
+)
+
+// LoadPaths reads every path: a file, or a directory searched recursively.
+// Each file's kind is detected from its content. Problems become errors in
+// the returned inputs; reading goes on past them.
+func LoadPaths(paths []string) []*source.Input {
+	var inputs []*source.Input
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			msg := err.Error()
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				msg = pe.Err.Error()
+			}
+			inputs = append(inputs, &source.Input{Kind: source.KindARMExport, Location: p,
+				Errors: []*source.Error{{File: p, Msg: msg}}})
+			continue
+		}
+		if !info.IsDir() {
+			inputs = append(inputs, loadFile(p, true)...)
+			continue
+		}
+		inputs = append(inputs, loadDir(p)...)
+	}
+	return inputs
+}
+
+func loadDir(root string) []*source.Input {
+	byDir := map[string][]string{}
+	var dirs []string
+	var walkErrs []*source.Input
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			walkErrs = append(walkErrs, &source.Input{Kind: source.KindARMExport, Location: path,
+				Errors: []*source.Error{{File: path, Msg: err.Error()}}})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if path != root && skipDirs[d.Name()] {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		dir := filepath.Dir(path)
+		if _, ok := byDir[dir]; !ok {
+			dirs = append(dirs, dir)
+		}
+		byDir[dir] = append(byDir[dir], path)
+		return nil
+	})
+	sort.Strings(dirs)
+	inputs := walkErrs
+	for _, dir := range dirs {
+		files := byDir[dir]
+		consumed := map[string]bool{}
+		for _, dr := range DirectoryReaders {
+			in, used := dr(dir, files)
+			inputs = append(inputs, in...)
+			for _, u := range used {
+				consumed[u] = true
+			}
+		}
+		for _, f := range files {
+			if consumed[f] || !strings.EqualFold(filepath.Ext(f), ".json") {
+				continue
+			}
+			inputs = append(inputs, loadFile(f, false)...)
+		}
+	}
+	return inputs
+}
+
+// loadFile reads one file. explicit is set when the user named the file, in
+// which case a file that is no known kind is an error; in a directory walk
+// such files are passed over.
+func loadFile(path string, explicit bool) []*source.Input {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		msg := err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			msg = pe.Err.Error()
+		}
+		return []*source.Input{{Kind: source.KindARMExport, Location: path, Errors: []*source.Error{{File: path, Msg: msg}}}}
+	}
+	if explicit {
+		dir := filepath.Dir(path)
+		for _, dr := range DirectoryReaders {
+			if in, used := dr(dir, []string{path}); len(used) > 0 {
+				return in
+			}
+		}
+	}
+	doc, idx, err := jsonpos.Decode(data)
+	if err != nil {
+		return []*source.Input{armexport.Parse(path, data)} // reports the syntax error with line and column
+	}
+	for _, r := range Readers {
+		if in, ok := r(path, data, doc, idx); ok {
+			if in == nil {
+				return nil
+			}
+			return []*source.Input{in}
+		}
+	}
+	in := &source.Input{Kind: source.KindARMExport, Location: path, Resources: armexport.FromDocument(path, doc, idx)}
+	if len(in.Resources) == 0 && !explicit {
+		return nil // a directory may hold other JSON (package.json, settings); pass it over
+	}
+	if len(in.Resources) == 0 {
+		in.Errors = append(in.Errors, &source.Error{File: path, Line: 1,
+			Msg: `no ARM resources found: expected a resource object with "id" and "type", an array of them, {"value": [...]} or {"data": [...]}`})
+	}
+	return []*source.Input{in}
+}

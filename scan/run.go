@@ -1,0 +1,149 @@
+package scan
+
+import (
+	"context"
+	"time"
+
+	"github.com/pgbaseline/pgbaseline/arm"
+	"github.com/pgbaseline/pgbaseline/flexserver"
+	"github.com/pgbaseline/pgbaseline/report"
+	"github.com/pgbaseline/pgbaseline/source"
+)
+
+// Options configures one scan.
+type Options struct {
+	// Paths are files and directories to read.
+	Paths []string
+	// Inputs are inputs already read by other sources (live Azure, ...).
+	Inputs []*source.Input
+	// Results are results obtained outside the engine (database checks),
+	// added to the report as they are.
+	Results []report.Result
+	// Resources are report entries for those results' resources.
+	Resources []report.Resource
+	// Now is the evaluation time; zero means time.Now().
+	Now time.Time
+	// ToolVersion is written into the report.
+	ToolVersion string
+}
+
+// Run reads the inputs, evaluates the engine's rules and assembles the
+// report. Input problems do not stop the scan: they are recorded in the
+// report's errors, and every result obtained is kept.
+func (e *Engine) Run(ctx context.Context, o Options) (*report.Report, error) {
+	started := time.Now().UTC()
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	inputs := append(LoadPaths(o.Paths), o.Inputs...)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rep := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          report.Tool{Name: "pgbaseline", Version: o.ToolVersion},
+		Benchmark: report.Benchmark{ID: e.Catalog.Benchmark.ID, Version: e.Catalog.Benchmark.Version,
+			Baseline: e.Catalog.Benchmark.Baseline},
+		StartedAt: started,
+		Targets:   []report.Target{},
+		Resources: []report.Resource{},
+		Results:   []report.Result{},
+		Errors:    []report.ErrorEntry{},
+	}
+	set := arm.NewSet()
+	seenTarget := map[report.Target]bool{}
+	for _, in := range inputs {
+		t := report.Target{Kind: in.Kind, Location: in.Location}
+		if !seenTarget[t] {
+			seenTarget[t] = true
+			rep.Targets = append(rep.Targets, t)
+		}
+		for _, r := range in.Resources {
+			set.Add(r)
+		}
+		for _, err := range in.Errors {
+			rep.Errors = append(rep.Errors, report.ErrorEntry{Target: in.Location, File: err.File, Line: err.Line, Message: err.Error()})
+		}
+	}
+	if err := flexserver.Complete(set); err != nil {
+		return nil, err
+	}
+	for _, r := range set.All() {
+		if r.Synthesized != "" {
+			continue
+		}
+		rr := report.Resource{ID: resourceID(r), Type: r.Type, Name: r.Name}
+		if r.Origin.File != "" {
+			rr.Origin = &report.Origin{File: r.Origin.File, Line: r.Origin.Line}
+		}
+		rep.Resources = append(rep.Resources, rr)
+	}
+	rep.Resources = append(rep.Resources, o.Resources...)
+	rep.Results = append(e.Evaluate(set, now), o.Results...)
+	if len(o.Results) > 0 {
+		e.sortResults(rep.Results)
+	}
+	rep.Controls = Summarize(e, rep.Results)
+	for _, r := range rep.Results {
+		rep.Summary.Add(r.Status)
+	}
+	rep.FinishedAt = time.Now().UTC()
+	return rep, nil
+}
+
+// Summarize rolls results up per control, in catalog order. A control's
+// status is NonCompliant when any result is, else Error, Compliant, Exempt,
+// Unknown and NotApplicable in that order of precedence (Azure's rollup,
+// with errors surfaced).
+func Summarize(e *Engine, results []report.Result) []report.ControlSummary {
+	byControl := map[string]map[report.Status]int{}
+	for _, r := range results {
+		c := byControl[r.ControlID]
+		if c == nil {
+			c = report.NewCounts()
+			byControl[r.ControlID] = c
+		}
+		c[r.Status]++
+	}
+	out := make([]report.ControlSummary, 0, len(e.Catalog.Controls))
+	for _, c := range e.Catalog.Controls {
+		counts := byControl[c.ID]
+		if counts == nil {
+			counts = report.NewCounts()
+		}
+		out = append(out, report.ControlSummary{ID: c.ID, Title: c.Title, Domain: c.Domain, Status: rollup(counts), Counts: counts})
+	}
+	return out
+}
+
+func rollup(c map[report.Status]int) report.Status {
+	for _, s := range []report.Status{report.NonCompliant, report.Error, report.Compliant, report.Exempt, report.Unknown} {
+		if c[s] > 0 {
+			return s
+		}
+	}
+	return report.NotApplicable
+}
+
+// ExitCode is the scan's exit status: 2 when any input failed, else 1 when
+// a NonCompliant result is at or above failOn (an empty failOn means low;
+// "never" disables it), else 0.
+func ExitCode(r *report.Report, failOn string) int {
+	if len(r.Errors) > 0 {
+		return 2
+	}
+	if failOn == "never" {
+		return 0
+	}
+	min := report.Severity(failOn)
+	if failOn == "" {
+		min = report.Low
+	}
+	for _, res := range r.Results {
+		if res.Status == report.NonCompliant && res.Severity.Rank() >= min.Rank() {
+			return 1
+		}
+	}
+	return 0
+}
