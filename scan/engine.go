@@ -37,6 +37,8 @@ type compiledRule struct {
 	targets  []string
 	check    check.Func
 	severity report.Severity
+	// mitigation holds when the rule's intent is met another way.
+	mitigation *policy.Definition
 }
 
 // NewEngine compiles the catalog's enabled rules. cfg may be nil.
@@ -82,6 +84,13 @@ func NewEngine(cat *baseline.Catalog, cfg *config.Config) (*Engine, error) {
 		case baseline.KindPlatform, baseline.KindUnsupported, baseline.KindManual:
 		default:
 			return nil, fmt.Errorf("rule %s: unknown kind %q", r.ID, r.Kind)
+		}
+		if m := r.Mitigation; m != nil {
+			def, err := policy.FromObject(map[string]any{"if": m.Condition, "then": map[string]any{"effect": "audit"}})
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: mitigation condition: %w", r.ID, err)
+			}
+			cr.mitigation = def
 		}
 		if cr.def != nil {
 			if missing := cr.def.MissingParameters(cr.params); len(missing) > 0 {
@@ -147,6 +156,11 @@ func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *
 		local.Params = cr.params
 		pr := cr.def.Evaluate(r, &local)
 		applyPolicyResult(&res, cr.def, r, set, pr)
+		if res.Status == report.NonCompliant && cr.mitigation != nil &&
+			cr.mitigation.Evaluate(r, &policy.Env{Now: now}).State == policy.NonCompliant {
+			res.Status = report.Exempt
+			res.Message = "Mitigated: " + cr.rule.Mitigation.Reason
+		}
 	case cr.check != nil:
 		o := cr.check(r, set, check.Params(cr.params))
 		res.Status, res.Message, res.Evidence = o.Status, o.Message, o.Evidence
