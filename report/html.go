@@ -23,7 +23,8 @@ var (
 	htmlCSP = "default-src 'none'; script-src '" + cspHash(htmlJS) + "'; style-src '" + cspHash(htmlCSS) +
 		"'; img-src data:; base-uri 'none'; form-action 'none'"
 	htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
-		"count": func(c map[Status]int, s string) int { return c[Status(s)] },
+		"errorLine": errorLine,
+		"count":     func(c map[Status]int, s string) int { return c[Status(s)] },
 		"other": func(c map[Status]int) int {
 			return c[NotApplicable] + c[Exempt] + c[Unknown] + c[Error]
 		},

@@ -135,7 +135,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	run("reset", chromedp.Evaluate[chromedp.Void](`(() => {
 		const s = document.getElementById('status-filter'); s.value = ''; s.dispatchEvent(new Event('change'));
 	})()`))
-	shot, err = chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	shot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	step("screenshot", err)
 	afterStatus := afterSt
 	artifacts := os.Getenv("PGBASELINE_ARTIFACTS")

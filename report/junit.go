@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"encoding/xml"
 	"strconv"
 	"strings"
@@ -153,8 +152,8 @@ func junitDetail(res *Result, o Options) string {
 		b.WriteString("\nLocation: " + l)
 	}
 	if len(res.Evidence) > 0 {
-		if ev, err := json.Marshal(res.Evidence); err == nil {
-			b.WriteString("\nEvidence: " + string(ev))
+		if ev, err := jsonMarshalNoEscape(res.Evidence); err == nil {
+			b.WriteString("\nEvidence: " + ev)
 		}
 	}
 	if m := remediationFor(res, o); m != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -44,14 +43,7 @@ func writeMarkdown(w *bufio.Writer, r *Report, o Options) error {
 	if len(r.Errors) > 0 {
 		b.WriteString(fmt.Sprintf("\n> [!WARNING]\n> %d input(s) could not be read:\n", len(r.Errors)))
 		for _, e := range r.Errors {
-			where := e.File
-			if where != "" && e.Line > 0 {
-				where += ":" + strconv.Itoa(e.Line)
-			}
-			if where == "" {
-				where = e.Target
-			}
-			b.WriteString("> - " + mdEscape(where) + ": " + mdEscape(e.Message) + "\n")
+			b.WriteString("> - " + mdEscape(errorLine(e)) + "\n")
 		}
 	}
 

@@ -188,17 +188,7 @@ func writeTable(w *bufio.Writer, r *Report, o Options) error {
 	}
 	t.wrapped("", code, "Summary: "+strings.Join(parts, " · "))
 	for _, e := range r.Errors {
-		where := e.File
-		if where == "" {
-			where = e.Target
-		} else if e.Line > 0 {
-			where += fmt.Sprintf(":%d", e.Line)
-		}
-		msg := e.Message
-		if where != "" && !strings.HasPrefix(msg, where) {
-			msg = where + ": " + msg
-		}
-		t.wrapped("", ansiMagent, "Error: "+msg)
+		t.wrapped("", ansiMagent, "Error: "+errorLine(e))
 	}
 	return nil
 }

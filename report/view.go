@@ -251,3 +251,19 @@ func (s Summary) count(st Status) int {
 	}
 	return 0
 }
+
+// errorLine is an input error as one line: where, then what, without
+// repeating a location the message already starts with.
+func errorLine(e ErrorEntry) string {
+	where := e.File
+	if where != "" && e.Line > 0 {
+		where += ":" + strconv.Itoa(e.Line)
+	}
+	if where == "" {
+		where = e.Target
+	}
+	if where == "" || strings.HasPrefix(e.Message, where) {
+		return e.Message
+	}
+	return where + ": " + e.Message
+}
