@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/pgbaseline/pgbaseline/arm"
@@ -79,8 +80,9 @@ func (e *Engine) Run(ctx context.Context, o Options) (*report.Report, error) {
 		}
 		rep.Resources = append(rep.Resources, rr)
 	}
-	rep.Resources = append(rep.Resources, o.Resources...)
-	rep.Results = append(e.Evaluate(set, now), o.Results...)
+	extraRes, extraResults := joinDatabaseResults(set, o.Resources, o.Results)
+	rep.Resources = append(rep.Resources, extraRes...)
+	rep.Results = append(e.Evaluate(set, now), extraResults...)
 	if len(o.Results) > 0 {
 		e.sortResults(rep.Results)
 	}
@@ -146,4 +148,45 @@ func ExitCode(r *report.Report, failOn string) int {
 		}
 	}
 	return 0
+}
+
+// joinDatabaseResults puts the results of a database connection to an Azure
+// flexible server under the ARM resource of the same server when the scan
+// also read that server from the control plane, so that one server has one
+// resource in the report. Servers are matched by name, case-insensitively;
+// a name shared by several control-plane servers is left alone.
+func joinDatabaseResults(set *arm.Set, resources []report.Resource, results []report.Result) ([]report.Resource, []report.Result) {
+	byName := map[string]*arm.Resource{}
+	ambiguous := map[string]bool{}
+	for _, r := range set.OfType(flexserver.ServerType) {
+		k := strings.ToLower(r.Name)
+		if _, seen := byName[k]; seen {
+			ambiguous[k] = true
+		}
+		byName[k] = r
+	}
+	joined := map[string]*arm.Resource{} // database resource id -> ARM resource
+	var keep []report.Resource
+	for _, dr := range resources {
+		k := strings.ToLower(dr.Name)
+		if strings.EqualFold(dr.Type, flexserver.ServerType) && byName[k] != nil && !ambiguous[k] {
+			joined[dr.ID] = byName[k]
+			continue
+		}
+		keep = append(keep, dr)
+	}
+	out := make([]report.Result, len(results))
+	for i, r := range results {
+		if srv := joined[r.ResourceID]; srv != nil {
+			ev := make(map[string]any, len(r.Evidence)+1)
+			for k, v := range r.Evidence {
+				ev[k] = v
+			}
+			ev["connection"] = r.ResourceID
+			r.Evidence = ev
+			r.ResourceID, r.ResourceName = resourceID(srv), srv.Name
+		}
+		out[i] = r
+	}
+	return keep, out
 }

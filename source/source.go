@@ -66,6 +66,12 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.File == "" {
+		if e.Path != "" {
+			return e.Path + ": " + e.Msg
+		}
+		return e.Msg
+	}
 	loc := e.File
 	if e.Line > 0 {
 		loc += fmt.Sprintf(":%d", e.Line)

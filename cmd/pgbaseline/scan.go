@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -23,6 +24,7 @@ type scanFlags struct {
 	format, output, failOn, configFile string
 	policies, exemptions               []string
 	noColor, quiet                     bool
+	postgres                           postgresFlags
 }
 
 func newScanCmd() *cobra.Command {
@@ -50,6 +52,11 @@ written, with an entry in "errors" for each failure).`,
 	fl.StringVar(&f.configFile, "config", "", "configuration `FILE` (rule parameters, attestations)")
 	fl.StringArrayVar(&f.policies, "policy", nil, "Azure Policy definitions, initiatives, assignments and exemptions to evaluate too (`PATH`, file or directory; repeatable)")
 	fl.StringArrayVar(&f.exemptions, "exemptions", nil, "policy exemptions `FILE` (the JSON `az policy exemption list` prints; repeatable)")
+	fl.StringArrayVar(&f.postgres.dsns, "postgres", nil, "assess a database over a PostgreSQL connection (`DSN`: URL or key=value; password from the DSN, PGPASSWORD, ~/.pgpass or a Microsoft Entra token; repeatable)")
+	fl.BoolVar(&f.postgres.probeTLS, "probe-tls", false, "with --postgres: probe whether plaintext is refused and which TLS versions are accepted (leaves failed logins in the server log)")
+	fl.BoolVar(&f.postgres.entra, "entra", false, "with --postgres: authenticate with a Microsoft Entra token from the default Azure credential chain")
+	fl.DurationVar(&f.postgres.connectTimeout, "connect-timeout", 10*time.Second, "with --postgres: how long to wait for each connection")
+	fl.IntVar(&f.postgres.concurrency, "postgres-concurrency", 4, "with --postgres: databases assessed at once")
 	fl.BoolVar(&f.noColor, "no-color", false, "no colours in the table (also NO_COLOR)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress or notes on stderr")
 	return cmd
@@ -61,8 +68,11 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	default:
 		return usageError("--fail-on: %q is not one of critical, high, medium, low, never", f.failOn)
 	}
-	if len(args) == 0 {
-		return usageError("scan: name at least one file or directory (for example: pgbaseline scan examples/)")
+	if len(args) == 0 && len(f.postgres.dsns) == 0 {
+		return usageError("scan: name at least one file or directory, or --postgres DSN (for example: pgbaseline scan examples/)")
+	}
+	if f.postgres.concurrency < 1 {
+		return usageError("--postgres-concurrency must be at least 1")
 	}
 	stdout := cmd.OutOrStdout()
 	format, err := chooseFormat(f.format, f.output, stdout)
@@ -99,7 +109,9 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rep, err := engine.Run(ctx, scan.Options{Paths: args, ToolVersion: version})
+	dbInputs, dbResources, dbResults := scanDatabases(ctx, f.postgres)
+	rep, err := engine.Run(ctx, scan.Options{Paths: args, ToolVersion: version,
+		Inputs: dbInputs, Resources: dbResources, Results: dbResults})
 	if err != nil {
 		return err
 	}

@@ -20,11 +20,17 @@ func runScanJSON(t *testing.T, args ...string) (*report.Report, int, string) {
 	if err != nil {
 		t.Fatalf("no report written (exit %d): %v", code, err)
 	}
+	rep := decodeReport(t, data)
+	return rep, code, ""
+}
+
+func decodeReport(t *testing.T, data []byte) *report.Report {
+	t.Helper()
 	var rep report.Report
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatalf("report is not JSON: %v", err)
 	}
-	return &rep, code, ""
+	return &rep
 }
 
 // statuses maps control id -> set of statuses seen for resource name.
