@@ -194,6 +194,9 @@ type Rule struct {
 	// is met by other means; resources that meet it are Exempt (Azure's
 	// Mitigated exemption category) instead of NonCompliant.
 	Mitigation *Mitigation `json:"mitigation,omitempty"`
+	// Inputs are the target kinds (terraform, arm-template, ...) a source
+	// rule reads; its targeted resources from other inputs get no result.
+	Inputs []string `json:"inputs,omitempty"`
 
 	// Source is the data file and line the rule was read from.
 	Source string `json:"-"`

@@ -191,6 +191,7 @@ func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *
 	if res.Location == nil {
 		res.Location = location(r, "")
 	}
+	applySuppression(&res, r, now)
 	return res
 }
 

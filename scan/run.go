@@ -83,9 +83,8 @@ func (e *Engine) Run(ctx context.Context, o Options) (*report.Report, error) {
 	extraRes, extraResults := joinDatabaseResults(set, o.Resources, o.Results)
 	rep.Resources = append(rep.Resources, extraRes...)
 	rep.Results = append(e.Evaluate(set, now), extraResults...)
-	if len(o.Results) > 0 {
-		e.sortResults(rep.Results)
-	}
+	rep.Results = append(rep.Results, e.sourceResults(inputs, now)...)
+	e.sortResults(rep.Results)
 	rep.Controls = Summarize(e, rep.Results)
 	for _, r := range rep.Results {
 		rep.Summary.Add(r.Status)
