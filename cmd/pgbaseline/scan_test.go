@@ -197,3 +197,55 @@ func toJSON(v any) string {
 	_ = json.NewEncoder(&b).Encode(v)
 	return b.String()
 }
+
+// An attestation in the config file turns a manual rule Compliant until it
+// expires; an expired one is named; rule parameters change verdicts.
+func TestScanConfigAttestationsAndParameters(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "pgbaseline.yaml")
+	err := os.WriteFile(cfg, []byte(`
+rules:
+  PGB-BR1-01:
+    parameters: {minRetentionDays: 40}
+attestations:
+  - rule: PGB-IM7-01
+    by: alice@contoso.com
+    date: 2026-01-10
+    expires: 2999-01-01
+    evidence: Conditional Access policy CA-014
+  - rule: PGB-DP7-01
+    by: bob@contoso.com
+    date: 2024-01-10
+    expires: 2025-01-10
+    evidence: rotation runbook
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _, _ := runScanJSON(t, "--config", cfg, "../../examples/exports/hardened-server.json")
+	seen := map[string]bool{}
+	for _, r := range rep.Results {
+		seen[r.RuleID] = true
+		switch r.RuleID {
+		case "PGB-IM7-01":
+			if r.Status != report.Compliant || r.Evidence["attestedBy"] != "alice@contoso.com" {
+				t.Errorf("attested rule: %s %v", r.Status, r.Evidence)
+			}
+		case "PGB-DP7-01":
+			if r.Status != report.Unknown || !strings.Contains(r.Message, "expired on 2025-01-10") {
+				t.Errorf("expired attestation: %s %q", r.Status, r.Message)
+			}
+		case "PGB-BR1-01":
+			if r.Status != report.NonCompliant {
+				t.Errorf("retention 35 days against a 40-day minimum: %s", r.Status)
+			}
+		}
+	}
+	for _, id := range []string{"PGB-IM7-01", "PGB-DP7-01", "PGB-BR1-01"} {
+		if !seen[id] {
+			t.Errorf("no result for %s", id)
+		}
+	}
+	if code := run([]string{"scan", "--config", filepath.Join(t.TempDir(), "nope.yaml"), "x"}); code != 2 {
+		t.Errorf("missing config file: exit %d", code)
+	}
+}
