@@ -591,12 +591,22 @@ func reasonFor(ev []Evidence) string {
 	if len(ev) == 0 {
 		return "The resource matches the policy rule's conditions."
 	}
+	if ev[0].Operator == "exists" {
+		if want, _ := expr.Truthy(ev[0].Expected); !want {
+			return "Current value must exist."
+		}
+	}
 	return reasonTexts[ev[0].Operator]
 }
 
 func reasonForExistence(failed []Evidence) string {
 	if len(failed) == 0 {
 		return ""
+	}
+	if failed[0].Operator == "exists" {
+		if want, _ := expr.Truthy(failed[0].Expected); !want {
+			return "Current value must not exist."
+		}
 	}
 	return negatedReasons[failed[0].Operator]
 }

@@ -85,6 +85,14 @@ func (e *Engine) Run(ctx context.Context, o Options) (*report.Report, error) {
 	rep.Results = append(e.Evaluate(set, now), extraResults...)
 	rep.Results = append(rep.Results, e.sourceResults(inputs, now)...)
 	e.sortResults(rep.Results)
+	// Remediation is for results that need action; a fleet report of
+	// compliant results would otherwise repeat each rule's fix text
+	// thousands of times. The rule's fix stays in `pgbaseline rules ID`.
+	for i := range rep.Results {
+		if s := rep.Results[i].Status; s == report.Compliant || s == report.NotApplicable {
+			rep.Results[i].Remediation = nil
+		}
+	}
 	rep.Controls = Summarize(e, rep.Results)
 	for _, r := range rep.Results {
 		rep.Summary.Add(r.Status)

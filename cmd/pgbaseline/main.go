@@ -7,9 +7,21 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 )
 
 func main() {
+	// PGBASELINE_CPUPROFILE=FILE writes a CPU profile, for performance work.
+	if path := os.Getenv("PGBASELINE_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				code := run(os.Args[1:])
+				pprof.StopCPUProfile()
+				f.Close()
+				os.Exit(code)
+			}
+		}
+	}
 	os.Exit(run(os.Args[1:]))
 }
 
