@@ -1,16 +1,3 @@
-// Package policy is an offline Azure Policy engine: it parses policy
-// definitions, compiles each rule once, and evaluates it against ARM
-// resources (package arm) with Azure's semantics, including
-// AuditIfNotExists and DeployIfNotExists existence checks over child,
-// extension, resource-group and subscription resources.
-//
-// The semantics follow the Azure Policy definition structure documentation:
-// case-insensitive string comparison, notEquals true on a missing field,
-// [*] aliases as an implicit allOf (vacuously true on an empty array, false
-// on a missing one), field and value counts, and template functions shared
-// with ARM templates (package arm/expr). A value not known before deployment
-// (arm.Unknown) makes a condition unknown, and a rule whose outcome depends
-// on it gives the state Unknown rather than a false NonCompliant.
 package policy
 
 import (
@@ -18,12 +5,14 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pgbaseline/pgbaseline/arm/expr"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 )
 
-// ParseError is an invalid definition, naming the JSON path of the fault.
+// ParseError is an invalid definition (or initiative, assignment,
+// exemption), naming the JSON path of the fault.
 type ParseError struct {
 	Path string // e.g. properties.policyRule.if.allOf[1]
 	Msg  string
@@ -40,14 +29,21 @@ func (e *ParseError) Error() string {
 type Definition struct {
 	ID, Name, DisplayName, Description, Mode, Version, PolicyType, Category string
 	Preview, Deprecated                                                     bool
-	// Parameters are keyed as written; look them up with Parameter.
+	// Parameters are keyed as written; Parameter looks them up
+	// case-insensitively.
 	Parameters map[string]*Parameter
 	Metadata   map[string]any
+	// Versions lists the versions the definition says exist.
+	Versions []string
 
-	cond    node
-	effect  expr.Node // the effect, a literal or an expression
-	details *details
-	targets []string
+	cond        node
+	effect      operand
+	details     *details
+	targets     []string
+	hasTypeCond bool
+	conditions  int                  // condition expressions in if and existenceCondition
+	fields      map[string]*fieldRef // field('x') literals, by lower-case name
+	dynFields   sync.Map             // field names computed at evaluation time
 }
 
 // Parameter is a definition parameter.
@@ -59,25 +55,11 @@ type Parameter struct {
 	DisplayName, Description string
 }
 
-type details struct {
-	typ               string
-	name              expr.Node
-	existence         node
-	existenceScope    string
-	resourceGroupName expr.Node
-	defaultState      string
-	raw               map[string]any
-}
-
-// Limits from the Azure Policy documentation.
-const (
-	maxNesting = 64
-	maxIfConds = 4096
-)
-
 // ParseDefinition parses a definition in any of the shapes Azure and its
 // tools print: {"properties": {...}} as the REST API returns it, the bare
-// properties object, or a bare {"if": ..., "then": ...} rule.
+// properties object, or a bare {"if": ..., "then": ...} rule. It compiles
+// the rule once and returns a *ParseError naming the JSON path of the
+// first fault.
 func ParseDefinition(data []byte) (*Definition, error) {
 	doc, _, err := jsonpos.Decode(data)
 	if err != nil {
@@ -90,24 +72,49 @@ func ParseDefinition(data []byte) (*Definition, error) {
 	return FromObject(root)
 }
 
-// FromObject parses an already decoded definition.
+// FromObject parses an already decoded definition (any shape
+// ParseDefinition accepts).
 func FromObject(root map[string]any) (*Definition, error) {
+	return fromObject(root, "")
+}
+
+func fromObject(root map[string]any, base string) (*Definition, error) {
 	d := &Definition{}
-	props, prefix := root, ""
-	if p, ok := lookup(root, "properties").(map[string]any); ok {
-		props, prefix = p, "properties."
+	join := func(a, b string) string {
+		if a == "" {
+			return b
+		}
+		return a + "." + b
+	}
+	props, prefix := root, base
+	if pk, p, ok := lookupEntry(root, "properties"); ok {
+		pm, isMap := p.(map[string]any)
+		if !isMap {
+			return nil, &ParseError{Path: join(base, pk), Msg: "must be an object"}
+		}
+		props, prefix = pm, join(base, pk)
 		d.ID, _ = lookup(root, "id").(string)
 		d.Name, _ = lookup(root, "name").(string)
 	}
-	rule, ok := lookup(props, "policyRule").(map[string]any)
-	rulePath := prefix + "policyRule"
-	if !ok {
-		if _, isRule := lookup(props, "if").(map[string]any); isRule && prefix == "" {
-			rule, rulePath = props, ""
-		} else {
-			return nil, &ParseError{Path: prefix + "policyRule", Msg: "missing: a definition needs a policyRule with \"if\" and \"then\""}
+	rk, rv, hasRule := lookupEntry(props, "policyRule")
+	var rule map[string]any
+	rulePath := join(prefix, rk)
+	switch {
+	case hasRule:
+		m, ok := rv.(map[string]any)
+		if !ok {
+			return nil, &ParseError{Path: rulePath, Msg: "must be an object with if and then"}
 		}
-	} else {
+		rule = m
+	case prefix == base:
+		if _, _, isRule := lookupEntry(props, "if"); isRule {
+			rule, rulePath = props, base
+		}
+	}
+	if rule == nil {
+		return nil, &ParseError{Path: join(prefix, "policyRule"), Msg: "missing: a definition needs a policyRule with \"if\" and \"then\""}
+	}
+	if hasRule {
 		d.DisplayName, _ = lookup(props, "displayName").(string)
 		d.Description, _ = lookup(props, "description").(string)
 		d.Mode, _ = lookup(props, "mode").(string)
@@ -115,6 +122,16 @@ func FromObject(root map[string]any) (*Definition, error) {
 		d.PolicyType, _ = lookup(props, "policyType").(string)
 		if d.Name == "" {
 			d.Name, _ = lookup(root, "name").(string)
+		}
+		if d.ID == "" {
+			d.ID, _ = lookup(props, "id").(string)
+		}
+		if vs, ok := lookup(props, "versions").([]any); ok {
+			for _, v := range vs {
+				if s, ok := v.(string); ok {
+					d.Versions = append(d.Versions, s)
+				}
+			}
 		}
 		if m, ok := lookup(props, "metadata").(map[string]any); ok {
 			d.Metadata = m
@@ -125,62 +142,163 @@ func FromObject(root map[string]any) (*Definition, error) {
 			d.Preview = truthy(lookup(m, "preview"))
 			d.Deprecated = truthy(lookup(m, "deprecated"))
 		}
-		if strings.HasSuffix(strings.ToLower(d.Version), "-preview") {
-			d.Preview = true
-		}
-		if strings.HasSuffix(strings.ToLower(d.Version), "-deprecated") {
-			d.Deprecated = true
-		}
-		if err := d.parseParameters(lookup(props, "parameters"), prefix+"parameters"); err != nil {
-			return nil, err
+		lv := strings.ToLower(d.Version)
+		d.Preview = d.Preview || strings.HasSuffix(lv, "-preview")
+		d.Deprecated = d.Deprecated || strings.HasSuffix(lv, "-deprecated")
+		if pk, pv, ok := lookupEntry(props, "parameters"); ok {
+			if err := d.parseParameters(pv, join(prefix, pk)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if d.Parameters == nil {
 		d.Parameters = map[string]*Parameter{}
 	}
-	join := func(p string) string {
-		if rulePath == "" {
-			return p
-		}
-		return rulePath + "." + p
+	if d.Name == "" && d.ID != "" {
+		d.Name = d.ID[strings.LastIndexByte(d.ID, '/')+1:]
 	}
-	c := &compiler{lib: library(), counts: new(int)}
-	ifv, ok := lookup(rule, "if").(map[string]any)
+	c := newCompiler()
+	if hasRule {
+		c.params = func(name string) bool { return d.Parameter(name) != nil }
+	}
+	ik, ifv, ok := lookupEntry(rule, "if")
 	if !ok {
-		return nil, &ParseError{Path: join("if"), Msg: "missing or not an object"}
+		return nil, &ParseError{Path: join(rulePath, "if"), Msg: "missing"}
 	}
-	cond, err := c.condition(ifv, join("if"), 0)
+	cond, err := c.condition(ifv, join(rulePath, ik), 0)
 	if err != nil {
 		return nil, err
 	}
-	if *c.counts > maxIfConds {
-		return nil, &ParseError{Path: join("if"), Msg: fmt.Sprintf("more than %d condition expressions", maxIfConds)}
+	if c.conds > maxIfConds {
+		return nil, &ParseError{Path: join(rulePath, ik), Msg: fmt.Sprintf("more than %d condition expressions", maxIfConds)}
 	}
 	d.cond = cond
-	then, ok := lookup(rule, "then").(map[string]any)
+	tk, tv, ok := lookupEntry(rule, "then")
 	if !ok {
-		return nil, &ParseError{Path: join("then"), Msg: "missing or not an object"}
+		return nil, &ParseError{Path: join(rulePath, "then"), Msg: "missing"}
 	}
-	eff, ok := lookup(then, "effect").(string)
-	if !ok || eff == "" {
-		return nil, &ParseError{Path: join("then.effect"), Msg: "missing or not a string"}
+	then, ok := tv.(map[string]any)
+	if !ok {
+		return nil, &ParseError{Path: join(rulePath, tk), Msg: "must be an object with effect"}
 	}
-	if d.effect, err = c.expression(eff, join("then.effect")); err != nil {
-		return nil, err
-	}
-	if lit, ok := d.effect.(expr.Literal); ok {
-		if s, _ := lit.Value.(string); !knownEffect(s) {
-			return nil, &ParseError{Path: join("then.effect"), Msg: fmt.Sprintf("unknown effect %q", s)}
+	thenPath := join(rulePath, tk)
+	for k := range rule {
+		if !strings.EqualFold(k, "if") && !strings.EqualFold(k, "then") && rulePath != base {
+			return nil, &ParseError{Path: join(rulePath, k), Msg: "unknown key in policyRule (if, then)"}
 		}
 	}
-	if det, ok := lookup(then, "details").(map[string]any); ok {
-		if d.details, err = c.details(det, join("then.details")); err != nil {
+	ek, ev, ok := lookupEntry(then, "effect")
+	eff, isStr := ev.(string)
+	if !ok || !isStr || eff == "" {
+		return nil, &ParseError{Path: join(thenPath, "effect"), Msg: "missing or not a string"}
+	}
+	effPath := join(thenPath, ek)
+	if d.effect, err = c.operand(eff, effPath); err != nil {
+		return nil, err
+	}
+	switch d.effect.kind {
+	case oLiteral:
+		if s, _ := d.effect.lit.(string); !knownEffect(s) {
+			return nil, &ParseError{Path: effPath, Msg: fmt.Sprintf("unknown effect %q", s)}
+		}
+	case oParam:
+		p := d.Parameter(d.effect.name)
+		if p == nil {
+			return nil, &ParseError{Path: effPath, Msg: fmt.Sprintf("the effect names parameter %q, which the definition does not declare", d.effect.name)}
+		}
+		for _, a := range p.AllowedValues {
+			if s, ok := a.(string); !ok || !knownEffect(s) {
+				return nil, &ParseError{Path: prefix + ".parameters." + p.Name + ".allowedValues", Msg: fmt.Sprintf("%s is not an effect", compact(a))}
+			}
+		}
+	}
+	if dk, dv, ok := lookupEntry(then, "details"); ok {
+		dpath := join(thenPath, dk)
+		if dm, isMap := dv.(map[string]any); isMap {
+			if d.details, err = c.details(dm, dpath, eff); err != nil {
+				return nil, err
+			}
+		} else if d.details, err = c.appendDetails(dv, dpath); err != nil {
 			return nil, err
 		}
 	}
+	if err := d.checkEffectDetails(c, join(thenPath, "details")); err != nil {
+		return nil, err
+	}
+	d.fields = c.fields
+	d.conditions = countConditions(d.cond)
+	if d.details != nil && d.details.existence != nil {
+		d.conditions += countConditions(d.details.existence)
+	}
 	d.targets = targetTypes(d.cond)
+	d.hasTypeCond = hasTypeLeaf(d.cond)
 	return d, nil
 }
+
+// checkEffectDetails requires the details the literal effect needs.
+func (d *Definition) checkEffectDetails(c *compiler, path string) error {
+	if d.effect.kind != oLiteral {
+		return nil
+	}
+	e := strings.ToLower(d.effect.lit.(string))
+	switch e {
+	case "auditifnotexists", "deployifnotexists":
+		if d.details == nil || d.details.typ == "" {
+			return &ParseError{Path: path + ".type", Msg: d.effect.lit.(string) + " needs details.type"}
+		}
+	case "modify":
+		if d.details == nil || len(d.details.operations) == 0 {
+			return &ParseError{Path: path + ".operations", Msg: "Modify needs details.operations"}
+		}
+	case "append":
+		if d.details == nil || len(d.details.appends) == 0 {
+			return &ParseError{Path: path, Msg: "Append needs details: an array of {field, value}"}
+		}
+	}
+	return nil
+}
+
+func walkNodes(n node, fn func(*leaf)) {
+	switch v := n.(type) {
+	case allOf:
+		for _, x := range v {
+			walkNodes(x, fn)
+		}
+	case anyOf:
+		for _, x := range v {
+			walkNodes(x, fn)
+		}
+	case notNode:
+		walkNodes(v.n, fn)
+	case *leaf:
+		fn(v)
+		if v.count != nil && v.count.where != nil {
+			walkNodes(v.count.where, fn)
+		}
+	}
+}
+
+// ConditionCount returns the number of condition expressions (leaves) in
+// the rule's if and existence condition.
+func (d *Definition) ConditionCount() int { return d.conditions }
+
+func countConditions(n node) int {
+	k := 0
+	walkNodes(n, func(*leaf) { k++ })
+	return k
+}
+
+func hasTypeLeaf(n node) bool {
+	found := false
+	walkNodes(n, func(l *leaf) {
+		if l.side == sideField && l.field != nil && l.field.kind == fType {
+			found = true
+		}
+	})
+	return found
+}
+
+var paramTypes = map[string]bool{"string": true, "array": true, "object": true, "boolean": true, "integer": true, "float": true, "datetime": true}
 
 func (d *Definition) parseParameters(v any, path string) error {
 	d.Parameters = map[string]*Parameter{}
@@ -188,21 +306,34 @@ func (d *Definition) parseParameters(v any, path string) error {
 	if v != nil && !ok {
 		return &ParseError{Path: path, Msg: "must be an object"}
 	}
-	for name, raw := range m {
-		pm, ok := raw.(map[string]any)
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		pm, ok := m[name].(map[string]any)
+		ppath := path + "." + name
 		if !ok {
-			return &ParseError{Path: path + "." + name, Msg: "must be an object"}
+			return &ParseError{Path: ppath, Msg: "must be an object"}
 		}
 		p := &Parameter{Name: name}
 		p.Type, _ = lookup(pm, "type").(string)
-		if p.Type == "" {
-			return &ParseError{Path: path + "." + name + ".type", Msg: "missing"}
+		if !paramTypes[strings.ToLower(p.Type)] {
+			return &ParseError{Path: ppath + ".type", Msg: fmt.Sprintf("must be one of string, array, object, boolean, integer, float, dateTime, not %q", p.Type)}
+		}
+		if av, ok := lookupOK(pm, "allowedValues"); ok {
+			list, ok := av.([]any)
+			if !ok {
+				return &ParseError{Path: ppath + ".allowedValues", Msg: "must be an array"}
+			}
+			p.AllowedValues = deepNormalize(list).([]any)
 		}
 		if dv, ok := lookupOK(pm, "defaultValue"); ok {
-			p.DefaultValue, p.HasDefault = dv, true
-		}
-		if av, ok := lookup(pm, "allowedValues").([]any); ok {
-			p.AllowedValues = av
+			p.DefaultValue, p.HasDefault = deepNormalize(dv), true
+			if err := p.check(p.DefaultValue); err != nil {
+				return &ParseError{Path: ppath + ".defaultValue", Msg: err.Error()}
+			}
 		}
 		if md, ok := lookup(pm, "metadata").(map[string]any); ok {
 			p.DisplayName, _ = lookup(md, "displayName").(string)
@@ -211,6 +342,62 @@ func (d *Definition) parseParameters(v any, path string) error {
 		d.Parameters[name] = p
 	}
 	return nil
+}
+
+// check validates a value against the parameter's type and allowed values
+// (compared case-sensitively, as Azure does at assignment).
+func (p *Parameter) check(v any) error {
+	v = expr.Normalize(v)
+	ok := true
+	switch strings.ToLower(p.Type) {
+	case "string", "datetime":
+		_, ok = v.(string)
+	case "array":
+		_, ok = v.([]any)
+	case "object":
+		_, ok = v.(map[string]any)
+	case "boolean":
+		_, ok = v.(bool)
+	case "integer":
+		_, ok = expr.AsInt(v)
+	case "float":
+		ok = expr.IsNumber(v)
+	}
+	if !ok && v != nil {
+		return fmt.Errorf("parameter %q is of type %s, not %s", p.Name, p.Type, expr.TypeName(v))
+	}
+	if len(p.AllowedValues) > 0 && !allowed(p.AllowedValues, v) {
+		return fmt.Errorf("parameter %q: value %s is not one of the allowed values %s", p.Name, compact(v), compact(p.AllowedValues))
+	}
+	return nil
+}
+
+// allowed: v is one of the allowed values, or (for an array parameter
+// whose allowed values are scalars) each of its elements is.
+func allowed(list []any, v any) bool {
+	for _, a := range list {
+		if exactEqual(a, v) {
+			return true
+		}
+	}
+	if arr, ok := v.([]any); ok {
+		for _, e := range arr {
+			if !allowed(list, expr.Normalize(e)) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func exactEqual(a, b any) bool {
+	a, b = expr.Normalize(a), expr.Normalize(b)
+	if as, ok := a.(string); ok {
+		bs, ok := b.(string)
+		return ok && as == bs
+	}
+	return expr.Equal(a, b)
 }
 
 // Parameter returns the parameter called name, matched case-insensitively.
@@ -227,31 +414,47 @@ func (d *Definition) Parameter(name string) *Parameter {
 }
 
 // TargetTypes returns the resource types that the rule's "if" requires
-// through a "type" field condition (equals, in or like) at its top level or
-// in a top-level allOf; nil means any type.
+// through a "type" field condition (equals, in, or like without a
+// wildcard) at its top level or in a top-level allOf; nil means any type.
 func (d *Definition) TargetTypes() []string { return d.targets }
 
 // DefaultEffect is the effect with default parameter values, or "" when
 // the effect needs a parameter that has no default.
 func (d *Definition) DefaultEffect() string {
-	if len(d.MissingParameters(nil)) > 0 {
-		if lit, ok := d.effect.(expr.Literal); ok {
-			s, _ := lit.Value.(string)
+	switch d.effect.kind {
+	case oLiteral:
+		s, _ := d.effect.lit.(string)
+		return s
+	case oParam:
+		if p := d.Parameter(d.effect.name); p != nil && p.HasDefault {
+			s, _ := p.DefaultValue.(string)
 			return s
 		}
 		return ""
 	}
-	params, err := d.resolveParams(nil)
-	if err != nil {
-		return ""
+	return ""
+}
+
+// Effects lists the effects the definition can have: its effect
+// parameter's allowed values, or the literal effect.
+func (d *Definition) Effects() []string {
+	if d.effect.kind == oParam {
+		if p := d.Parameter(d.effect.name); p != nil {
+			var out []string
+			for _, a := range p.AllowedValues {
+				if s, ok := a.(string); ok {
+					out = append(out, s)
+				}
+			}
+			if len(out) > 0 {
+				return out
+			}
+		}
 	}
-	ctx := &evalCtx{def: d, params: params}
-	v, err := d.effect.Eval(ctx.exprContext())
-	if err != nil {
-		return ""
+	if e := d.DefaultEffect(); e != "" {
+		return []string{e}
 	}
-	s, _ := v.(string)
-	return s
+	return nil
 }
 
 // MissingParameters lists the parameters that have neither a default nor a
@@ -271,43 +474,68 @@ func (d *Definition) MissingParameters(params map[string]any) []string {
 	return out
 }
 
-// resolveParams merges values over defaults and checks allowed values.
-func (d *Definition) resolveParams(values map[string]any) (map[string]any, error) {
-	out := make(map[string]any, len(d.Parameters))
-	for name, p := range d.Parameters {
-		v, ok := lookupOK(values, name)
-		if !ok {
-			if !p.HasDefault {
-				return nil, fmt.Errorf("parameter %q has no value and no default", name)
-			}
-			v = p.DefaultValue
-		} else if len(p.AllowedValues) > 0 && !allowed(p.AllowedValues, v) {
-			return nil, fmt.Errorf("parameter %q: value %s is not one of the allowed values %s", name, compact(v), compact(p.AllowedValues))
-		}
-		out[strings.ToLower(name)] = v
+// CheckParams validates parameter values: every value names a declared
+// parameter, fits its type and allowed values, and every parameter
+// without a default has a value. A bad value is a *ParseError whose Path
+// is the parameter's name.
+func (d *Definition) CheckParams(params map[string]any) error {
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
 	}
-	return out, nil
+	sort.Strings(names)
+	for _, k := range names {
+		p := d.Parameter(k)
+		if p == nil {
+			return &ParseError{Path: k, Msg: fmt.Sprintf("parameter %q: the definition has no such parameter", k)}
+		}
+		if err := p.check(params[k]); err != nil {
+			return &ParseError{Path: k, Msg: err.Error()}
+		}
+	}
+	if missing := d.MissingParameters(params); len(missing) > 0 {
+		return fmt.Errorf("parameters without a default need a value: %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
-func allowed(list []any, v any) bool {
-	for _, a := range list {
-		if expr.Equal(expr.Normalize(a), expr.Normalize(v)) {
-			return true
-		}
-		if av, ok := a.([]any); ok {
-			_ = av
-		}
-	}
-	// An array parameter's value is allowed when each element is.
-	if arr, ok := v.([]any); ok && len(arr) > 0 {
-		for _, e := range arr {
-			if !allowed(list, e) {
-				return false
+// checkParams is the evaluation-time check: allowed values and missing
+// values only (unknown names are ignored, as a shared parameter file may
+// hold values for other definitions).
+func (d *Definition) checkParams(params map[string]any) error {
+	for k, v := range params {
+		if p := d.Parameter(k); p != nil && (len(p.AllowedValues) > 0 || strings.ToLower(p.Type) != "string") {
+			if err := p.check(v); err != nil {
+				return err
 			}
 		}
-		return true
 	}
-	return false
+	for name, p := range d.Parameters {
+		if p.HasDefault {
+			continue
+		}
+		if _, ok := lookupOK(params, name); !ok {
+			return fmt.Errorf("parameter %q has no value and no default", name)
+		}
+	}
+	return nil
+}
+
+// fieldRef returns the compiled reference for a field name, compiling
+// (and caching) names computed at evaluation time.
+func (d *Definition) fieldRef(name string) *fieldRef {
+	if f, ok := d.fields[name]; ok {
+		return f
+	}
+	if f, ok := d.dynFields.Load(name); ok {
+		return f.(*fieldRef)
+	}
+	if f, ok := d.fields[strings.ToLower(name)]; ok {
+		return f
+	}
+	f := compileField(name)
+	d.dynFields.Store(name, f)
+	return f
 }
 
 func compact(v any) string {
@@ -315,8 +543,9 @@ func compact(v any) string {
 	return string(b)
 }
 
-// ParseParams reads parameter values: {"name": value} or the assignment
-// shape {"name": {"value": value}}.
+// ParseParams reads parameter values: {"name": value}, the assignment
+// shape {"name": {"value": value}}, or a deployment parameter file
+// ({"$schema", "parameters": {...}}).
 func ParseParams(data []byte) (map[string]any, error) {
 	doc, _, err := jsonpos.Decode(data)
 	if err != nil {
@@ -326,9 +555,15 @@ func ParseParams(data []byte) (map[string]any, error) {
 	if !ok {
 		return nil, fmt.Errorf("parameters must be a JSON object")
 	}
-	if p, ok := lookup(m, "parameters").(map[string]any); ok && len(m) <= 3 {
-		m = p
+	if p, ok := lookup(m, "parameters").(map[string]any); ok {
+		if _, hasSchema := lookupOK(m, "$schema"); hasSchema || len(m) == 1 {
+			m = p
+		}
 	}
+	return unwrapParams(m), nil
+}
+
+func unwrapParams(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
 		if w, ok := v.(map[string]any); ok && len(w) == 1 {
@@ -336,9 +571,9 @@ func ParseParams(data []byte) (map[string]any, error) {
 				v = inner
 			}
 		}
-		out[k] = v
+		out[k] = deepNormalize(v)
 	}
-	return out, nil
+	return out
 }
 
 var effects = []string{"disabled", "audit", "deny", "auditifnotexists", "deployifnotexists", "append", "modify", "manual", "denyaction", "mutate", "addtonetworkgroup"}
@@ -353,7 +588,7 @@ func knownEffect(s string) bool {
 }
 
 func truthy(v any) bool {
-	b, ok := expr.Truthy(v)
+	b, ok := boolish(v)
 	return ok && b
 }
 
@@ -363,16 +598,23 @@ func lookup(m map[string]any, key string) any {
 }
 
 func lookupOK(m map[string]any, key string) (any, bool) {
+	_, v, ok := lookupEntry(m, key)
+	return v, ok
+}
+
+// lookupEntry finds key (ASCII case-insensitively) and returns the key
+// as written.
+func lookupEntry(m map[string]any, key string) (string, any, bool) {
 	if m == nil {
-		return nil, false
+		return "", nil, false
 	}
 	if v, ok := m[key]; ok {
-		return v, true
+		return key, v, true
 	}
 	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v, true
+		if asciiEqualFold(k, key) {
+			return k, v, true
 		}
 	}
-	return nil, false
+	return "", nil, false
 }

@@ -23,8 +23,8 @@ const (
 	Error         State = "Error"
 )
 
-// Related finds the candidates of an existence check.
-// *arm.Set satisfies it.
+// Related finds the candidates of an existence check (AuditIfNotExists,
+// DeployIfNotExists). *arm.Set satisfies it.
 type Related interface {
 	Children(parentID, childType string) []*arm.Resource
 	Extensions(scopeID, fullType string) []*arm.Resource
@@ -34,351 +34,947 @@ type Related interface {
 
 // Env is what an evaluation needs besides the resource.
 type Env struct {
-	// Params are parameter values by name; defaults fill the rest.
+	// Params are parameter values by name (plain values); defaults fill
+	// the rest. Names match case-insensitively.
 	Params map[string]any
 	// Related finds related resources for AuditIfNotExists and
 	// DeployIfNotExists; nil means none exist.
 	Related Related
-	// Now is the evaluation time; zero means time.Now().
+	// Aliases is the alias table; nil means the built-in table.
+	Aliases *Aliases
+	// Now is the evaluation time (utcNow, exemption expiry); zero means
+	// time.Now().
 	Now time.Time
+	// APIVersion selects per-API-version alias paths; "" uses the
+	// resource's apiVersion when it has one, else the default paths.
+	APIVersion string
 }
 
 // Result is the verdict of one definition on one resource.
 type Result struct {
 	// Applicable is false when the rule does not apply to the resource.
 	Applicable bool
-	// Effect is the effect that applies, after parameter resolution, or ""
-	// when the rule does not fire or is Disabled.
+	// Effect is the effect that applies, as written after parameter
+	// resolution (e.g. "AuditIfNotExists"), or "" when the rule does not
+	// fire or is Disabled.
 	Effect string
 	State  State
 	// Reason is Azure's reason text.
-	Reason   string
+	Reason string
+	// Evidence lists the comparisons the verdict rests on.
 	Evidence []Evidence
-	Details  map[string]any
-	Err      error
+	// Details summarises the effect: for AuditIfNotExists and
+	// DeployIfNotExists the related type, name and the ids considered; for
+	// Modify and Append the operations that would apply; warnings.
+	Details map[string]any
+	// Err is set when the evaluation failed (a template function error,
+	// which Azure treats as a deny, or an invalid parameter value).
+	Err error
 }
 
 // Evidence is one comparison the verdict rests on.
 type Evidence struct {
 	ResourceID string // the resource whose value was read
-	Path       string // JSON path in that resource, e.g. properties.network.publicNetworkAccess
-	Field      string // the field or alias as written
+	Path       string // JSON path in that resource, e.g. properties.network.publicNetworkAccess ([0] for array elements)
+	Field      string // the field or alias as written in the rule
 	Operator   string
-	Value      any
+	Value      any // observed value (nil if missing)
 	Expected   any
 	Missing    bool
 
-	held string // "held", "failed" or "unknown": how the comparison came out
+	outcome tri  // how the comparison came out
+	neg     bool // under an odd number of nots
+	op      opCode
 }
 
-func (e Evidence) outcome() string { return e.held }
+// tri is a three-valued truth: a condition over an Unknown value is
+// unknown, and Kleene logic lets a known decisive operand decide.
+type tri int8
 
-type evalCtx struct {
-	def      *Definition
-	params   map[string]any // lower-case names
-	res      *arm.Resource  // the resource fields resolve against
-	ifRes    *arm.Resource  // the resource the rule's "if" evaluated
-	now      time.Time
-	scopes   []countScope
-	evidence []Evidence
-	record   bool
-}
-
-type countScope struct {
-	prefix string // lower-case field prefix up to and including [*]
-	elem   any
-	name   string // value count name
-	isVal  bool
-}
-
-var (
-	libOnce sync.Once
-	lib     expr.Library
+const (
+	triFalse tri = iota
+	triTrue
+	triUnknown
 )
 
-// library is the policy function library: the shared ARM core with the
-// policy differences, plus parameters, field and current.
-func library() expr.Library {
-	libOnce.Do(func() {
-		lib = expr.Policy().Clone()
-		lib.Add(
-			&expr.Func{Name: "parameters", MinArgs: 1, MaxArgs: 1, Call: func(c *expr.Context, a []any) (any, error) {
-				name, _ := a[0].(string)
-				ctx := c.Host.(*evalCtx)
-				v, ok := ctx.params[strings.ToLower(name)]
-				if !ok {
-					return nil, expr.Errorf("parameters", "the definition has no parameter %q", name)
-				}
-				return v, nil
-			}},
-			&expr.Func{Name: "field", MinArgs: 1, MaxArgs: 1, Call: func(c *expr.Context, a []any) (any, error) {
-				name, _ := a[0].(string)
-				ctx := c.Host.(*evalCtx)
-				v, ok, _ := ctx.field(name)
-				if !ok {
-					if strings.Contains(name, "[*]") {
-						return []any{}, nil
-					}
-					return "", nil
-				}
-				return v, nil
-			}},
-			&expr.Func{Name: "current", MinArgs: 0, MaxArgs: 1, Call: func(c *expr.Context, a []any) (any, error) {
-				ctx := c.Host.(*evalCtx)
-				name := ""
-				if len(a) == 1 {
-					name, _ = a[0].(string)
-				}
-				for i := len(ctx.scopes) - 1; i >= 0; i-- {
-					s := ctx.scopes[i]
-					if name == "" || (s.isVal && strings.EqualFold(s.name, name)) {
-						return s.elem, nil
-					}
-					if !s.isVal && strings.HasPrefix(strings.ToLower(name), s.prefix) {
-						v, _, _ := ctx.field(name)
-						return v, nil
-					}
-				}
-				return nil, expr.Errorf("current", "no count iteration named %q is in scope", name)
-			}},
-			&expr.Func{Name: "resourceGroup", MinArgs: 0, MaxArgs: 0, Call: func(c *expr.Context, a []any) (any, error) {
-				ctx := c.Host.(*evalCtx)
-				id, _ := arm.ParseID(ctx.ifRes.ID)
-				return map[string]any{"name": id.ResourceGroup, "id": "/subscriptions/" + id.Subscription + "/resourceGroups/" + id.ResourceGroup, "location": ctx.ifRes.Location()}, nil
-			}},
-			&expr.Func{Name: "subscription", MinArgs: 0, MaxArgs: 0, Call: func(c *expr.Context, a []any) (any, error) {
-				ctx := c.Host.(*evalCtx)
-				id, _ := arm.ParseID(ctx.ifRes.ID)
-				return map[string]any{"subscriptionId": id.Subscription, "id": "/subscriptions/" + id.Subscription}, nil
-			}},
-			&expr.Func{Name: "requestContext", MinArgs: 0, MaxArgs: 0, Call: func(c *expr.Context, a []any) (any, error) {
-				return map[string]any{"apiVersion": ""}, nil
-			}},
-			&expr.Func{Name: "policy", MinArgs: 0, MaxArgs: 0, Call: func(c *expr.Context, a []any) (any, error) {
-				ctx := c.Host.(*evalCtx)
-				return map[string]any{"definitionId": ctx.def.ID, "assignmentId": "", "setDefinitionId": "", "definitionReferenceId": ""}, nil
-			}},
-		)
-	})
-	return lib
+func triOf(b bool) tri {
+	if b {
+		return triTrue
+	}
+	return triFalse
 }
 
-func (c *evalCtx) exprContext() *expr.Context {
-	now := c.now
-	return &expr.Context{Funcs: library(), Host: c, Now: func() time.Time { return now }}
+// evalOpts carry what an assignment adds to an evaluation.
+type evalOpts struct {
+	effectOverride  string
+	assignmentID    string
+	setDefinitionID string
+	referenceID     string
+}
+
+// scope is one iteration of a count's where.
+type scope struct {
+	isValue bool
+	name    string // value count name
+	lower   string // field count: lower-case counted alias
+	nsteps  int    // field count: steps of the counted path
+	elem    any
+	res     *arm.Resource
+}
+
+type evalCtx struct {
+	def     *Definition
+	env     *Env
+	opts    *evalOpts
+	params  map[string]any
+	res     *arm.Resource // the resource fields resolve against
+	ifRes   *arm.Resource // the resource the rule's "if" evaluates
+	aliases *Aliases
+	api     string
+	ectx    expr.Context
+	scopes  []scope
+	record  bool
+	neg     bool
+	ev      []Evidence
+	invalid string // the first invalid alias met
+	idx     []int
+}
+
+var ctxPool = sync.Pool{New: func() any { return &evalCtx{} }}
+
+func (d *Definition) newCtx(r *arm.Resource, env *Env, opts *evalOpts) *evalCtx {
+	c := ctxPool.Get().(*evalCtx)
+	*c = evalCtx{scopes: c.scopes[:0], idx: c.idx[:0]}
+	c.def, c.env, c.opts, c.params = d, env, opts, env.Params
+	c.res, c.ifRes = r, r
+	c.aliases = env.Aliases
+	c.api = env.APIVersion
+	if c.api == "" {
+		if v, ok := r.Object["apiVersion"].(string); ok {
+			c.api = v
+		}
+	}
+	c.ectx = expr.Context{Funcs: library(), Host: c}
+	now := env.Now
+	c.ectx.Now = func() time.Time {
+		if now.IsZero() {
+			return time.Now()
+		}
+		return now
+	}
+	return c
+}
+
+func (c *evalCtx) release() {
+	c.ev = nil
+	c.def, c.env, c.opts, c.params, c.res, c.ifRes, c.aliases = nil, nil, nil, nil, nil, nil, nil
+	c.ectx = expr.Context{}
+	ctxPool.Put(c)
+}
+
+// param returns a parameter's value: the given value, else the default.
+func (c *evalCtx) param(name string) (any, bool) {
+	if c.params != nil {
+		if v, ok := c.params[name]; ok {
+			return v, true
+		}
+		for k, v := range c.params {
+			if strings.EqualFold(k, name) {
+				return v, true
+			}
+		}
+	}
+	if p := c.def.Parameter(name); p != nil && p.HasDefault {
+		return p.DefaultValue, true
+	}
+	return nil, false
+}
+
+func (o *operand) eval(c *evalCtx) (any, error) {
+	switch o.kind {
+	case oLiteral:
+		return o.lit, nil
+	case oParam:
+		v, ok := c.param(o.name)
+		if !ok {
+			return nil, expr.Errorf("parameters", "the definition has no parameter %q (or it has no value)", o.name)
+		}
+		return expr.Normalize(v), nil
+	case oField:
+		if o.field != nil {
+			return c.fieldFunc(o.field), nil
+		}
+	}
+	v, err := o.node.Eval(&c.ectx)
+	return expr.Normalize(v), err
 }
 
 // Evaluate evaluates the definition on r.
 func (d *Definition) Evaluate(r *arm.Resource, env *Env) *Result {
+	return d.evaluate(r, env, nil)
+}
+
+func (d *Definition) evaluate(r *arm.Resource, env *Env, opts *evalOpts) *Result {
 	if env == nil {
 		env = &Env{}
 	}
-	params, err := d.resolveParams(env.Params)
-	if err != nil {
+	if err := d.checkParams(env.Params); err != nil {
 		return &Result{State: Error, Reason: err.Error(), Err: err}
 	}
-	now := env.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	c := &evalCtx{def: d, params: params, res: r, ifRes: r, now: now}
-	effV, err := d.effect.Eval(c.exprContext())
+	c := d.newCtx(r, env, opts)
+	defer c.release()
+	effect, err := d.effectFor(c)
 	if err != nil {
-		return &Result{State: Error, Reason: "the effect could not be evaluated: " + err.Error(), Err: err}
+		return &Result{State: Error, Reason: "The effect could not be evaluated: " + err.Error(), Err: err}
 	}
-	effect, _ := effV.(string)
 	le := strings.ToLower(effect)
-	if le == "disabled" {
+	switch le {
+	case "disabled":
 		return &Result{State: NotApplicable, Reason: "The policy's effect is Disabled."}
+	case "denyaction":
+		return &Result{State: NotApplicable, Reason: "DenyAction blocks delete requests; it is not a compliance check."}
+	case "mutate", "addtonetworkgroup":
+		return &Result{State: NotApplicable, Reason: effect + " is not a compliance check of the resource."}
 	}
-	if !knownEffect(le) {
-		return &Result{State: Error, Reason: fmt.Sprintf("unknown effect %q", effect), Err: fmt.Errorf("unknown effect %q", effect)}
+	if !d.modeApplies(r) {
+		return &Result{State: NotApplicable, Reason: "Mode Indexed evaluates only resource types that support tags and location."}
 	}
-	typeMatches := d.appliesToType(r)
 	c.record = true
 	t, err := d.cond.eval(c)
+	if c.invalid != "" {
+		w := fmt.Sprintf("The alias %q is not valid for this resource type; the policy does not apply.", c.invalid)
+		return &Result{State: NotApplicable, Reason: w, Details: map[string]any{"warnings": []string{w}}}
+	}
 	if err != nil {
-		// A template function error fails the evaluation, which Azure treats
-		// as a deny: the resource is reported NonCompliant.
+		// A template function error fails the evaluation, which Azure
+		// treats as a deny: the resource is reported NonCompliant.
 		return &Result{Applicable: true, Effect: effect, State: NonCompliant, Err: err,
 			Reason: "The policy rule could not be evaluated (" + err.Error() + "); Azure treats a failed evaluation as a deny."}
 	}
-	ifEvidence := c.evidence
+	ifEv := c.ev
 	switch le {
 	case "auditifnotexists", "deployifnotexists":
 		switch t {
 		case triFalse:
-			return &Result{State: NotApplicable, Reason: "The policy rule's conditions do not match the resource."}
+			return &Result{State: NotApplicable, Reason: "The resource does not match the policy rule's if condition."}
 		case triUnknown:
-			return &Result{Applicable: true, Effect: effect, State: Unknown, Evidence: unknownEvidence(ifEvidence),
+			return &Result{Applicable: true, Effect: effect, State: Unknown, Evidence: pick(ifEv, triUnknown),
 				Reason: "The rule's conditions depend on values not known before deployment."}
 		}
-		return d.existence(c, r, env, effect)
-	case "manual":
-		if !typeMatches {
-			return &Result{State: NotApplicable}
-		}
-		state := Unknown
-		if d.details != nil && d.details.defaultState != "" {
-			state = State(d.details.defaultState)
-		}
-		return &Result{Applicable: true, Effect: effect, State: state, Reason: "The state of a Manual policy is attested, not evaluated."}
-	case "denyaction":
-		return &Result{State: NotApplicable, Reason: "DenyAction blocks requests; it is not a compliance check."}
+		return d.existence(c, effect)
 	}
-	if !typeMatches {
-		return &Result{State: NotApplicable, Reason: "The policy does not apply to resources of this type."}
-	}
-	switch t {
-	case triTrue:
-		res := &Result{Applicable: true, Effect: effect, State: NonCompliant, Evidence: firedEvidence(ifEvidence)}
-		res.Reason = reasonFor(res.Evidence)
-		if le == "modify" || le == "append" {
-			res.Details = map[string]any{"operations": d.details.raw["operations"]}
-			if le == "append" {
-				res.Details = map[string]any{"operations": d.details.raw}
-			}
+	if t == triFalse {
+		if !d.applicable(c) {
+			return &Result{State: NotApplicable, Reason: "The policy does not apply to this resource (its type, name or kind conditions do not match)."}
 		}
-		return res
-	case triUnknown:
-		return &Result{Applicable: true, State: Unknown, Evidence: unknownEvidence(ifEvidence),
+		if le == "manual" {
+			return &Result{State: NotApplicable, Reason: "The resource does not match the policy rule's if condition."}
+		}
+		return &Result{Applicable: true, State: Compliant, Evidence: contributing(ifEv, false),
+			Reason: "The resource does not match the policy rule's conditions."}
+	}
+	if t == triUnknown {
+		return &Result{Applicable: true, Effect: effect, State: Unknown, Evidence: pick(ifEv, triUnknown),
 			Reason: "The rule's conditions depend on values not known before deployment."}
 	}
-	return &Result{Applicable: true, State: Compliant, Reason: "The resource does not match the policy rule's conditions."}
+	res := &Result{Applicable: true, Effect: effect, State: NonCompliant, Evidence: contributing(ifEv, true)}
+	res.Reason = reasonFromEvidence(res.Evidence, true)
+	switch le {
+	case "manual":
+		res.State = Unknown
+		if d.details != nil && d.details.defaultState != "" {
+			res.State = State(d.details.defaultState)
+		}
+		res.Reason = "The state of a Manual policy is attested, not evaluated (defaultState " + string(res.State) + ")."
+	case "modify":
+		res.Details = map[string]any{"operations": d.operationsSummary(c, d.details.operations)}
+		if d.details.conflictEffect != "" {
+			res.Details["conflictEffect"] = d.details.conflictEffect
+		}
+	case "append":
+		res.Details = map[string]any{"operations": d.operationsSummary(c, d.details.appends)}
+	}
+	return res
 }
 
-// appliesToType reports whether r's type is one the rule's type conditions
-// name (all types when it names none).
-func (d *Definition) appliesToType(r *arm.Resource) bool {
-	if len(d.targets) == 0 {
+// effectFor resolves the effect: an assignment's override, else the
+// definition's (literal or parameter).
+func (d *Definition) effectFor(c *evalCtx) (string, error) {
+	if c.opts != nil && c.opts.effectOverride != "" {
+		return c.opts.effectOverride, nil
+	}
+	v, err := d.effect.eval(c)
+	if err != nil {
+		return "", err
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("the effect must be a string, not %s", expr.TypeName(v))
+	}
+	if !knownEffect(s) {
+		return "", fmt.Errorf("unknown effect %q", s)
+	}
+	return s, nil
+}
+
+// modeApplies: mode Indexed (and a null mode) skips resource types that
+// cannot have tags and location: child and extension resources, and
+// resources without a location.
+func (d *Definition) modeApplies(r *arm.Resource) bool {
+	if !strings.EqualFold(d.Mode, "indexed") {
 		return true
 	}
-	for _, t := range d.targets {
-		if strings.EqualFold(t, r.Type) {
+	if strings.Count(r.Type, "/") > 1 {
+		return false // a child resource type
+	}
+	// An extension resource's id holds a second /providers/ segment.
+	if i := strings.Index(r.ID, "/providers/"); i >= 0 && strings.Contains(r.ID[i+11:], "/providers/") {
+		return false
+	}
+	return true
+}
+
+// applicable decides applicability for effects other than
+// AuditIfNotExists/DeployIfNotExists: only type, name and kind conditions
+// count; the others are taken as true (false when negated). A rule without
+// a type condition applies to every resource.
+func (d *Definition) applicable(c *evalCtx) bool {
+	if !d.hasTypeCond {
+		return true
+	}
+	c.record = false
+	t := applicability(d.cond, c, false)
+	return t != triFalse
+}
+
+func applicability(n node, c *evalCtx, neg bool) tri {
+	switch v := n.(type) {
+	case allOf:
+		out := triTrue
+		for _, x := range v {
+			switch applicability(x, c, neg) {
+			case triFalse:
+				return triFalse
+			case triUnknown:
+				out = triUnknown
+			}
+		}
+		return out
+	case anyOf:
+		out := triFalse
+		for _, x := range v {
+			switch applicability(x, c, neg) {
+			case triTrue:
+				return triTrue
+			case triUnknown:
+				out = triUnknown
+			}
+		}
+		return out
+	case notNode:
+		switch applicability(v.n, c, !neg) {
+		case triTrue:
+			return triFalse
+		case triFalse:
+			return triTrue
+		}
+		return triUnknown
+	case *leaf:
+		if v.side == sideField && v.field != nil {
+			switch v.field.kind {
+			case fType, fName, fKind:
+				t, err := v.eval(c)
+				if err != nil {
+					return triUnknown
+				}
+				return t
+			}
+		}
+	}
+	return triOf(!neg)
+}
+
+func (n allOf) eval(c *evalCtx) (tri, error) {
+	out := triTrue
+	for _, x := range n {
+		t, err := x.eval(c)
+		if err != nil {
+			return triFalse, err
+		}
+		if t == triFalse {
+			return triFalse, nil
+		}
+		if t == triUnknown {
+			out = triUnknown
+		}
+	}
+	return out, nil
+}
+
+func (n anyOf) eval(c *evalCtx) (tri, error) {
+	out := triFalse
+	for _, x := range n {
+		t, err := x.eval(c)
+		if err != nil {
+			return triFalse, err
+		}
+		if t == triTrue {
+			return triTrue, nil
+		}
+		if t == triUnknown {
+			out = triUnknown
+		}
+	}
+	return out, nil
+}
+
+func (n notNode) eval(c *evalCtx) (tri, error) {
+	c.neg = !c.neg
+	t, err := n.n.eval(c)
+	c.neg = !c.neg
+	switch {
+	case err != nil:
+		return triFalse, err
+	case t == triUnknown:
+		return triUnknown, nil
+	}
+	return triOf(t == triFalse), nil
+}
+
+func isUnknown(v any) bool { _, ok := v.(arm.Unknown); return ok }
+
+func (l *leaf) eval(c *evalCtx) (tri, error) {
+	rhs, err := l.rhs.eval(c)
+	if err != nil {
+		return triFalse, err
+	}
+	if isUnknown(rhs) {
+		c.note(l, l.fieldName(), "", nil, true, rhs, triUnknown)
+		return triUnknown, nil
+	}
+	switch l.side {
+	case sideCount:
+		return l.evalCount(c, rhs)
+	case sideValue:
+		v, err := l.value.eval(c)
+		if err != nil {
+			return triFalse, err
+		}
+		if isUnknown(v) {
+			c.note(l, "", "", v, true, rhs, triUnknown)
+			return triUnknown, nil
+		}
+		ok, err := compare(l.op, v, true, rhs, l.pat)
+		if err != nil {
+			return triFalse, err
+		}
+		t := triOf(ok)
+		c.note(l, "", "", v, true, rhs, t)
+		return t, nil
+	}
+	ref := l.field
+	if l.fieldExpr != nil {
+		v, err := l.fieldExpr.Eval(&c.ectx)
+		if err != nil {
+			return triFalse, err
+		}
+		if isUnknown(v) {
+			return triUnknown, nil
+		}
+		s, ok := v.(string)
+		if !ok {
+			return triFalse, fmt.Errorf("%s: the field expression must give a string, not %s", l.path, expr.TypeName(v))
+		}
+		ref = c.def.fieldRef(s)
+		if ref.kind == fLocation {
+			rhs = normLocationValue(rhs)
+		}
+	} else if ref.kind == fLocation && l.rhs.kind != oLiteral {
+		rhs = normLocationValue(rhs)
+	}
+	return c.fieldCondition(l, ref, rhs)
+}
+
+func (l *leaf) fieldName() string {
+	switch {
+	case l.field != nil:
+		return l.field.raw
+	case l.count != nil && l.count.field != nil:
+		return l.count.field.raw
+	}
+	return ""
+}
+
+// target is where a field reference reads: a special value, or a path
+// from a root value.
+type target struct {
+	res      *arm.Resource
+	special  bool
+	v        any
+	present  bool
+	path     string // evidence path of a special value
+	root     any
+	steps    []step
+	bound    bool // bound to a count's current element
+	prefix   string
+	fullPath *jpath
+}
+
+func (t *target) wildRest() bool {
+	for _, s := range t.steps {
+		if s.all {
 			return true
 		}
 	}
 	return false
 }
 
-var extensionNamespaces = []string{"microsoft.insights/", "microsoft.security/", "microsoft.authorization/", "microsoft.resources/"}
+// boundBy reports whether a field count's scope binds the reference: the
+// reference names the counted alias or a property below it.
+func boundBy(ref *fieldRef, s *scope) bool {
+	if s.isValue || (ref.kind != fAlias && ref.kind != fRawPath) || !strings.HasPrefix(ref.lower, s.lower) {
+		return false
+	}
+	if len(ref.lower) == len(s.lower) {
+		return true
+	}
+	ch := ref.lower[len(s.lower)]
+	return ch == '.' || ch == '['
+}
 
-func (d *Definition) existence(c *evalCtx, r *arm.Resource, env *Env, effect string) *Result {
-	det := d.details
-	if det == nil || det.typ == "" {
-		err := fmt.Errorf("%s needs details.type", effect)
-		return &Result{State: Error, Reason: err.Error(), Err: err}
+// pathOf resolves an alias to its JSON path; nil means an invalid alias.
+func (c *evalCtx) pathOf(ref *fieldRef) *jpath {
+	if ref.kind == fRawPath {
+		return ref.raw2
 	}
-	var candidates []*arm.Resource
-	lt := strings.ToLower(det.typ)
-	if env.Related != nil {
-		switch {
-		case strings.HasPrefix(lt, strings.ToLower(r.Type)+"/"):
-			candidates = env.Related.Children(r.ID, det.typ)
-		case hasAnyPrefix(lt, extensionNamespaces):
-			candidates = env.Related.Extensions(r.ID, det.typ)
-		case strings.EqualFold(det.existenceScope, "subscription"):
-			id, _ := arm.ParseID(r.ID)
-			candidates = env.Related.InSubscription(id.Subscription, det.typ)
-		default:
-			id, _ := arm.ParseID(r.ID)
-			group := id.ResourceGroup
-			if det.resourceGroupName != nil {
-				v, err := det.resourceGroupName.Eval(c.exprContext())
-				if err == nil {
-					group, _ = v.(string)
-				}
+	if ref.kind != fAlias {
+		return nil
+	}
+	if c.aliases != nil && c.aliases != builtinAliases {
+		if al := c.aliases.Lookup(ref.lower); al != nil {
+			return al.pathFor(c.api)
+		}
+		if c.aliases.covers(ref.aliasType) {
+			return nil
+		}
+	}
+	if ref.builtin != nil {
+		return ref.builtin.pathFor(c.api)
+	}
+	return ref.fallback
+}
+
+// resFor picks the resource a field reads inside an existence condition:
+// the related resource, unless the alias belongs to the evaluated
+// resource's type and not to the related one.
+func (c *evalCtx) resFor(ref *fieldRef) *arm.Resource {
+	if c.res == c.ifRes || ref.kind != fAlias {
+		return c.res
+	}
+	if !asciiEqualFold(ref.aliasType, c.res.Type) && asciiEqualFold(ref.aliasType, c.ifRes.Type) {
+		return c.ifRes
+	}
+	return c.res
+}
+
+func (c *evalCtx) resolve(ref *fieldRef) target {
+	for i := len(c.scopes) - 1; i >= 0; i-- {
+		s := &c.scopes[i]
+		if !boundBy(ref, s) {
+			continue
+		}
+		p := c.pathOf(ref)
+		if p == nil || len(p.steps) < s.nsteps {
+			break
+		}
+		return target{res: s.res, root: s.elem, steps: p.steps[s.nsteps:], bound: true, fullPath: p}
+	}
+	r := c.resFor(ref)
+	switch ref.kind {
+	case fName:
+		return target{res: r, special: true, v: r.Name, present: r.Name != "", path: "name"}
+	case fFullName:
+		return target{res: r, special: true, v: fullName(r), present: r.Name != "", path: "name"}
+	case fType:
+		return target{res: r, special: true, v: r.Type, present: r.Type != "", path: "type"}
+	case fID:
+		return target{res: r, special: true, v: r.ID, present: r.ID != "", path: "id"}
+	case fKind:
+		v, ok := lookupKey(r.Object, "kind")
+		return target{res: r, special: true, v: v, present: ok, path: "kind"}
+	case fLocation:
+		v, ok := lookupKey(r.Object, "location")
+		if s, isStr := v.(string); isStr {
+			v = normLocation(s)
+		}
+		return target{res: r, special: true, v: v, present: ok, path: "location"}
+	case fIdentityType:
+		v, ok, _ := getSteps(r.Object, identityTypeSteps)
+		return target{res: r, special: true, v: v, present: ok, path: "identity.type"}
+	case fTags:
+		v, ok := lookupKey(r.Object, "tags")
+		return target{res: r, special: true, v: v, present: ok, path: "tags"}
+	case fTag:
+		var v any
+		ok := false
+		if tags, found := lookupKey(r.Object, "tags"); found {
+			if m, isMap := tags.(map[string]any); isMap {
+				v, ok = lookupKey(m, ref.tag)
+			} else if isUnknown(tags) {
+				v, ok = tags, true
 			}
-			candidates = env.Related.InResourceGroup(id.Subscription, group, det.typ)
 		}
+		return target{res: r, special: true, v: v, present: ok, path: "tags." + ref.tag}
+	case fInvalid:
+		if c.invalid == "" {
+			c.invalid = ref.raw
+		}
+		return target{res: r, special: true}
 	}
-	if det.name != nil {
-		v, err := det.name.Eval(c.exprContext())
-		if err != nil {
-			return &Result{Applicable: true, Effect: effect, State: NonCompliant, Err: err, Reason: "details.name could not be evaluated: " + err.Error()}
+	if ref.kind == fAlias && !asciiEqualFold(ref.aliasType, r.Type) {
+		// An alias of another resource type reads nothing here.
+		return target{res: r, special: true}
+	}
+	p := c.pathOf(ref)
+	if p == nil {
+		if c.invalid == "" {
+			c.invalid = ref.raw
 		}
-		name, _ := v.(string)
-		if i := strings.LastIndexByte(name, '/'); i >= 0 && name[i+1:] != "?" {
-			name = name[i+1:]
+		return target{res: r, special: true}
+	}
+	return target{res: r, root: r.Object, steps: p.steps, fullPath: p}
+}
+
+var identityTypeSteps = []step{{key: "identity"}, {key: "type"}}
+
+// fieldFunc is field(): the value, "" when missing, and for a [*] alias the
+// array of selected values ([] when missing).
+func (c *evalCtx) fieldFunc(ref *fieldRef) any {
+	t := c.resolve(ref)
+	if t.special {
+		if !t.present {
+			return ""
 		}
-		if !strings.HasSuffix(name, "?") {
-			var kept []*arm.Resource
-			for _, cand := range candidates {
-				if strings.EqualFold(cand.Name, name) {
-					kept = append(kept, cand)
-				}
+		return t.v
+	}
+	if ref.wild || t.wildRest() {
+		if t.bound && !t.wildRest() {
+			v, found, _ := getSteps(t.root, t.steps)
+			if !found {
+				return []any{}
 			}
-			candidates = kept
+			return []any{v}
+		}
+		return c.collect(t)
+	}
+	v, found, _ := getSteps(t.root, t.steps)
+	if !found {
+		return ""
+	}
+	return expr.Normalize(v)
+}
+
+// collect returns the selected values of a [*] path.
+func (c *evalCtx) collect(t target) []any {
+	out := []any{}
+	selection(t.root, t.steps, c.idx[:0], func(v any, found bool, _ []int) bool {
+		if found {
+			out = append(out, expr.Normalize(v))
+		}
+		return true
+	})
+	return out
+}
+
+func (c *evalCtx) fieldCondition(l *leaf, ref *fieldRef, rhs any) (tri, error) {
+	t := c.resolve(ref)
+	if t.special {
+		if isUnknown(t.v) {
+			c.noteT(l, ref, t, t.path, t.v, true, rhs, triUnknown)
+			return triUnknown, nil
+		}
+		ok, err := compare(l.op, expr.Normalize(t.v), t.present, rhs, l.pat)
+		if err != nil {
+			return triFalse, err
+		}
+		out := triOf(ok)
+		c.noteT(l, ref, t, t.path, t.v, t.present, rhs, out)
+		return out, nil
+	}
+	if !t.wildRest() {
+		v, found, unk := getSteps(t.root, t.steps)
+		if unk {
+			c.noteT(l, ref, t, "", v, true, rhs, triUnknown)
+			return triUnknown, nil
+		}
+		ok, err := compare(l.op, expr.Normalize(v), found, rhs, l.pat)
+		if err != nil {
+			return triFalse, err
+		}
+		out := triOf(ok)
+		c.noteT(l, ref, t, "", v, found, rhs, out)
+		return out, nil
+	}
+	// A [*] alias outside a count: an implicit allOf over the selected
+	// values, true on an empty array, false on a missing one.
+	var cmpErr error
+	failed := false
+	var failV any
+	var failFound bool
+	var failPath string
+	steps, prefix, record := t.steps, t.prefix, c.record
+	arrayFound, unknown := selection(t.root, t.steps, c.idx[:0], func(v any, found bool, idx []int) bool {
+		if isUnknown(v) {
+			return true
+		}
+		ok, err := compare(l.op, expr.Normalize(v), found, rhs, l.pat)
+		if err != nil {
+			cmpErr = err
+			return false
+		}
+		if !ok {
+			failed, failV, failFound = true, v, found
+			if record {
+				failPath = renderPath(steps, idx, prefix)
+			}
+			return false
+		}
+		return true
+	})
+	if cmpErr != nil {
+		return triFalse, cmpErr
+	}
+	switch {
+	case !arrayFound:
+		c.noteT(l, ref, t, "", nil, false, rhs, triFalse)
+		return triFalse, nil
+	case failed:
+		c.noteT(l, ref, t, failPath, failV, failFound, rhs, triFalse)
+		return triFalse, nil
+	case unknown:
+		c.noteT(l, ref, t, "", nil, true, rhs, triUnknown)
+		return triUnknown, nil
+	}
+	if c.record {
+		c.noteT(l, ref, t, "", c.collect(t), true, rhs, triTrue)
+	}
+	return triTrue, nil
+}
+
+func (c *evalCtx) noteT(l *leaf, ref *fieldRef, t target, path string, v any, present bool, rhs any, out tri) {
+	if !c.record {
+		return
+	}
+	if path == "" && t.fullPath != nil && !t.bound {
+		path = t.fullPath.raw
+	}
+	id := ""
+	if t.res != nil {
+		id = t.res.ID
+	}
+	c.ev = append(c.ev, Evidence{ResourceID: id, Path: path, Field: ref.raw, Operator: l.op.String(), Value: v,
+		Expected: rhs, Missing: !present, outcome: out, neg: c.neg, op: l.op})
+}
+
+func (c *evalCtx) note(l *leaf, field, path string, v any, present bool, rhs any, out tri) {
+	if !c.record {
+		return
+	}
+	c.ev = append(c.ev, Evidence{ResourceID: c.res.ID, Path: path, Field: field, Operator: l.op.String(), Value: v,
+		Expected: rhs, Missing: !present, outcome: out, neg: c.neg, op: l.op})
+}
+
+func (l *leaf) evalCount(c *evalCtx, rhs any) (tri, error) {
+	n, u, err := l.count.eval(c)
+	if err != nil {
+		return triFalse, err
+	}
+	// Kleene: with u undecided elements the count is in [n, n+u]; the
+	// condition is known when every possible count gives the same answer.
+	first, err := compare(l.op, int64(n), true, rhs, nil)
+	if err != nil {
+		return triFalse, err
+	}
+	out := triOf(first)
+	for k := n + 1; k <= n+u; k++ {
+		if ok, _ := compare(l.op, int64(k), true, rhs, nil); ok != first {
+			out = triUnknown
+			break
 		}
 	}
-	ids := make([]string, 0, len(candidates))
-	for _, cand := range candidates {
-		ids = append(ids, cand.ID)
+	path := ""
+	if l.count.field != nil {
+		if p := c.pathOf(l.count.field); p != nil {
+			path = p.raw
+		}
 	}
-	detailMap := map[string]any{"type": det.typ, "related": ids}
-	if len(candidates) == 0 {
-		return &Result{Applicable: true, Effect: effect, State: NonCompliant, Details: detailMap,
-			Reason:   "No related resources match the effect details in the policy definition.",
-			Evidence: []Evidence{{ResourceID: r.ID, Field: det.typ, Operator: "exists", Expected: true, Missing: true}}}
+	c.note(l, l.fieldName(), path, int64(n), true, rhs, out)
+	return out, nil
+}
+
+// eval counts the elements (that satisfy where): n known, u undecided.
+func (cs *countSpec) eval(c *evalCtx) (n, u int, err error) {
+	record := c.record
+	c.record = false
+	defer func() { c.record = record }()
+	if cs.field != nil {
+		t := c.resolve(cs.field)
+		if t.special {
+			return 0, 0, nil
+		}
+		sc := scope{lower: cs.field.lower, res: t.res}
+		if t.fullPath != nil {
+			sc.nsteps = len(t.fullPath.steps)
+		}
+		_, unknown := selection(t.root, t.steps, c.idx[:0], func(v any, found bool, _ []int) bool {
+			if cs.where == nil {
+				n++
+				return true
+			}
+			if isUnknown(v) {
+				u++
+				return true
+			}
+			sc.elem = v
+			if !found {
+				sc.elem = nil
+			}
+			c.scopes = append(c.scopes, sc)
+			t, e := cs.where.eval(c)
+			c.scopes = c.scopes[:len(c.scopes)-1]
+			if e != nil {
+				err = e
+				return false
+			}
+			switch t {
+			case triTrue:
+				n++
+			case triUnknown:
+				u++
+			}
+			return true
+		})
+		if unknown && cs.where == nil {
+			u++
+		}
+		return n, u, err
 	}
-	if det.existence == nil {
-		return &Result{Applicable: true, Effect: effect, State: Compliant, Details: detailMap,
-			Reason: "A related resource of the type the policy requires exists."}
+	v, err := cs.value.eval(c)
+	if err != nil {
+		return 0, 0, err
 	}
-	var failed []Evidence
-	unknown := false
-	for _, cand := range candidates {
-		cc := &evalCtx{def: d, params: c.params, res: cand, ifRes: r, now: c.now, record: true}
-		t, err := det.existence.eval(cc)
+	if isUnknown(v) {
+		return 0, 1 << 20, nil
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return 0, 0, fmt.Errorf("a value count needs an array, not %s", expr.TypeName(v))
+	}
+	if len(arr) > maxValueCountIter {
+		return 0, 0, fmt.Errorf("a value count iterates over at most %d elements, got %d", maxValueCountIter, len(arr))
+	}
+	if cs.where == nil {
+		return len(arr), 0, nil
+	}
+	for _, e := range arr {
+		c.scopes = append(c.scopes, scope{isValue: true, name: cs.name, elem: expr.Normalize(e), res: c.res})
+		t, err := cs.where.eval(c)
+		c.scopes = c.scopes[:len(c.scopes)-1]
 		if err != nil {
-			return &Result{Applicable: true, Effect: effect, State: NonCompliant, Err: err, Details: detailMap,
-				Reason: "The existence condition could not be evaluated (" + err.Error() + ")."}
+			return 0, 0, err
 		}
 		switch t {
 		case triTrue:
-			return &Result{Applicable: true, Effect: effect, State: Compliant, Details: detailMap,
-				Reason: "A related resource satisfies the existence condition.", Evidence: firedEvidence(cc.evidence)}
+			n++
 		case triUnknown:
-			unknown = true
-			failed = append(failed, unknownEvidence(cc.evidence)...)
-		default:
-			failed = append(failed, unfiredEvidence(cc.evidence)...)
+			u++
 		}
 	}
-	if unknown {
-		return &Result{Applicable: true, Effect: effect, State: Unknown, Details: detailMap, Evidence: failed,
-			Reason: "The related resources' values are not known before deployment."}
-	}
-	return &Result{Applicable: true, Effect: effect, State: NonCompliant, Details: detailMap, Evidence: failed,
-		Reason: "No related resources match the effect details in the policy definition. " + reasonForExistence(failed)}
+	return n, u, nil
 }
 
-func hasAnyPrefix(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func firedEvidence(ev []Evidence) []Evidence   { return filterEvidence(ev, "held") }
-func unfiredEvidence(ev []Evidence) []Evidence { return filterEvidence(ev, "failed") }
-func unknownEvidence(ev []Evidence) []Evidence { return filterEvidence(ev, "unknown") }
-
-// filterEvidence keeps the comparisons that explain a verdict: leaves on
-// fields other than type, of the wanted outcome.
-func filterEvidence(ev []Evidence, want string) []Evidence {
-	var out []Evidence
+// contributing keeps the comparisons that explain a verdict: for a rule
+// that held, the leaves whose effective truth (after nots) is true; for
+// one that did not, those whose effective truth is false. type conditions
+// are left out.
+func contributing(ev []Evidence, held bool) []Evidence {
+	out := ev[:0]
 	for _, e := range ev {
-		if strings.EqualFold(e.Field, "type") || e.Field == "" {
+		if e.outcome == triUnknown || e.Field == "type" || strings.EqualFold(e.Field, "type") {
 			continue
 		}
-		outcome := e.outcome()
-		if outcome == want {
-			e.held = ""
+		eff := (e.outcome == triTrue) != e.neg
+		if eff == held {
 			out = append(out, e)
 		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func pick(ev []Evidence, want tri) []Evidence {
+	out := ev[:0]
+	for _, e := range ev {
+		if e.outcome == want {
+			out = append(out, e)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// reasonFromEvidence gives Azure's reason text for the first contributing
+// comparison. held tells whether the evidence explains a condition that
+// held (an if that matched: compliance needs the opposite) or one that
+// failed (an existence condition: compliance needs it to hold).
+func reasonFromEvidence(ev []Evidence, held bool) string {
+	if len(ev) == 0 {
+		if held {
+			return "The resource matches the policy rule's conditions."
+		}
+		return ""
+	}
+	e := ev[0]
+	// The comparison as it stood: op (or its negation under a not).
+	wantOp := e.op
+	flip := held != e.neg // compliance needs the comparison to come out the other way
+	if e.op == opExists {
+		want, _ := boolish(e.Expected)
+		if flip {
+			want = !want
+		}
+		return requirementText(opExists, want)
+	}
+	if flip {
+		wantOp = wantOp.negate()
+	}
+	return requirementText(wantOp, e.Expected)
+}
+
+func (d *Definition) operationsSummary(c *evalCtx, ops []operation) []any {
+	out := make([]any, 0, len(ops))
+	for _, o := range ops {
+		m := map[string]any{"operation": o.op, "field": o.field}
+		if o.value.kind != oLiteral || o.value.lit != nil {
+			if v, err := o.value.eval(c); err == nil {
+				m["value"] = v
+			} else {
+				m["error"] = err.Error()
+			}
+		}
+		if o.cond != nil {
+			v, err := o.cond.eval(c)
+			if err == nil {
+				if b, ok := v.(bool); ok && !b {
+					continue // the operation's condition is false: it does not apply
+				}
+			}
+		}
+		out = append(out, m)
 	}
 	return out
 }

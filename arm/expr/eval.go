@@ -47,8 +47,25 @@ func (l Library) Clone() Library {
 	return out
 }
 
-// Lookup finds a function by name, case-insensitively.
-func (l Library) Lookup(name string) *Func { return l[strings.ToLower(name)] }
+// Lookup finds a function by name, case-insensitively. A name that no
+// entry matches exactly is matched against the prefix entries: an entry
+// whose key ends in "*", such as "list*" for ARM's list operations
+// (listKeys, listSecrets, ...), matches every name that starts with the rest
+// of its key. The longest such prefix wins.
+func (l Library) Lookup(name string) *Func {
+	key := strings.ToLower(name)
+	if f, ok := l[key]; ok {
+		return f
+	}
+	var best *Func
+	bestLen := -1
+	for k, f := range l {
+		if n := len(k) - 1; n > bestLen && n >= 0 && k[n] == '*' && strings.HasPrefix(key, k[:n]) {
+			best, bestLen = f, n
+		}
+	}
+	return best
+}
 
 // Context carries what one evaluation needs.
 type Context struct {

@@ -1,0 +1,147 @@
+package policy
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/pgbaseline/pgbaseline/arm"
+	"github.com/pgbaseline/pgbaseline/arm/expr"
+)
+
+var library = sync.OnceValue(func() expr.Library {
+	// expr.Policy is the shared core with the policy engine's differences
+	// (utcNow in the round-trip format with the injectable clock of
+	// expr.Context.Now, addDays, case-insensitive contains/replace);
+	// ipRangeContains is part of the core.
+	lib := expr.Policy().Clone()
+	lib.Add(
+		&expr.Func{Name: "parameters", MinArgs: 1, MaxArgs: 1, Call: fnParameters},
+		&expr.Func{Name: "field", MinArgs: 1, MaxArgs: 1, Call: fnField},
+		&expr.Func{Name: "current", MinArgs: 0, MaxArgs: 1, Call: fnCurrent},
+		&expr.Func{Name: "resourceGroup", MinArgs: 0, MaxArgs: 0, Call: fnResourceGroup},
+		&expr.Func{Name: "subscription", MinArgs: 0, MaxArgs: 0, Call: fnSubscription},
+		&expr.Func{Name: "requestContext", MinArgs: 0, MaxArgs: 0, Call: fnRequestContext},
+		&expr.Func{Name: "policy", MinArgs: 0, MaxArgs: 0, Call: fnPolicy},
+	)
+	return lib
+})
+
+// Library returns the policy rule function library: the ARM template core
+// (expr.Policy) plus parameters, field, current, resourceGroup,
+// subscription, requestContext and policy. The functions Azure disallows in
+// rules are rejected by ParseDefinition, not removed from the library.
+func Library() expr.Library { return library() }
+
+func host(c *expr.Context) (*evalCtx, error) {
+	ctx, ok := c.Host.(*evalCtx)
+	if !ok {
+		return nil, expr.Errorf("policy", "policy functions need a policy evaluation")
+	}
+	return ctx, nil
+}
+
+func fnParameters(c *expr.Context, a []any) (any, error) {
+	name, ok := a[0].(string)
+	if !ok {
+		return nil, expr.Errorf("parameters", "the parameter name must be a string")
+	}
+	ctx, err := host(c)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := ctx.param(name)
+	if !ok {
+		return nil, expr.Errorf("parameters", "the definition has no parameter %q (or it has no value)", name)
+	}
+	return v, nil
+}
+
+func fnField(c *expr.Context, a []any) (any, error) {
+	name, ok := a[0].(string)
+	if !ok {
+		return nil, expr.Errorf("field", "the field name must be a string")
+	}
+	ctx, err := host(c)
+	if err != nil {
+		return nil, err
+	}
+	return ctx.fieldFunc(ctx.def.fieldRef(name)), nil
+}
+
+func fnCurrent(c *expr.Context, a []any) (any, error) {
+	ctx, err := host(c)
+	if err != nil {
+		return nil, err
+	}
+	if len(ctx.scopes) == 0 {
+		return nil, expr.Errorf("current", "current() is only valid inside a count's where condition")
+	}
+	if len(a) == 0 {
+		return ctx.scopes[len(ctx.scopes)-1].elem, nil
+	}
+	name, _ := a[0].(string)
+	for i := len(ctx.scopes) - 1; i >= 0; i-- {
+		s := &ctx.scopes[i]
+		if s.isValue {
+			if strings.EqualFold(s.name, name) {
+				return s.elem, nil
+			}
+			continue
+		}
+		ref := ctx.def.fieldRef(name)
+		if boundBy(ref, s) {
+			t := ctx.resolve(ref)
+			if t.wildRest() {
+				return ctx.collect(t), nil
+			}
+			v, found, _ := getSteps(t.root, t.steps)
+			if !found {
+				return nil, nil
+			}
+			return v, nil
+		}
+	}
+	return nil, expr.Errorf("current", "no count over %q is in scope", name)
+}
+
+func fnResourceGroup(c *expr.Context, a []any) (any, error) {
+	ctx, err := host(c)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := arm.ParseID(ctx.ifRes.ID)
+	return map[string]any{"name": id.ResourceGroup, "id": "/subscriptions/" + id.Subscription + "/resourceGroups/" + id.ResourceGroup,
+		"location": ctx.ifRes.Location(), "properties": map[string]any{"provisioningState": "Succeeded"}}, nil
+}
+
+func fnSubscription(c *expr.Context, a []any) (any, error) {
+	ctx, err := host(c)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := arm.ParseID(ctx.ifRes.ID)
+	return map[string]any{"subscriptionId": id.Subscription, "id": "/subscriptions/" + id.Subscription,
+		"displayName": id.Subscription, "tenantId": ""}, nil
+}
+
+func fnRequestContext(c *expr.Context, a []any) (any, error) {
+	ctx, err := host(c)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"apiVersion": ctx.api, "identity": map[string]any{}}, nil
+}
+
+func fnPolicy(c *expr.Context, a []any) (any, error) {
+	ctx, err := host(c)
+	if err != nil {
+		return nil, err
+	}
+	p := map[string]any{"definitionId": ctx.def.ID, "assignmentId": "", "setDefinitionId": "", "definitionReferenceId": ""}
+	if ctx.opts != nil {
+		p["assignmentId"] = ctx.opts.assignmentID
+		p["setDefinitionId"] = ctx.opts.setDefinitionID
+		p["definitionReferenceId"] = ctx.opts.referenceID
+	}
+	return p, nil
+}
