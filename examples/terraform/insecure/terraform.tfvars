@@ -1,0 +1,1 @@
+reporting_password = "Rep0rt!ng-2024"

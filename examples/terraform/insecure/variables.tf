@@ -1,0 +1,4 @@
+variable "reporting_password" {
+  type      = string
+  sensitive = true
+}

@@ -1,0 +1,808 @@
+package terraform
+
+import (
+	"fmt"
+	"math/big"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/pgbaseline/pgbaseline/source"
+)
+
+// unknownMark carries, on an unknown cty value, why the value is unknown.
+type unknownMark struct{ reason string }
+
+// runtimeMark is carried by values given on the command line (--var,
+// --var-file): they are not literals written in the configuration.
+type runtimeMark struct{}
+
+func unknown(reason string) cty.Value { return cty.DynamicVal.Mark(unknownMark{reason}) }
+
+// reasonOf returns the reason an unknown value carries.
+func reasonOf(marks cty.ValueMarks) string {
+	for m := range marks {
+		if u, ok := m.(unknownMark); ok {
+			return u.reason
+		}
+	}
+	return "known only after apply"
+}
+
+const (
+	stateNew = iota
+	stateBusy
+	stateDone
+)
+
+// Instance expansion modes.
+const (
+	modeSingle = iota
+	modeCount
+	modeForEach
+	modeUnknown
+)
+
+type scope struct {
+	each        *eachVals
+	countIdx    cty.Value
+	iter        map[string]cty.Value
+	unknownInst string // why each/count are unknown, when they are
+}
+
+type eachVals struct{ key, value cty.Value }
+
+func (s *scope) with(name string, v cty.Value) *scope {
+	n := &scope{}
+	if s != nil {
+		*n = *s
+	}
+	n.iter = make(map[string]cty.Value, len(n.iter)+1)
+	if s != nil {
+		for k, x := range s.iter {
+			n.iter[k] = x
+		}
+	}
+	n.iter[name] = v
+	return n
+}
+
+// module is one instance of a module: the root, or one instance of a call.
+type module struct {
+	r       *reader
+	cfg     *moduleConfig
+	prefix  string // "" or `module.db["a"].`
+	depth   int
+	rootDir string
+	azurerm int
+	vars    map[string]cty.Value
+	varObj  cty.Value
+	locals  map[string]*lazyVal
+	res     map[string]*resState
+	mods    map[string]*modState
+	outputs cty.Value
+	outSt   int
+}
+
+type lazyVal struct {
+	state int
+	v     cty.Value
+}
+
+type resState struct {
+	state int
+	insts []*instance
+	val   cty.Value
+}
+
+type modState struct {
+	state int
+	insts []*module
+	val   cty.Value
+}
+
+// blockValue is an evaluated block: its attributes and nested blocks, each
+// with its line.
+type blockValue struct {
+	line   int
+	attrs  map[string]attrValue
+	blocks map[string][]*blockValue
+}
+
+type attrValue struct {
+	v    cty.Value
+	line int
+}
+
+// instance is one evaluated resource instance.
+type instance struct {
+	*blockValue
+	decl    *resourceDecl
+	mod     *module
+	address string
+	file    string
+	typ     string
+	id      string // placeholder ARM id, or ""
+}
+
+func (m *module) newChild(cfg *moduleConfig, prefix string, inputs map[string]cty.Value) *module {
+	c := &module{r: m.r, cfg: cfg, prefix: prefix, depth: m.depth + 1, rootDir: m.rootDir, azurerm: m.azurerm,
+		locals: map[string]*lazyVal{}, res: map[string]*resState{}, mods: map[string]*modState{}}
+	c.setVars(inputs, nil)
+	return c
+}
+
+// setVars computes the module's variables from, in increasing precedence,
+// defaults, the given layers (tfvars files, options) or the module call's
+// inputs.
+func (m *module) setVars(inputs map[string]cty.Value, layers []map[string]cty.Value) {
+	m.vars = map[string]cty.Value{}
+	names := make([]string, 0, len(m.cfg.variables))
+	for n := range m.cfg.variables {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		d := m.cfg.variables[n]
+		var v cty.Value
+		have := false
+		if d.def != nil {
+			v = m.evalConst(d.def)
+			have = true
+		}
+		for _, l := range layers {
+			if x, ok := l[n]; ok {
+				v, have = x, true
+			}
+		}
+		if inputs != nil {
+			if x, ok := inputs[n]; ok {
+				v, have = x, true
+			}
+		}
+		if !have {
+			v = unknown(fmt.Sprintf("variable %q has no value in the configuration", n))
+		}
+		m.vars[n] = m.convertVar(d, v)
+	}
+	m.varObj = cty.ObjectVal(m.vars)
+}
+
+// convertVar converts a variable's value to its declared type, applying
+// optional attribute defaults.
+func (m *module) convertVar(d *variableDecl, v cty.Value) cty.Value {
+	if d.typeExpr == nil || !v.IsWhollyKnown() {
+		return v
+	}
+	ty, defaults, diags := typeexpr.TypeConstraintWithDefaults(d.typeExpr)
+	if diags.HasErrors() || ty == cty.DynamicPseudoType {
+		return v
+	}
+	uv, marks := v.UnmarkDeep()
+	if defaults != nil {
+		func() {
+			defer func() { _ = recover() }()
+			uv = defaults.Apply(uv)
+		}()
+	}
+	cv, err := convert.Convert(uv, ty)
+	if err != nil {
+		m.r.addError(&source.Error{File: d.file, Line: d.block.DefRange().Start.Line,
+			Msg: fmt.Sprintf("variable %q: the value does not match the declared type %s", d.name, typeexpr.TypeString(ty))})
+		return v
+	}
+	return cv.WithMarks(marks)
+}
+
+// evalConst evaluates an expression that may use functions but no
+// references (a default, a tfvars value).
+func (m *module) evalConst(expr hcl.Expression) (v cty.Value) {
+	defer func() {
+		if p := recover(); p != nil {
+			v = unknown("the expression could not be evaluated")
+		}
+	}()
+	val, diags := expr.Value(&hcl.EvalContext{Functions: functions(m.cfg.dir)})
+	if diags.HasErrors() {
+		return unknown("could not evaluate: " + diags[0].Summary)
+	}
+	return val
+}
+
+// eval evaluates an expression in the module's scope.
+func (m *module) eval(expr hcl.Expression, sc *scope) (v cty.Value) {
+	defer func() {
+		if p := recover(); p != nil {
+			v = unknown("the expression could not be evaluated")
+		}
+	}()
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: functions(m.cfg.dir)}
+	locals := map[string]cty.Value{}
+	resources := map[string]map[string]cty.Value{}
+	data := map[string]map[string]cty.Value{}
+	mods := map[string]cty.Value{}
+	for _, tr := range expr.Variables() {
+		root := tr.RootName()
+		second := ""
+		if len(tr) > 1 {
+			if a, ok := tr[1].(hcl.TraverseAttr); ok {
+				second = a.Name
+			}
+		}
+		if sc != nil {
+			if iv, ok := sc.iter[root]; ok {
+				ctx.Variables[root] = iv
+				continue
+			}
+		}
+		switch root {
+		case "var":
+			ctx.Variables["var"] = m.varObj
+			if second != "" && m.cfg.variables[second] == nil {
+				m.undeclared(tr, "input variable", second)
+			}
+		case "local":
+			if second == "" {
+				continue
+			}
+			if _, ok := m.cfg.locals[second]; !ok {
+				m.undeclared(tr, "local value", second)
+				locals[second] = unknown("undeclared local value")
+				continue
+			}
+			locals[second] = m.local(second)
+		case "each":
+			switch {
+			case sc != nil && sc.each != nil:
+				ctx.Variables["each"] = cty.ObjectVal(map[string]cty.Value{"key": sc.each.key, "value": sc.each.value})
+			case sc != nil && sc.unknownInst != "":
+				ctx.Variables["each"] = unknown(sc.unknownInst)
+			default:
+				ctx.Variables["each"] = unknown("each is only set in a resource or module with for_each")
+			}
+		case "count":
+			switch {
+			case sc != nil && sc.countIdx != cty.NilVal:
+				ctx.Variables["count"] = cty.ObjectVal(map[string]cty.Value{"index": sc.countIdx})
+			case sc != nil && sc.unknownInst != "":
+				ctx.Variables["count"] = unknown(sc.unknownInst)
+			default:
+				ctx.Variables["count"] = unknown("count is only set in a resource or module with count")
+			}
+		case "path":
+			ctx.Variables["path"] = cty.ObjectVal(map[string]cty.Value{
+				"module": cty.StringVal(filepath.ToSlash(m.cfg.dir)), "root": cty.StringVal(filepath.ToSlash(m.rootDir)), "cwd": cty.StringVal("."),
+			})
+		case "terraform":
+			ctx.Variables["terraform"] = cty.ObjectVal(map[string]cty.Value{"workspace": cty.StringVal("default")})
+		case "self":
+			ctx.Variables["self"] = unknown("self is known only after apply")
+		case "module":
+			if second != "" {
+				mods[second] = m.moduleValue(second)
+			}
+		case "data":
+			if second == "" || len(tr) < 3 {
+				continue
+			}
+			a, ok := tr[2].(hcl.TraverseAttr)
+			if !ok {
+				continue
+			}
+			if data[second] == nil {
+				data[second] = map[string]cty.Value{}
+			}
+			data[second][a.Name] = unknown(fmt.Sprintf("data.%s.%s is read from Azure at plan time", second, a.Name))
+		default:
+			if second == "" {
+				continue
+			}
+			if resources[root] == nil {
+				resources[root] = map[string]cty.Value{}
+			}
+			if _, ok := m.cfg.resByKey[root+"."+second]; ok {
+				resources[root][second] = m.resourceValue(root + "." + second)
+			} else {
+				resources[root][second] = unknown(fmt.Sprintf("%s.%s is not declared in this module", root, second))
+			}
+		}
+	}
+	if len(locals) > 0 {
+		ctx.Variables["local"] = cty.ObjectVal(locals)
+	}
+	if len(mods) > 0 {
+		ctx.Variables["module"] = cty.ObjectVal(mods)
+	}
+	if len(data) > 0 {
+		objs := make(map[string]cty.Value, len(data))
+		for t, n := range data {
+			objs[t] = cty.ObjectVal(n)
+		}
+		ctx.Variables["data"] = cty.ObjectVal(objs)
+	}
+	for t, names := range resources {
+		ctx.Variables[t] = cty.ObjectVal(names)
+	}
+	val, diags := expr.Value(ctx)
+	if diags.HasErrors() {
+		return unknown("could not evaluate: " + diags[0].Summary)
+	}
+	return val
+}
+
+func (m *module) undeclared(tr hcl.Traversal, what, name string) {
+	rng := tr.SourceRange()
+	key := fmt.Sprintf("%s:%d:%s", rng.Filename, rng.Start.Line, name)
+	if m.r.seen[key] {
+		return
+	}
+	m.r.seen[key] = true
+	m.r.addError(&source.Error{File: rng.Filename, Line: rng.Start.Line, Column: rng.Start.Column,
+		Msg: fmt.Sprintf("reference to undeclared %s %q", what, name)})
+}
+
+func (m *module) local(name string) cty.Value {
+	lv := m.locals[name]
+	if lv == nil {
+		lv = &lazyVal{}
+		m.locals[name] = lv
+	}
+	switch lv.state {
+	case stateBusy:
+		return unknown(fmt.Sprintf("local.%s refers to itself", name))
+	case stateDone:
+		return lv.v
+	}
+	lv.state = stateBusy
+	lv.v = m.eval(m.cfg.locals[name].Expr, nil)
+	lv.state = stateDone
+	return lv.v
+}
+
+// expansion is one instance of a resource or module: its key and scope.
+type expansion struct {
+	suffix string
+	key    cty.Value
+	sc     *scope
+}
+
+// expand evaluates count or for_each. what names the block for errors.
+func (m *module) expand(count, forEach hcl.Expression, what string, file string, line int) (int, []expansion) {
+	limitErr := func(n int) (int, []expansion) {
+		m.r.addError(&source.Error{File: file, Line: line, Msg: fmt.Sprintf(
+			"%s has %d instances: more than the limit of %d instances per resource or module; it is not read", what, n, MaxInstances)})
+		return modeSingle, nil
+	}
+	switch {
+	case count != nil:
+		v := m.eval(count, nil)
+		v, _ = v.UnmarkDeep()
+		if !v.IsKnown() {
+			return modeUnknown, []expansion{{suffix: "[*]", sc: &scope{unknownInst: "count of " + what + " is known only after apply"}}}
+		}
+		if v.IsNull() || !v.Type().Equals(cty.Number) {
+			m.r.addError(&source.Error{File: file, Line: count.Range().Start.Line, Column: count.Range().Start.Column, Msg: what + ": count must be a whole number"})
+			return modeSingle, nil
+		}
+		bf := v.AsBigFloat()
+		if !bf.IsInt() || bf.Sign() < 0 {
+			m.r.addError(&source.Error{File: file, Line: count.Range().Start.Line, Column: count.Range().Start.Column, Msg: what + ": count must be a whole number"})
+			return modeSingle, nil
+		}
+		if bf.Cmp(new(big.Float).SetInt64(MaxInstances)) > 0 {
+			n, _ := bf.Int64()
+			return limitErr(int(n))
+		}
+		n, _ := bf.Int64()
+		out := make([]expansion, n)
+		for i := range out {
+			idx := cty.NumberIntVal(int64(i))
+			out[i] = expansion{suffix: "[" + strconv.Itoa(i) + "]", key: idx, sc: &scope{countIdx: idx}}
+		}
+		return modeCount, out
+	case forEach != nil:
+		v := m.eval(forEach, nil)
+		v, _ = v.UnmarkDeep()
+		unk := func() (int, []expansion) {
+			return modeUnknown, []expansion{{suffix: "[*]", sc: &scope{unknownInst: "for_each of " + what + " is known only after apply"}}}
+		}
+		if !v.IsKnown() {
+			return unk()
+		}
+		if v.IsNull() {
+			m.r.addError(&source.Error{File: file, Line: forEach.Range().Start.Line, Msg: what + ": for_each must not be null"})
+			return modeSingle, nil
+		}
+		ty := v.Type()
+		if !(ty.IsMapType() || ty.IsObjectType() || ty.IsSetType()) {
+			m.r.addError(&source.Error{File: file, Line: forEach.Range().Start.Line, Column: forEach.Range().Start.Column,
+				Msg: what + ": for_each must be a map or a set of strings"})
+			return modeSingle, nil
+		}
+		if n := v.LengthInt(); n > MaxInstances {
+			return limitErr(n)
+		}
+		var out []expansion
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			if ty.IsSetType() {
+				if !e.IsKnown() {
+					return unk()
+				}
+				if e.IsNull() || !e.Type().Equals(cty.String) {
+					m.r.addError(&source.Error{File: file, Line: forEach.Range().Start.Line, Msg: what + ": for_each over a set needs strings"})
+					return modeSingle, nil
+				}
+				k = e
+			}
+			if !k.IsKnown() || !k.Type().Equals(cty.String) {
+				return unk()
+			}
+			ks := k.AsString()
+			out = append(out, expansion{suffix: "[" + strconv.Quote(ks) + "]", key: k, sc: &scope{each: &eachVals{key: k, value: e}}})
+		}
+		return modeForEach, out
+	}
+	return modeSingle, []expansion{{sc: &scope{}}}
+}
+
+func (m *module) resourceState(key string) *resState {
+	st := m.res[key]
+	if st == nil {
+		st = &resState{}
+		m.res[key] = st
+	}
+	if st.state == stateBusy {
+		return nil
+	}
+	if st.state == stateDone {
+		return st
+	}
+	st.state = stateBusy
+	d := m.cfg.resByKey[key]
+	mode, exps := m.expand(d.count, d.forEach, m.prefix+key, d.file, d.block.DefRange().Start.Line)
+	unknownAttr := unknown(fmt.Sprintf("attributes of %s%s that the configuration does not set are known only after apply", m.prefix, key))
+	elems := make([]cty.Value, 0, len(exps))
+	byKey := map[string]cty.Value{}
+	for _, e := range exps {
+		if !m.r.reserve(d.file, d.block.DefRange().Start.Line) {
+			break
+		}
+		inst := &instance{decl: d, mod: m, address: m.prefix + key + e.suffix, file: d.file, typ: d.typ}
+		inst.blockValue = m.evalBody(d.block.Body, e.sc, d.block.DefRange().Start.Line, 0)
+		inst.id = placeholderID(inst)
+		obj := instanceObject(inst, m.cfg.attrNames, unknownAttr)
+		st.insts = append(st.insts, inst)
+		m.r.instances = append(m.r.instances, inst)
+		elems = append(elems, obj)
+		if mode == modeForEach {
+			byKey[e.key.AsString()] = obj
+		}
+	}
+	switch mode {
+	case modeCount:
+		st.val = cty.TupleVal(elems)
+		if len(elems) == 0 {
+			st.val = cty.EmptyTupleVal
+		}
+	case modeForEach:
+		st.val = cty.ObjectVal(byKey)
+	case modeUnknown:
+		st.val = unknown(fmt.Sprintf("the instances of %s%s are known only after apply", m.prefix, key))
+	default:
+		if len(elems) == 1 {
+			st.val = elems[0]
+		} else {
+			st.val = unknown(m.prefix + key + " could not be read")
+		}
+	}
+	st.state = stateDone
+	return st
+}
+
+func (m *module) resourceValue(key string) cty.Value {
+	st := m.resourceState(key)
+	if st == nil {
+		return unknown(fmt.Sprintf("%s%s refers to itself", m.prefix, key))
+	}
+	return st.val
+}
+
+// evalBody evaluates a block body: its attributes and nested blocks, with
+// dynamic blocks expanded.
+func (m *module) evalBody(body *hclsyntax.Body, sc *scope, line, depth int) *blockValue {
+	bv := &blockValue{line: line, attrs: make(map[string]attrValue, len(body.Attributes))}
+	for name, a := range body.Attributes {
+		if depth == 0 && metaArgs[name] {
+			continue
+		}
+		bv.attrs[name] = attrValue{v: m.eval(a.Expr, sc), line: a.SrcRange.Start.Line}
+	}
+	if depth > 32 {
+		return bv
+	}
+	for _, b := range body.Blocks {
+		switch b.Type {
+		case "lifecycle", "provisioner", "connection", "timeouts":
+			if depth == 0 {
+				continue
+			}
+		case "dynamic":
+			if len(b.Labels) != 1 {
+				continue
+			}
+			m.expandDynamic(bv, b, sc, depth)
+			continue
+		}
+		if bv.blocks == nil {
+			bv.blocks = map[string][]*blockValue{}
+		}
+		bv.blocks[b.Type] = append(bv.blocks[b.Type], m.evalBody(b.Body, sc, b.DefRange().Start.Line, depth+1))
+	}
+	return bv
+}
+
+func (m *module) expandDynamic(bv *blockValue, b *hclsyntax.Block, sc *scope, depth int) {
+	label := b.Labels[0]
+	iter := label
+	if a := b.Body.Attributes["iterator"]; a != nil {
+		if tr, d := hcl.AbsTraversalForExpr(a.Expr); !d.HasErrors() && len(tr) == 1 {
+			iter = tr.RootName()
+		}
+	}
+	var content *hclsyntax.Block
+	for _, cb := range b.Body.Blocks {
+		if cb.Type == "content" {
+			content = cb
+		}
+	}
+	fe := b.Body.Attributes["for_each"]
+	if content == nil || fe == nil {
+		return
+	}
+	if bv.blocks == nil {
+		bv.blocks = map[string][]*blockValue{}
+	}
+	v := m.eval(fe.Expr, sc)
+	v, _ = v.UnmarkDeep()
+	line := b.DefRange().Start.Line
+	if !v.IsKnown() || v.IsNull() || !v.CanIterateElements() {
+		// One block whose values are all unknown stands for the unknown set.
+		nsc := sc.with(iter, unknown("the for_each of dynamic "+label+" is known only after apply"))
+		bv.blocks[label] = append(bv.blocks[label], m.evalBody(content.Body, nsc, line, depth+1))
+		return
+	}
+	if v.LengthInt() > MaxInstances {
+		m.r.addError(&source.Error{File: fe.SrcRange.Filename, Line: fe.SrcRange.Start.Line,
+			Msg: fmt.Sprintf("dynamic %q has more than the limit of %d blocks; it is not read", label, MaxInstances)})
+		return
+	}
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		if v.Type().IsSetType() {
+			k = e
+		}
+		nsc := sc.with(iter, cty.ObjectVal(map[string]cty.Value{"key": k, "value": e}))
+		bv.blocks[label] = append(bv.blocks[label], m.evalBody(content.Body, nsc, line, depth+1))
+	}
+}
+
+// moduleValue returns the value of module.name: an object of its outputs,
+// a tuple of them (count) or an object of them (for_each).
+func (m *module) moduleValue(name string) cty.Value {
+	st := m.moduleState(name)
+	if st == nil {
+		if m.cfg.modByName[name] == nil {
+			return unknown(fmt.Sprintf("module.%s is not declared", name))
+		}
+		return unknown(fmt.Sprintf("module.%s refers to itself", name))
+	}
+	return st.val
+}
+
+func (m *module) moduleState(name string) *modState {
+	call := m.cfg.modByName[name]
+	if call == nil {
+		return nil
+	}
+	st := m.mods[name]
+	if st == nil {
+		st = &modState{}
+		m.mods[name] = st
+	}
+	switch st.state {
+	case stateBusy:
+		return nil
+	case stateDone:
+		return st
+	}
+	st.state = stateBusy
+	defer func() { st.state = stateDone }()
+	line := call.block.DefRange().Start.Line
+	if !isLocalSource(call.source) {
+		what := call.source
+		if what == "" {
+			what = "an unknown source"
+		}
+		st.val = unknown(fmt.Sprintf("module.%s comes from %s, which pgbaseline does not read", name, what))
+		return st
+	}
+	if m.depth+1 > MaxModuleDepth {
+		m.r.addError(&source.Error{File: call.file, Line: line, Msg: fmt.Sprintf(
+			"module.%s: modules nest deeper than the limit of %d levels; it is not read", name, MaxModuleDepth)})
+		st.val = unknown("module nesting limit reached")
+		return st
+	}
+	dir := filepath.Join(m.cfg.dir, call.source)
+	cfg := m.r.config(dir)
+	if cfg == nil || len(cfg.files) == 0 && len(cfg.errors) == 0 {
+		m.r.addError(&source.Error{File: call.file, Line: line, Msg: fmt.Sprintf("module.%s: no .tf files in %s", name, dir)})
+		st.val = unknown("module source has no configuration")
+		return st
+	}
+	mode, exps := m.expand(call.count, call.forEach, m.prefix+"module."+name, call.file, line)
+	var elems []cty.Value
+	byKey := map[string]cty.Value{}
+	for _, e := range exps {
+		if m.r.moduleInstances >= MaxModuleInstances {
+			m.r.addError(&source.Error{File: call.file, Line: line, Msg: fmt.Sprintf(
+				"more than the limit of %d module instances in one module tree; module.%s is not read further", MaxModuleInstances, name)})
+			break
+		}
+		m.r.moduleInstances++
+		inputs := map[string]cty.Value{}
+		for an, a := range call.block.Body.Attributes {
+			if moduleMeta[an] {
+				continue
+			}
+			inputs[an] = m.eval(a.Expr, e.sc)
+		}
+		child := m.newChild(cfg, m.prefix+"module."+name+e.suffix+".", inputs)
+		st.insts = append(st.insts, child)
+		child.walk()
+		out := child.outputValues()
+		elems = append(elems, out)
+		if mode == modeForEach {
+			byKey[e.key.AsString()] = out
+		}
+	}
+	switch mode {
+	case modeCount:
+		st.val = cty.EmptyTupleVal
+		if len(elems) > 0 {
+			st.val = cty.TupleVal(elems)
+		}
+	case modeForEach:
+		st.val = cty.ObjectVal(byKey)
+	case modeUnknown:
+		st.val = unknown(fmt.Sprintf("the instances of module.%s are known only after apply", name))
+	default:
+		if len(elems) == 1 {
+			st.val = elems[0]
+		} else {
+			st.val = unknown("module." + name + " could not be read")
+		}
+	}
+	return st
+}
+
+func (m *module) outputValues() cty.Value {
+	switch m.outSt {
+	case stateBusy:
+		return unknown("module outputs refer to themselves")
+	case stateDone:
+		return m.outputs
+	}
+	m.outSt = stateBusy
+	vals := map[string]cty.Value{}
+	for n, a := range m.cfg.outputs {
+		vals[n] = m.eval(a.Expr, nil)
+	}
+	m.outputs = cty.ObjectVal(vals)
+	m.outSt = stateDone
+	return m.outputs
+}
+
+// walk evaluates every resource and module call of the module.
+func (m *module) walk() {
+	for _, d := range m.cfg.resources {
+		m.resourceState(d.key())
+	}
+	for _, c := range m.cfg.modules {
+		m.moduleState(c.name)
+	}
+}
+
+// instanceObject is the value other expressions see for a resource
+// instance: its arguments, nested blocks, and computed attributes.
+func instanceObject(inst *instance, names map[string]bool, unknownAttr cty.Value) cty.Value {
+	attrs := make(map[string]cty.Value, len(inst.attrs)+len(inst.blocks)+len(names)+2)
+	for n := range names {
+		attrs[n] = unknownAttr
+	}
+	for n, b := range inst.blocks {
+		attrs[n] = blocksValue(b)
+	}
+	for n, a := range inst.attrs {
+		attrs[n] = a.v
+	}
+	for n, v := range computedAttrs(inst) {
+		attrs[n] = v
+	}
+	return cty.ObjectVal(attrs)
+}
+
+func blocksValue(bs []*blockValue) cty.Value {
+	elems := make([]cty.Value, 0, len(bs))
+	for _, b := range bs {
+		attrs := make(map[string]cty.Value, len(b.attrs)+len(b.blocks))
+		for n, nb := range b.blocks {
+			attrs[n] = blocksValue(nb)
+		}
+		for n, a := range b.attrs {
+			attrs[n] = a.v
+		}
+		elems = append(elems, cty.ObjectVal(attrs))
+	}
+	if len(elems) == 0 {
+		return cty.EmptyTupleVal
+	}
+	return cty.TupleVal(elems)
+}
+
+// get returns an attribute of a block, with its line; ok is false when the
+// attribute is absent or null.
+func (b *blockValue) get(name string) (cty.Value, int, bool) {
+	if b == nil {
+		return cty.NilVal, 0, false
+	}
+	a, ok := b.attrs[name]
+	if !ok {
+		return cty.NilVal, 0, false
+	}
+	v, _ := a.v.Unmark()
+	if v.IsKnown() && v.IsNull() {
+		return cty.NilVal, a.line, false
+	}
+	return a.v, a.line, true
+}
+
+// block returns the first nested block of a type, or nil.
+func (b *blockValue) block(name string) *blockValue {
+	if b == nil {
+		return nil
+	}
+	if bs := b.blocks[name]; len(bs) > 0 {
+		return bs[0]
+	}
+	return nil
+}
+
+// str returns a known string attribute.
+func (b *blockValue) str(name string) (string, bool) {
+	v, _, ok := b.get(name)
+	if !ok {
+		return "", false
+	}
+	v, _ = v.UnmarkDeep()
+	if !v.IsKnown() || v.IsNull() {
+		return "", false
+	}
+	if v.Type() != cty.String {
+		cv, err := convert.Convert(v, cty.String)
+		if err != nil {
+			return "", false
+		}
+		v = cv
+	}
+	return v.AsString(), true
+}
+
+func joinKey(parts ...string) string { return strings.Join(parts, ".") }

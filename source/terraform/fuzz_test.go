@@ -1,0 +1,33 @@
+package terraform
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzReadModule reads arbitrary text as a module's main.tf: it must never
+// panic, and a resource's lines must lie within the file.
+func FuzzReadModule(f *testing.F) {
+	for _, p := range []string{"hardened/main.tf", "insecure/main.tf", "modules/postgresql/main.tf"} {
+		if b, err := os.ReadFile(filepath.Join(examples, p)); err == nil {
+			f.Add(string(b))
+		}
+	}
+	f.Add("resource \"azurerm_postgresql_flexible_server\" \"s\" {\n  count = 3\n  name = \"s${count.index}\"\n}\n")
+	f.Add("locals { a = local.a }\nresource \"x\" \"y\" { for_each = local.a }\n")
+	f.Add("resource \"azurerm_postgresql_flexible_server\" \"s\" {\n  dynamic \"authentication\" {\n    for_each = [1]\n    content { password_auth_enabled = false }\n  }\n}\n")
+	f.Add("module \"m\" {\n  source = \"./\"\n}\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in := ReadModule(dir, nil, Options{})
+		for _, r := range in.Resources {
+			if r.Origin.Line < 0 {
+				t.Fatalf("negative line %d", r.Origin.Line)
+			}
+		}
+	})
+}

@@ -1,0 +1,477 @@
+// Package terraform reads Terraform configurations and plans that deploy
+// Azure Database for PostgreSQL, and turns them into ARM-shaped resources
+// so that the same rules judge code, plans, templates and live servers.
+//
+// # Configurations
+//
+// A directory is a module. ReadModule parses its .tf files with HCL and
+// evaluates them the way Terraform plans them, without providers or
+// network: variables (defaults, terraform.tfvars, *.auto.tfvars, then
+// Options.VarFiles and Options.Vars), locals, count and for_each, dynamic
+// blocks, splats, conditionals, the common Terraform functions (go-cty's
+// stdlib plus cidrsubnet, startswith, try, can, ...), references between
+// resources, and local modules (source = "./...") with their inputs and
+// outputs.
+//
+// Values that Terraform only knows after apply stay unknown: data sources,
+// registry modules, random_password results, variables without a value,
+// computed attributes the configuration does not set. They become
+// arm.Unknown{Reason} in the ARM property tree, and rules that read them
+// give Unknown rather than a verdict.
+//
+// Resources get placeholder ARM ids, built from their names and resource
+// groups under subscription 00000000-0000-0000-0000-000000000000, so that a
+// reference such as server_id = azurerm_postgresql_flexible_server.main.id
+// resolves to the id the server's ARM resource carries, and child and
+// extension resources (configurations, firewall rules, administrators,
+// private endpoint connections, diagnostic settings) link to their server.
+//
+// Mapped types: azurerm_postgresql_flexible_server (with azurerm's defaults
+// for unset arguments), its _configuration, _firewall_rule, _database and
+// _active_directory_administrator; azurerm_private_endpoint (and the
+// privateEndpointConnections child it creates on the server);
+// azurerm_subnet, azurerm_virtual_network subnets, azurerm_network_security_group,
+// azurerm_network_security_rule and azurerm_subnet_network_security_group_association;
+// azurerm_monitor_diagnostic_setting; azurerm_key_vault and azurerm_key_vault_key;
+// azurerm_postgresql_server, _configuration and _firewall_rule (single
+// server); and azapi_resource of Microsoft.DBforPostgreSQL types.
+//
+// Every resource records the file and line of its block, and the line of
+// each argument that set a property, so that a result points at
+// public_network_access_enabled rather than at the resource. Its Address is
+// the Terraform address (module.db["a"].azurerm_postgresql_flexible_server.main).
+//
+// # Provider versions
+//
+// Defaults are those of the azurerm major version pinned in
+// required_providers (3 or 4; the newest, 4, when the module pins none).
+// Where they differ for the mapped resources: the diagnostic setting's log
+// block exists in 3.x only (4.x reads enabled_log only). The flexible
+// server defaults are the same in both: public network access on unless
+// the server has a delegated subnet, password authentication on, Microsoft
+// Entra authentication off, 7 days of backup retention, no geo-redundant
+// backup, no high availability, system-managed encryption.
+//
+// # Plans
+//
+// ReadPlan reads the JSON of `terraform show -json PLANFILE`. Planned values
+// are authoritative; values in after_unknown become arm.Unknown. References
+// to resources created in the same plan, whose ids are unknown, are
+// resolved through the plan's configuration section to the same
+// placeholder ids as for code.
+//
+// # Literal secrets
+//
+// Findings of rule PGB-IM8-01 report literal passwords: a password argument
+// (administrator_password, administrator_password_wo, any *_password or
+// *_secret argument, a key vault secret's value) written as a literal in a
+// .tf or .tfvars file, a variable of such a name with a literal default, a
+// server password that evaluates to a literal written elsewhere in the
+// configuration, and URLs or connection strings with a password. A finding
+// names the attribute, file and line, never the value.
+//
+// # Inline suppressions
+//
+// A comment "# pgbaseline:ignore RULE-ID [reason] [expires=YYYY-MM-DD]" on
+// the lines directly above a resource block, or inside it, suppresses the
+// rule on the resources made from that block.
+//
+// # Limits
+//
+// A resource or module may have at most MaxInstances instances, a module
+// tree at most MaxResources resource instances, and modules nest at most
+// MaxModuleDepth deep; beyond a limit the block is not read and an error
+// names the limit. No input makes the reader panic.
+//
+// # Directory walks
+//
+// DirectoryReader reads each directory with .tf files as a root module. A
+// directory that another module in the tree calls as a local module is not
+// read as a root of its own: its resources are reported once per call,
+// under the caller's module address, with the caller's inputs, and not a
+// second time with unknown inputs. Such a directory is found by looking
+// for module blocks whose source names it in the directories around it (up
+// to three levels up). Naming one of its files explicitly reads it as a
+// root anyway.
+package terraform
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/pgbaseline/pgbaseline/arm"
+	"github.com/pgbaseline/pgbaseline/jsonpos"
+	"github.com/pgbaseline/pgbaseline/source"
+)
+
+// Limits.
+const (
+	// MaxInstances is the most instances (count or for_each) a resource,
+	// module call or dynamic block may have.
+	MaxInstances = 10000
+	// MaxResources is the most resource instances one module tree may have.
+	MaxResources = 200000
+	// MaxModuleInstances is the most module instances one module tree may
+	// have (a module that calls itself with count would otherwise grow
+	// exponentially).
+	MaxModuleInstances = 1000
+	// MaxModuleDepth is the deepest module nesting read.
+	MaxModuleDepth = 16
+	// MaxFileSize is the largest .tf or .tfvars file read.
+	MaxFileSize = 16 << 20
+	// LatestAzurermMajor is the azurerm major version assumed when a
+	// module pins none.
+	LatestAzurermMajor = 4
+)
+
+// Options are the variable values given on the command line.
+type Options struct {
+	// Vars are --var NAME=VALUE values, by name. A value for a variable
+	// of a collection or object type is parsed as an HCL expression.
+	Vars map[string]string
+	// VarFiles are --var-file files, applied in order after the
+	// automatically loaded .tfvars files.
+	VarFiles []string
+}
+
+// reader holds the state of one ReadModule call.
+type reader struct {
+	opts      Options
+	in        *source.Input
+	configs   map[string]*moduleConfig
+	instances []*instance
+	total     int
+	idx       *jsonpos.Index
+	seen      map[string]bool
+	limitHit  bool
+	// moduleInstances counts the module instances made.
+	moduleInstances int
+}
+
+func (r *reader) addError(e *source.Error) {
+	key := e.Error()
+	if r.seen["err:"+key] {
+		return
+	}
+	r.seen["err:"+key] = true
+	r.in.Errors = append(r.in.Errors, e)
+}
+
+// reserve counts one more resource instance, reporting once when the
+// module tree has too many.
+func (r *reader) reserve(file string, line int) bool {
+	if r.total >= MaxResources {
+		if !r.limitHit {
+			r.limitHit = true
+			r.addError(&source.Error{File: file, Line: line, Msg: fmt.Sprintf(
+				"more than the limit of %d resource instances in one module tree; the rest are not read", MaxResources)})
+		}
+		return false
+	}
+	r.total++
+	return true
+}
+
+// config returns the parsed module in dir, parsing it once.
+func (r *reader) config(dir string) *moduleConfig {
+	key := filepath.Clean(dir)
+	if c, ok := r.configs[key]; ok {
+		return c
+	}
+	tf, _ := listTF(dir)
+	c := parseModule(dir, tf)
+	r.configs[key] = c
+	for _, e := range c.errors {
+		r.addError(e)
+	}
+	return c
+}
+
+// ReadModule reads the module in dir. files are the directory's files (its
+// .tf and .tfvars files are used); when nil, the directory is listed.
+func ReadModule(dir string, files []string, o Options) (in *source.Input) {
+	in = &source.Input{Kind: source.KindTerraform, Location: dir}
+	defer func() {
+		if p := recover(); p != nil {
+			in.Errors = append(in.Errors, &source.Error{File: dir, Msg: "internal error while reading the module; please report it"})
+		}
+	}()
+	if files == nil {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			in.Errors = append(in.Errors, &source.Error{File: dir, Msg: readError(err)})
+			return in
+		}
+		for _, e := range entries {
+			if !e.IsDir() {
+				files = append(files, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	r := &reader{opts: o, in: in, configs: map[string]*moduleConfig{}, idx: &jsonpos.Index{}, seen: map[string]bool{}}
+	tf, auto := tfFiles(files)
+	cfg := parseModule(dir, tf)
+	r.configs[filepath.Clean(dir)] = cfg
+	for _, e := range cfg.errors {
+		r.addError(e)
+	}
+	root := &module{r: r, cfg: cfg, rootDir: dir, azurerm: cfg.azurermMajor,
+		locals: map[string]*lazyVal{}, res: map[string]*resState{}, mods: map[string]*modState{}}
+	sf := &secretFinder{r: r, seen: map[string]bool{}}
+	layers := r.varLayers(root, auto, sf)
+	for _, f := range files {
+		if strings.HasSuffix(f, ".tfvars") && !contains(auto, f) {
+			r.scanTfvarsFile(f, sf) // not loaded, but may hold secrets all the same
+		}
+	}
+	root.setVars(nil, layers)
+	root.walk()
+
+	mp := newMapper(r.idx, root.azurerm)
+	for _, inst := range r.instances {
+		mp.mapInstance(inst)
+	}
+	mp.finish()
+	in.Resources = mp.out
+
+	byBlock := map[*hclsyntax.Block][]*arm.Resource{}
+	for _, inst := range r.instances {
+		byBlock[inst.decl.block] = append(byBlock[inst.decl.block], mp.byInst[inst]...)
+	}
+	dirs := make([]string, 0, len(r.configs))
+	for d := range r.configs {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	for _, d := range dirs {
+		for _, f := range r.configs[d].files {
+			sf.scanFile(f, func(b *hclsyntax.Block) []*arm.Resource { return byBlock[b] })
+		}
+	}
+	for _, inst := range r.instances {
+		sf.scanEvaluated(inst, mp.byInst[inst])
+	}
+	return in
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// varLayers reads the automatically loaded .tfvars files, the --var-file
+// files and the --var values, in that order of precedence.
+func (r *reader) varLayers(root *module, auto []string, sf *secretFinder) []map[string]cty.Value {
+	var layers []map[string]cty.Value
+	for _, f := range auto {
+		if l := r.readTfvars(root, f, sf, false); l != nil {
+			layers = append(layers, l)
+		}
+	}
+	for _, f := range r.opts.VarFiles {
+		if l := r.readTfvars(root, f, nil, true); l != nil {
+			layers = append(layers, l)
+		}
+	}
+	if len(r.opts.Vars) > 0 {
+		l := map[string]cty.Value{}
+		for name, raw := range r.opts.Vars {
+			d := root.cfg.variables[name]
+			if d == nil {
+				continue // a value for another root module of the same scan
+			}
+			v := cty.StringVal(raw)
+			if d.typeExpr != nil {
+				if ty, diags := typeexpr.TypeConstraint(d.typeExpr); !diags.HasErrors() && !ty.IsPrimitiveType() && ty != cty.DynamicPseudoType {
+					expr, pd := hclsyntax.ParseExpression([]byte(raw), "--var "+name, hcl.InitialPos)
+					if pd.HasErrors() {
+						r.addError(&source.Error{File: "--var " + name, Msg: "the value is not a valid HCL expression for the variable's type"})
+						continue
+					}
+					v = root.evalConst(expr)
+				}
+			}
+			l[name] = v.Mark(runtimeMark{})
+		}
+		layers = append(layers, l)
+	}
+	return layers
+}
+
+func (r *reader) parseTfvars(name string) *hclsyntax.Body {
+	src, err := os.ReadFile(name)
+	if err != nil {
+		r.addError(&source.Error{File: name, Msg: readError(err)})
+		return nil
+	}
+	if len(src) > MaxFileSize {
+		r.addError(&source.Error{File: name, Msg: fmt.Sprintf("file is larger than the limit of %d bytes; not read", MaxFileSize)})
+		return nil
+	}
+	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	if diags.HasErrors() {
+		for _, e := range diagErrors(diags) {
+			r.addError(e)
+		}
+		return nil
+	}
+	body, _ := f.Body.(*hclsyntax.Body)
+	return body
+}
+
+func (r *reader) scanTfvarsFile(name string, sf *secretFinder) {
+	if body := r.parseTfvars(name); body != nil {
+		sf.scanTfvars(name, body)
+	}
+}
+
+func (r *reader) readTfvars(root *module, name string, sf *secretFinder, runtime bool) map[string]cty.Value {
+	body := r.parseTfvars(name)
+	if body == nil {
+		return nil
+	}
+	if sf != nil {
+		sf.scanTfvars(name, body)
+	}
+	out := map[string]cty.Value{}
+	for n, a := range body.Attributes {
+		v := root.evalConst(a.Expr)
+		if runtime {
+			v = v.Mark(runtimeMark{})
+		}
+		out[n] = v
+	}
+	return out
+}
+
+// DirectoryReader returns the reader the scan engine calls for each
+// directory of a walk: a directory with .tf files is read as a root module
+// and its .tf and .tfvars files are reported consumed. A directory that
+// another module near it calls as a local module is consumed without being
+// read as a root (see the package documentation).
+func DirectoryReader(o Options) func(dir string, files []string) ([]*source.Input, []string) {
+	return func(dir string, files []string) ([]*source.Input, []string) {
+		tf, _ := tfFiles(files)
+		var tfvars []string
+		for _, f := range files {
+			if strings.HasSuffix(f, ".tfvars") {
+				tfvars = append(tfvars, f)
+			}
+		}
+		if len(tf) == 0 {
+			return nil, nil
+		}
+		consumed := append(append([]string{}, tf...), tfvars...)
+		all := files
+		explicit := false
+		if len(files) == 1 {
+			// The engine names a single file when the user gave it: read
+			// its whole directory as a root, whatever calls it.
+			allTF, _ := listTF(dir)
+			if len(allTF) > 1 || !sameDirListing(dir, files) {
+				explicit = true
+			}
+			all = nil
+		}
+		if !explicit && calledAsModule(dir) {
+			return nil, consumed
+		}
+		return []*source.Input{ReadModule(dir, all, o)}, consumed
+	}
+}
+
+// sameDirListing reports whether files are all the files of dir.
+func sameDirListing(dir string, files []string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			n++
+		}
+	}
+	return n == len(files)
+}
+
+var moduleSourceRE = regexp.MustCompile(`(?m)^\s*source\s*=\s*"(\.\.?/[^"]*|\.\.?)"`)
+
+// maxCallerScan bounds the files calledAsModule reads.
+const maxCallerScan = 5000
+
+// calledAsModule reports whether a .tf file in the directories around dir
+// (the subtrees of its parent, grandparent and great-grandparent, three
+// levels deep) calls dir as a local module.
+func calledAsModule(dir string) bool {
+	target, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	budget := maxCallerScan
+	seen := map[string]bool{}
+	anc := filepath.Dir(target)
+	for up := 0; up < 3; up++ {
+		if found := scanCallers(anc, target, 3, &budget, seen); found {
+			return true
+		}
+		next := filepath.Dir(anc)
+		if next == anc {
+			break
+		}
+		anc = next
+	}
+	return false
+}
+
+func scanCallers(dir, target string, depth int, budget *int, seen map[string]bool) bool {
+	if seen[dir] || *budget <= 0 {
+		return false
+	}
+	seen[dir] = true
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if *budget <= 0 {
+			return false
+		}
+		p := filepath.Join(dir, e.Name())
+		if e.IsDir() {
+			if depth > 0 && !strings.HasPrefix(e.Name(), ".") && e.Name() != "node_modules" {
+				if scanCallers(p, target, depth-1, budget, seen) {
+					return true
+				}
+			}
+			continue
+		}
+		if !strings.HasSuffix(e.Name(), ".tf") || dir == target {
+			continue
+		}
+		*budget--
+		src, err := os.ReadFile(p)
+		if err != nil || len(src) > MaxFileSize {
+			continue
+		}
+		for _, m := range moduleSourceRE.FindAllSubmatch(src, -1) {
+			if filepath.Clean(filepath.Join(dir, string(m[1]))) == target {
+				return true
+			}
+		}
+	}
+	return false
+}
