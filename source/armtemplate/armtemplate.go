@@ -1,0 +1,132 @@
+// Package armtemplate expands ARM deployment templates offline into the
+// resources a deployment would create, so that they can be scanned before
+// they are deployed.
+//
+// Expansion follows ARM's semantics: parameters from their defaults, from
+// the parameter file paired by name (main.json + main.parameters.json, or a
+// main.bicepparam compiled by bicep) and from explicit parameter files;
+// variables, including copy loops; resource and property copy loops with
+// ARM's limit of 800; conditions; nested child resources; extension
+// resources (scope, and the older type/providers/type form); nested
+// deployments with inner or outer expression scope, following relative
+// template links; user-defined functions; and symbolic-name templates
+// (languageVersion 2.0, as Bicep emits them). Values that only a deployment
+// knows (reference(), list*(), Key Vault references, parameters without a
+// value) are arm.Unknown.
+//
+// Every resource has the id Azure would give it in a deployment context
+// whose defaults are set by Options, points at the line of its object in
+// the template, and its Line(path) names the template line of a property.
+// Bad input gives a source.Error naming the file, the JSON path and the
+// line; the rest of the template still comes through.
+//
+// The package also applies the source-text rule PGB-IM8-02: a secure
+// parameter with a literal default, or a password written in plain text
+// into a parameter file, is a finding. The secret itself is never printed.
+package armtemplate
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pgbaseline/pgbaseline/jsonpos"
+	"github.com/pgbaseline/pgbaseline/source"
+)
+
+// Defaults of the deployment context.
+const (
+	DefaultSubscription  = "00000000-0000-0000-0000-000000000000"
+	DefaultResourceGroup = "resourceGroup"
+	DefaultLocation      = "westus"
+	// DefaultMaxDepth bounds the nesting of deployments.
+	DefaultMaxDepth = 10
+	// MaxCopyCount is ARM's limit on the count of one copy loop.
+	MaxCopyCount = 800
+	// RuleLiteralSecret is the id of the source-text rule on literal secrets
+	// in templates and parameter files.
+	RuleLiteralSecret = "PGB-IM8-02"
+)
+
+// Options set the deployment context and extra parameter values.
+type Options struct {
+	// ParamFiles are parameter files (deploymentParameters JSON) applied to
+	// every template, after the one paired with it by name. A parameter a
+	// template does not declare is passed over.
+	ParamFiles []string
+	// Subscription, ResourceGroup and Location are the subscription id,
+	// resource group name and resource group location of the deployment;
+	// empty means the defaults above.
+	Subscription, ResourceGroup, Location string
+	// MaxDepth bounds the nesting of deployments; 0 means DefaultMaxDepth.
+	MaxDepth int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Subscription == "" {
+		o.Subscription = DefaultSubscription
+	}
+	if o.ResourceGroup == "" {
+		o.ResourceGroup = DefaultResourceGroup
+	}
+	if o.Location == "" {
+		o.Location = DefaultLocation
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	return o
+}
+
+// IsTemplate reports whether a decoded JSON document is a deployment
+// template: an object whose $schema names a deploymentTemplate.
+func IsTemplate(doc any) bool { return schemaContains(doc, "deploymenttemplate") }
+
+// IsParameterFile reports whether a decoded JSON document is a deployment
+// parameter file: an object whose $schema names deploymentParameters.
+func IsParameterFile(doc any) bool { return schemaContains(doc, "deploymentparameters") }
+
+func schemaContains(doc any, what string) bool {
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return false
+	}
+	s, _ := m["$schema"].(string)
+	return strings.Contains(strings.ToLower(s), what)
+}
+
+// Expand decodes and expands the template in data, read from the file
+// named name. The parameter file paired with it by name is read from disk.
+func Expand(name string, data []byte, o Options) *source.Input {
+	doc, idx, err := jsonpos.Decode(data)
+	if err != nil {
+		in := &source.Input{Kind: source.KindARMTemplate, Location: name}
+		in.Errors = append(in.Errors, syntaxError(name, err))
+		return in
+	}
+	return expandDocument(name, doc, idx, o, nil)
+}
+
+// Reader returns a document reader for the scan engine's registry: it
+// expands deployment templates and consumes parameter files (returning nil
+// and true), which the expansion of their template reads.
+func Reader(o Options) func(name string, data []byte, doc any, idx *jsonpos.Index) (*source.Input, bool) {
+	return func(name string, data []byte, doc any, idx *jsonpos.Index) (*source.Input, bool) {
+		switch {
+		case IsParameterFile(doc):
+			return nil, true
+		case IsTemplate(doc):
+			return expandDocument(name, doc, idx, o, nil), true
+		}
+		return nil, false
+	}
+}
+
+func syntaxError(name string, err error) *source.Error {
+	var se *jsonpos.SyntaxError
+	if errors.As(err, &se) {
+		return &source.Error{File: name, Line: se.Line, Column: se.Column,
+			Msg: fmt.Sprintf("invalid JSON at byte offset %d: %s", se.Offset, se.Msg)}
+	}
+	return &source.Error{File: name, Msg: err.Error()}
+}
