@@ -189,6 +189,31 @@ func (c *Collection) Add(data []byte) []error {
 	return errs
 }
 
+// AddObject adds one decoded definition, initiative, assignment or
+// exemption, such as an ARM resource of one of those types read by a
+// source. path prefixes the JSON paths of its errors.
+func (c *Collection) AddObject(m map[string]any, path string) error { return c.addObject(m, path) }
+
+// Covers reports whether the evaluation's assignment applies to r: r is
+// under the assignment's scope, under none of its notScopes, and matches
+// its resource selectors. An evaluation without an assignment covers every
+// resource.
+func (e *Evaluation) Covers(r *arm.Resource) bool {
+	a := e.Assignment
+	if a == nil {
+		return true
+	}
+	if a.Scope != "" && !underScope(r.ID, a.Scope) {
+		return false
+	}
+	for _, ns := range a.NotScopes {
+		if underScope(r.ID, ns) {
+			return false
+		}
+	}
+	return len(a.ResourceSelectors) == 0 || matchResourceSelectors(a.ResourceSelectors, r)
+}
+
 func (c *Collection) addObject(m map[string]any, path string) error {
 	props := m
 	if p, ok := lookup(m, "properties").(map[string]any); ok {

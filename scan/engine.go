@@ -28,6 +28,8 @@ type Engine struct {
 	Config  *config.Config
 	rules   []*compiledRule
 	extra   []*policy.Evaluation // users' definitions and assignments
+	// policies are users' assignments and exemptions (UsePolicies).
+	policies *policy.Collection
 }
 
 type compiledRule struct {
@@ -115,13 +117,14 @@ func (e *Engine) AddPolicies(evals []*policy.Evaluation) { e.extra = append(e.ex
 func (e *Engine) Evaluate(set *arm.Set, now time.Time) []report.Result {
 	var out []report.Result
 	env := &policy.Env{Related: set, Now: now}
+	ap := e.assignedEvaluations(set)
 	for _, cr := range e.rules {
 		for _, t := range cr.targets {
 			for _, r := range set.OfType(t) {
 				if r.Synthesized != "" {
 					continue
 				}
-				out = append(out, e.evalRule(cr, r, set, env, now))
+				out = append(out, e.evalRule(cr, r, set, env, now, ap))
 			}
 		}
 	}
@@ -148,14 +151,23 @@ func targetsOrAll(targets []string, set *arm.Set) []string {
 	return set.Types()
 }
 
-func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *policy.Env, now time.Time) report.Result {
+func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *policy.Env, now time.Time, ap *assignedPolicies) report.Result {
 	res := e.newResult(cr, r)
 	switch {
 	case cr.def != nil:
-		local := *env
-		local.Params = cr.params
-		pr := cr.def.Evaluate(r, &local)
-		applyPolicyResult(&res, cr.def, r, set, pr)
+		if !e.evalAssigned(ap, cr, r, set, env, &res) {
+			local := *env
+			local.Params = cr.params
+			pr := cr.def.Evaluate(r, &local)
+			applyPolicyResult(&res, cr.def, r, set, pr)
+		}
+		if cr.rule.Kind == baseline.KindBuiltin && res.Status != report.NotApplicable && res.Status != report.Exempt {
+			if ex := ap.opaqueExemption(r, now); ex != nil {
+				res.Evidence = mergeEvidence(res.Evidence, map[string]any{"policyExemption": ex.ID, "evaluatedStatus": string(res.Status)})
+				res.Status = report.Exempt
+				res.Message = "Exempt (" + ex.Category + ") by " + firstNonEmpty(ex.DisplayName, ex.Name, ex.ID) + "."
+			}
+		}
 		if res.Status == report.NonCompliant && cr.mitigation != nil &&
 			cr.mitigation.Evaluate(r, &policy.Env{Now: now}).State == policy.NonCompliant {
 			res.Status = report.Exempt
@@ -381,6 +393,16 @@ func (e *Engine) userPolicyResult(ev *policy.Evaluation, r *arm.Resource, set *a
 	}
 	applyPolicyResult(&res, def, r, set, pr)
 	return res
+}
+
+func mergeEvidence(a, b map[string]any) map[string]any {
+	if a == nil {
+		a = map[string]any{}
+	}
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
 }
 
 func firstNonEmpty(s ...string) string {

@@ -25,16 +25,35 @@ type DocumentReader func(name string, data []byte, doc any, idx *jsonpos.Index) 
 type DirectoryReader func(dir string, files []string) (inputs []*source.Input, consumed []string)
 
 // Readers are the registered readers, tried in order before the ARM export
-// reader, which takes any document holding ARM resources.
+// reader, which takes any document holding ARM resources. LoadPaths uses
+// them; a Loader carries its own.
 var (
 	Readers          []DocumentReader
 	DirectoryReaders []DirectoryReader
 )
 
-// LoadPaths reads every path: a file, or a directory searched recursively.
+// A Loader reads files and directories with a given set of readers. Its
+// zero value reads ARM exports only. Package detect builds one with every
+// source's reader.
+type Loader struct {
+	// Readers are tried in order on each JSON document, before the ARM
+	// export reader.
+	Readers []DocumentReader
+	// DirectoryReaders are given each directory's files (and each file
+	// named on its own) before the JSON readers.
+	DirectoryReaders []DirectoryReader
+}
+
+// LoadPaths reads every path with the registered Readers and
+// DirectoryReaders. See Loader.Load.
+func LoadPaths(paths []string) []*source.Input {
+	return (&Loader{Readers: Readers, DirectoryReaders: DirectoryReaders}).Load(paths)
+}
+
+// Load reads every path: a file, or a directory searched recursively.
 // Each file's kind is detected from its content. Problems become errors in
 // the returned inputs; reading goes on past them.
-func LoadPaths(paths []string) []*source.Input {
+func (l *Loader) Load(paths []string) []*source.Input {
 	var inputs []*source.Input
 	for _, p := range paths {
 		info, err := os.Stat(p)
@@ -49,15 +68,15 @@ func LoadPaths(paths []string) []*source.Input {
 			continue
 		}
 		if !info.IsDir() {
-			inputs = append(inputs, loadFile(p, true)...)
+			inputs = append(inputs, l.loadFile(p, true)...)
 			continue
 		}
-		inputs = append(inputs, loadDir(p)...)
+		inputs = append(inputs, l.loadDir(p)...)
 	}
 	return inputs
 }
 
-func loadDir(root string) []*source.Input {
+func (l *Loader) loadDir(root string) []*source.Input {
 	byDir := map[string][]string{}
 	var dirs []string
 	var walkErrs []*source.Input
@@ -88,7 +107,7 @@ func loadDir(root string) []*source.Input {
 	for _, dir := range dirs {
 		files := byDir[dir]
 		consumed := map[string]bool{}
-		for _, dr := range DirectoryReaders {
+		for _, dr := range l.DirectoryReaders {
 			in, used := dr(dir, files)
 			inputs = append(inputs, in...)
 			for _, u := range used {
@@ -99,7 +118,7 @@ func loadDir(root string) []*source.Input {
 			if consumed[f] || !strings.EqualFold(filepath.Ext(f), ".json") {
 				continue
 			}
-			inputs = append(inputs, loadFile(f, false)...)
+			inputs = append(inputs, l.loadFile(f, false)...)
 		}
 	}
 	return inputs
@@ -108,7 +127,7 @@ func loadDir(root string) []*source.Input {
 // loadFile reads one file. explicit is set when the user named the file, in
 // which case a file that is no known kind is an error; in a directory walk
 // such files are passed over.
-func loadFile(path string, explicit bool) []*source.Input {
+func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		msg := err.Error()
@@ -120,7 +139,7 @@ func loadFile(path string, explicit bool) []*source.Input {
 	}
 	if explicit {
 		dir := filepath.Dir(path)
-		for _, dr := range DirectoryReaders {
+		for _, dr := range l.DirectoryReaders {
 			if in, used := dr(dir, []string{path}); len(used) > 0 {
 				return in
 			}
@@ -130,7 +149,7 @@ func loadFile(path string, explicit bool) []*source.Input {
 	if err != nil {
 		return []*source.Input{armexport.Parse(path, data)} // reports the syntax error with line and column
 	}
-	for _, r := range Readers {
+	for _, r := range l.Readers {
 		if in, ok := r(path, data, doc, idx); ok {
 			if in == nil {
 				return nil

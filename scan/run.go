@@ -15,6 +15,8 @@ import (
 type Options struct {
 	// Paths are files and directories to read.
 	Paths []string
+	// Loader reads Paths; nil means LoadPaths (the registered readers).
+	Loader *Loader
 	// Inputs are inputs already read by other sources (live Azure, ...).
 	Inputs []*source.Input
 	// Results are results obtained outside the engine (database checks),
@@ -37,7 +39,13 @@ func (e *Engine) Run(ctx context.Context, o Options) (*report.Report, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	inputs := append(LoadPaths(o.Paths), o.Inputs...)
+	var inputs []*source.Input
+	if o.Loader != nil {
+		inputs = o.Loader.Load(o.Paths)
+	} else {
+		inputs = LoadPaths(o.Paths)
+	}
+	inputs = append(inputs, o.Inputs...)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -15,9 +15,9 @@ import (
 	"github.com/pgbaseline/pgbaseline/baseline"
 	"github.com/pgbaseline/pgbaseline/config"
 	"github.com/pgbaseline/pgbaseline/policy"
-	"github.com/pgbaseline/pgbaseline/policy/builtin"
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/scan"
+	"github.com/pgbaseline/pgbaseline/source/detect"
 )
 
 type scanFlags struct {
@@ -25,6 +25,8 @@ type scanFlags struct {
 	policies, exemptions               []string
 	noColor, quiet                     bool
 	postgres                           postgresFlags
+	azure                              azureFlags
+	vars, varFiles, paramFiles         []string
 }
 
 func newScanCmd() *cobra.Command {
@@ -35,14 +37,22 @@ func newScanCmd() *cobra.Command {
 		Long: `Scan files and directories (searched recursively; .terraform, .git and
 node_modules are skipped) and report a verdict per rule and resource, grouped by
 the baseline's controls. Each file's kind is detected from its content:
-exported ARM resources (one object, an array, {"value": [...]} or {"data": [...]}).
+Terraform modules (.tf, .tfvars; a directory is a module) and plans
+(terraform show -json), ARM templates and parameter files (Bicep output; .bicep
+when a bicep executable is on PATH), snapshots written by --save-snapshot, and
+exported ARM resources (one object, an array, {"value": [...]} or
+{"data": [...]}). --azure reads live subscriptions and --postgres databases, in
+the same run.
 
 Exit codes: 0 when no NonCompliant result is at or above --fail-on, 1 when one
 is, 2 for a usage error or an input that could not be read (the report is still
 written, with an entry in "errors" for each failure).`,
 		Example: `  pgbaseline scan examples/
   az postgres flexible-server show -g rg -n server > server.json && pgbaseline scan server.json
-  pgbaseline scan exports/ --format json --output report.json --fail-on high`,
+  pgbaseline scan exports/ --format json --output report.json --fail-on high
+  pgbaseline scan infra/ --var-file prod.tfvars --format sarif -o results.sarif
+  pgbaseline scan main.json --param-file main.parameters.prod.json
+  pgbaseline scan --azure --subscription 00000000-0000-0000-0000-000000000000`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runScan(cmd, args, f) },
 	}
 	fl := cmd.Flags()
@@ -57,6 +67,10 @@ written, with an entry in "errors" for each failure).`,
 	fl.BoolVar(&f.postgres.entra, "entra", false, "with --postgres: authenticate with a Microsoft Entra token from the default Azure credential chain")
 	fl.DurationVar(&f.postgres.connectTimeout, "connect-timeout", 10*time.Second, "with --postgres: how long to wait for each connection")
 	fl.IntVar(&f.postgres.concurrency, "postgres-concurrency", 4, "with --postgres: databases assessed at once")
+	fl.StringArrayVar(&f.vars, "var", nil, "Terraform: set a variable (`NAME=VALUE`; lists, maps and objects as HCL; repeatable)")
+	fl.StringArrayVar(&f.varFiles, "var-file", nil, "Terraform: read variable values from `FILE` (.tfvars or .tfvars.json), after terraform.tfvars and *.auto.tfvars (repeatable)")
+	fl.StringArrayVar(&f.paramFiles, "param-file", nil, "ARM templates: deployment parameters `FILE` applied to every template, after the one paired with it by name (repeatable)")
+	f.azure.register(fl)
 	fl.BoolVar(&f.noColor, "no-color", false, "no colours in the table (also NO_COLOR)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress or notes on stderr")
 	return cmd
@@ -68,8 +82,15 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	default:
 		return usageError("--fail-on: %q is not one of critical, high, medium, low, never", f.failOn)
 	}
-	if len(args) == 0 && len(f.postgres.dsns) == 0 {
-		return usageError("scan: name at least one file or directory, or --postgres DSN (for example: pgbaseline scan examples/)")
+	if len(args) == 0 && len(f.postgres.dsns) == 0 && !f.azure.enabled {
+		return usageError("scan: name at least one file or directory, --azure or --postgres DSN (for example: pgbaseline scan examples/)")
+	}
+	if err := f.azure.validate(); err != nil {
+		return err
+	}
+	loadOpts, err := sourceOptions(f)
+	if err != nil {
+		return err
 	}
 	if f.postgres.concurrency < 1 {
 		return usageError("--postgres-concurrency must be at least 1")
@@ -101,24 +122,29 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		if len(errs) > 0 {
 			return &exitError{code: 2}
 		}
-		evals, err := coll.Evaluations(builtin.ByName)
-		if err != nil {
-			return &exitError{code: 2, err: err}
+		// An assignment of something not loaded (the benchmark initiative
+		// itself, say) still applies its exemptions; the rest is used.
+		if err := engine.UsePolicies(coll); err != nil && !f.quiet {
+			fmt.Fprintln(cmd.ErrOrStderr(), "pgbaseline: warning:", strings.ReplaceAll(err.Error(), "\n", "\npgbaseline: warning: "))
 		}
-		engine.AddPolicies(evals)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	azInputs, err := azureInputs(ctx, f.azure, cmd.ErrOrStderr(), f.quiet)
+	if err != nil {
+		return err
+	}
 	dbInputs, dbResources, dbResults := scanDatabases(ctx, f.postgres)
-	rep, err := engine.Run(ctx, scan.Options{Paths: args, ToolVersion: version,
-		Inputs: dbInputs, Resources: dbResources, Results: dbResults})
+	rep, err := engine.Run(ctx, scan.Options{Paths: args, Loader: detect.Loader(loadOpts), ToolVersion: version,
+		Inputs: append(azInputs, dbInputs...), Resources: dbResources, Results: dbResults})
 	if err != nil {
 		return err
 	}
 	if err := writeReport(cmd, rep, cat, format, f); err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	if !f.quiet {
+	// The table on stdout shows the errors itself.
+	if !f.quiet && (format != report.FormatTable || f.output != "") {
 		for _, e := range rep.Errors {
 			fmt.Fprintln(cmd.ErrOrStderr(), "pgbaseline: error:", e.Message)
 		}
@@ -127,6 +153,32 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// sourceOptions turns the Terraform and ARM template flags into the
+// sources' options.
+func sourceOptions(f scanFlags) (detect.Options, error) {
+	var o detect.Options
+	for _, v := range f.vars {
+		name, value, ok := strings.Cut(v, "=")
+		if !ok || strings.TrimSpace(name) == "" {
+			return o, usageError("--var %q: expected NAME=VALUE", v)
+		}
+		if o.Terraform.Vars == nil {
+			o.Terraform.Vars = map[string]string{}
+		}
+		o.Terraform.Vars[strings.TrimSpace(name)] = value
+	}
+	for _, list := range [][]string{f.varFiles, f.paramFiles} {
+		for _, file := range list {
+			if st, err := os.Stat(file); err != nil || st.IsDir() {
+				return o, usageError("%s: not a readable file", file)
+			}
+		}
+	}
+	o.Terraform.VarFiles = f.varFiles
+	o.ARM.ParamFiles = f.paramFiles
+	return o, nil
 }
 
 func chooseFormat(name, output string, stdout io.Writer) (report.Format, error) {
