@@ -593,9 +593,15 @@ func (c *Catalog) buildRule(p *problems, file string, line int, y ruleYAML, poli
 		if r.Policy != "" || r.Builtin != nil || r.DefinitionFile != "" || len(r.Parameters) > 0 {
 			bad("a %s rule has no policy, builtin, definition or parameters", r.Kind)
 		}
-	case KindDataplane, KindSource:
+	case KindDataplane:
 		if r.Policy != "" || r.Builtin != nil || r.DefinitionFile != "" || y.Message != "" {
 			bad("a %s rule has no policy, builtin, definition or message", r.Kind)
+		}
+	case KindSource:
+		// A source rule's message, when given, is what its Compliant
+		// results (targeted resources without a finding) say.
+		if r.Policy != "" || r.Builtin != nil || r.DefinitionFile != "" {
+			bad("a %s rule has no policy, builtin or definition", r.Kind)
 		}
 	default:
 		bad("kind %q is not one of builtin, custom, go, platform, unsupported, manual, dataplane, source", y.Kind)

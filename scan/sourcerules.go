@@ -52,7 +52,7 @@ func (e *Engine) sourceResults(inputs []*source.Input, now time.Time) []report.R
 				}
 				res := e.newResult(&compiledRule{rule: rule, severity: rule.Severity}, r)
 				res.Status = report.Compliant
-				res.Message = fmt.Sprintf("No literal secret was found in the %s source of this resource.", in.Kind)
+				res.Message = firstNonEmpty(rule.Message, fmt.Sprintf("No literal secret was found in the %s source of this resource.", in.Kind))
 				res.Location = location(r, "")
 				applySuppression(&res, r, now)
 				out = append(out, res)

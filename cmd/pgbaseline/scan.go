@@ -140,6 +140,9 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.azure.enabled || len(args) > 0 {
+		azureFinish(engine, rep) // rules that read what Azure refused to show give Error
+	}
 	if err := writeReport(cmd, rep, cat, format, f); err != nil {
 		return &exitError{code: 2, err: err}
 	}
