@@ -8,6 +8,7 @@ import (
 
 	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/arm/expr"
+	"github.com/pgbaseline/pgbaseline/flexserver"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 )
 
@@ -174,6 +175,7 @@ func (d *deployment) instance(s *scope, src map[string]any, path, address string
 	if id.api != "" {
 		obj["apiVersion"] = id.api
 	}
+	flexserver.CompleteCreated(obj)
 	x.record(obj, pos)
 	r := x.emit(d, obj, line, address, s.used)
 	x.literalSecrets(d, src, r)

@@ -502,6 +502,10 @@ func (mp *mapper) diagnosticSetting(inst *instance) {
 	p.attr("eventHubName", b, "eventhub_name", toAny)
 	p.attr("logAnalyticsDestinationType", b, "log_analytics_destination_type", toAny)
 	logs := []any{}
+	// The lists point at their first block, so that a result about the
+	// logs (or metrics) as a whole names the code that sets them, and at
+	// the resource when there is none.
+	logsLine, metricsLine := 0, 0
 	// enabled_log (azurerm 3.x and 4.x); log (azurerm 3.x only, with an
 	// enabled flag).
 	for _, kind := range []string{"enabled_log", "log"} {
@@ -518,9 +522,15 @@ func (mp *mapper) diagnosticSetting(inst *instance) {
 				l.set("enabled", true, lb.line)
 			}
 			logs = append(logs, l.m)
+			if logsLine == 0 || lb.line < logsLine {
+				logsLine = lb.line
+			}
 		}
 	}
-	p.set("logs", logs, b.line)
+	if logsLine == 0 {
+		logsLine = b.line
+	}
+	p.set("logs", logs, logsLine)
 	metrics := []any{}
 	for _, kind := range []string{"enabled_metric", "metric"} {
 		for _, mb := range b.blocks[kind] {
@@ -532,9 +542,15 @@ func (mp *mapper) diagnosticSetting(inst *instance) {
 				m.set("enabled", true, mb.line)
 			}
 			metrics = append(metrics, m.m)
+			if metricsLine == 0 || mb.line < metricsLine {
+				metricsLine = mb.line
+			}
 		}
 	}
-	p.set("metrics", metrics, b.line)
+	if metricsLine == 0 {
+		metricsLine = b.line
+	}
+	p.set("metrics", metrics, metricsLine)
 	mp.emit(inst, o, b.line)
 }
 
@@ -629,6 +645,7 @@ func (mp *mapper) azapi(inst *instance) {
 			}
 		}
 	}
+	flexserver.CompleteCreated(o.m)
 	mp.emit(inst, o, b.line)
 }
 

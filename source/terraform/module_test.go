@@ -113,8 +113,17 @@ func TestHardenedExample(t *testing.T) {
 	if audit == nil || get(t, audit, "properties.value") != "ddl,role,write" {
 		t.Errorf("per-server parameter override: %+v", audit)
 	}
-	if n := countType(in, flexserver.ConfigurationType); n != 16 {
-		t.Errorf("%d configurations, want 16 (8 per server)", n)
+	if n := countType(in, flexserver.ConfigurationType); n != 28 {
+		t.Errorf("%d configurations, want 28 (9 on each for_each server, 10 on the analytics server)", n)
+	}
+	// The second call of the module, with count, and the module's defaults.
+	an := res[`module.analytics[0].azurerm_postgresql_flexible_server.this`]
+	if an == nil || get(t, an, "properties.highAvailability.mode") != "SameZone" || get(t, an, "properties.authConfig.passwordAuth") != "Disabled" ||
+		get(t, an, "properties.dataEncryption.geoBackupKeyURI") != "https://kv-orders-prod-dr.vault.azure.net/keys/psql-orders-prod-cmk-geo" {
+		t.Errorf("analytics server: %+v", an)
+	}
+	if n := countType(in, flexserver.ServerType); n != 3 {
+		t.Errorf("%d servers, want 3", n)
 	}
 	admin := res[api+"azurerm_postgresql_flexible_server_active_directory_administrator.this[0]"]
 	if admin == nil || arm.ParentID(admin.ID) != srv.ID || get(t, admin, "properties.principalType") != "Group" {
@@ -128,6 +137,11 @@ func TestHardenedExample(t *testing.T) {
 	if diag == nil || arm.ScopeID(diag.ID) != srv.ID || get(t, diag, "properties.logs.0.categoryGroup") != "allLogs" ||
 		get(t, diag, "properties.logs.0.enabled") != true {
 		t.Errorf("diagnostic setting: %+v", diag)
+	}
+	// The log list points at the first enabled_log block; the metrics,
+	// which the code leaves out, at the resource block.
+	if l, m := diag.Line("properties.logs[*]"), diag.Line("properties.metrics[*]"); l != 123 || m != 116 {
+		t.Errorf("diagnostic setting lines: logs %d, metrics %d; want 123, 116", l, m)
 	}
 	subnet := res["azurerm_subnet.endpoints"]
 	nsg := res["azurerm_network_security_group.endpoints"]

@@ -13,6 +13,17 @@ variable "location" {
   default = "westeurope"
 }
 
+variable "paired_location" {
+  description = "Region of the geo-backup key; Azure restores geo-redundant backups in the paired region."
+  type        = string
+  default     = "northeurope"
+}
+
+variable "analytics_enabled" {
+  type    = bool
+  default = true
+}
+
 variable "address_space" {
   type    = string
   default = "10.20.0.0/16"
