@@ -20,7 +20,7 @@ ARM resources, Terraform, ARM templates, live Azure and the database itself.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: 2, err: err}
 	})
-	root.AddCommand(newScanCmd(), newControlsCmd(), newRulesCmd(), newPolicyCmd(), newVersionCmd())
+	root.AddCommand(newScanCmd(), newControlsCmd(), newRulesCmd(), newPolicyCmd(), newServeCmd(), newVersionCmd())
 	return root
 }
 

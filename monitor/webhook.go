@@ -1,0 +1,141 @@
+package monitor
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/pgbaseline/pgbaseline/report"
+	"github.com/pgbaseline/pgbaseline/store"
+)
+
+// SignatureHeader carries a webhook body's signature: "sha256=" and the hex
+// HMAC-SHA256 of the body, keyed with the webhook's secret.
+const SignatureHeader = "X-Pgbaseline-Signature"
+
+// RegressionEvent is the JSON body of a regression webhook.
+type RegressionEvent struct {
+	Event          string          `json:"event"` // "regression"
+	Target         string          `json:"target"`
+	ScanID         string          `json:"scanId"`
+	PreviousScanID string          `json:"previousScanId"`
+	Regressed      []report.Result `json:"regressed"`
+}
+
+// Sign returns the SignatureHeader value of body for secret.
+func Sign(secret, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// notifyRegressions diffs scan id with the target's previous done scan and
+// sends the regressions, if any, to every webhook that wants them.
+func (m *Monitor) notifyRegressions(ctx context.Context, target, id string) {
+	sc, err := m.st.GetScan(ctx, id)
+	if err != nil {
+		m.log.Error("webhook: reading the scan", "scan", id, "error", err)
+		return
+	}
+	prev, err := m.st.ListScans(ctx, store.ScanFilter{Target: target, Status: store.ScanDone, Before: sc.QueuedAt, Limit: 1})
+	if err != nil || len(prev) == 0 {
+		if err != nil {
+			m.log.Error("webhook: finding the previous scan", "scan", id, "error", err)
+		}
+		return
+	}
+	d, err := m.st.Diff(ctx, prev[0].ID, id)
+	if err != nil {
+		m.log.Error("webhook: diffing scans", "from", prev[0].ID, "to", id, "error", err)
+		return
+	}
+	if len(d.Regressed) == 0 {
+		return
+	}
+	body, err := json.Marshal(RegressionEvent{Event: EventRegression, Target: target, ScanID: id, PreviousScanID: prev[0].ID, Regressed: d.Regressed})
+	if err != nil {
+		m.log.Error("webhook: encoding", "error", err)
+		return
+	}
+	for _, w := range m.cfg.Webhooks {
+		if !wants(w, EventRegression) {
+			continue
+		}
+		if err := m.deliver(ctx, w, body); err != nil {
+			m.log.Error("webhook not delivered", "url", redactQuery(w.URL), "scan", id, "error", err)
+		}
+	}
+}
+
+func wants(w Webhook, event string) bool {
+	for _, e := range w.Events {
+		if e == event {
+			return true
+		}
+	}
+	return false
+}
+
+// deliver POSTs body, retrying with exponential back-off on network
+// errors, 5xx, 408 and 429.
+func (m *Monitor) deliver(ctx context.Context, w Webhook, body []byte) error {
+	sig := Sign([]byte(os.Getenv(w.SecretEnv)), body)
+	var last error
+	for attempt := 0; attempt < m.opts.webhookTries; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(m.opts.webhookBackoff << (attempt - 1)):
+			}
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", "pgbaseline")
+		req.Header.Set("X-Pgbaseline-Event", EventRegression)
+		req.Header.Set(SignatureHeader, sig)
+		resp, err := m.opts.httpClient.Do(req)
+		if err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // without the URL, whose query may hold a key
+			}
+			last = err
+			continue
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode >= 200 && resp.StatusCode < 300:
+			return nil
+		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests:
+			last = fmt.Errorf("HTTP %d", resp.StatusCode)
+		default:
+			return fmt.Errorf("HTTP %d (not retried)", resp.StatusCode)
+		}
+	}
+	return fmt.Errorf("after %d attempts: %w", m.opts.webhookTries, last)
+}
+
+// redactQuery drops a URL's query (which may hold a key) for logs.
+func redactQuery(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	u.RawQuery, u.User = "", nil
+	return u.String()
+}
