@@ -6,15 +6,10 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
-
-	azpolicy "github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/pgbaseline/pgbaseline/dataplane"
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/scan"
-	"github.com/pgbaseline/pgbaseline/source"
 	"github.com/pgbaseline/pgbaseline/source/armtemplate"
 	"github.com/pgbaseline/pgbaseline/source/azure"
 	"github.com/pgbaseline/pgbaseline/source/detect"
@@ -51,17 +46,11 @@ func (m *Monitor) runTarget(ctx context.Context, t Target) (*report.Report, erro
 		if err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		}
-		o := dataplane.Options{DSN: dsn, ProbeTLS: p.ProbeTLS, Entra: p.Entra, TokenProvider: entraTokens()}
-		for _, out := range dataplane.ScanMany(ctx, []dataplane.Options{o}, 1) {
-			in := &source.Input{Kind: source.KindPostgres, Location: out.Target}
-			if out.Err != nil {
-				in.Errors = append(in.Errors, &source.Error{Msg: out.Err.Error()}) // names the redacted DSN
-			} else {
-				opts.Resources = append(opts.Resources, out.Assessment.Resource)
-				opts.Results = append(opts.Results, out.Assessment.Results...)
-			}
-			opts.Inputs = append(opts.Inputs, in)
-		}
+		o := dataplane.Options{DSN: dsn, ProbeTLS: p.ProbeTLS, Entra: p.Entra, TokenProvider: dataplane.EntraTokens()}
+		inputs, resources, results := dataplane.Inputs(dataplane.ScanMany(ctx, []dataplane.Options{o}, 1))
+		opts.Inputs = append(opts.Inputs, inputs...)
+		opts.Resources = append(opts.Resources, resources...)
+		opts.Results = append(opts.Results, results...)
 	}
 	rep, err := eng.Run(ctx, opts)
 	if err != nil {
@@ -93,25 +82,6 @@ func (p *PostgresTarget) resolveDSN() (string, error) {
 		return v, nil
 	}
 	return p.DSN, nil
-}
-
-// entraTokens returns a Microsoft Entra token provider backed by the
-// default Azure credential chain, created on first use.
-func entraTokens() func(ctx context.Context) (string, error) {
-	var once sync.Once
-	var cred *azidentity.DefaultAzureCredential
-	var credErr error
-	return func(ctx context.Context) (string, error) {
-		once.Do(func() { cred, credErr = azidentity.NewDefaultAzureCredential(nil) })
-		if credErr != nil {
-			return "", credErr
-		}
-		tok, err := cred.GetToken(ctx, azpolicy.TokenRequestOptions{Scopes: []string{dataplane.EntraScope}})
-		if err != nil {
-			return "", err
-		}
-		return tok.Token, nil
-	}
 }
 
 func decodeArgs(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -1,87 +1,30 @@
 package report
 
 import (
-	"context"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-)
 
-// findChromium returns the browser to drive, or "" when there is none.
-func findChromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+	"github.com/pgbaseline/pgbaseline/browsertest"
+)
 
 // TestHTMLInBrowser opens the HTML report in headless Chromium and checks
 // what a reader gets: no console error (a CSP violation would be one), no
 // request but the file itself, the charts drawn, the filter and the sort
 // working, and the hostile resource names inert.
 func TestHTMLInBrowser(t *testing.T) {
-	browser := findChromium()
-	if browser == "" {
-		t.Skip("chromium not found: install Debian's chromium package (apt-get install -y chromium) to run the browser test")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	b := browsertest.Start(t, 90*time.Second)
+	ctx := b.Ctx
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
 	if err := os.WriteFile(page, render(t, FormatHTML, fixtureOptions()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	pageURL := (&url.URL{Scheme: "file", Path: page}).String()
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(filepath.Join(dir, "profile")),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true), chromedp.WindowSize(1280, 900),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-
-	var mu sync.Mutex
-	var requests, problems []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case *network.EventRequestWillBeSent:
-			requests = append(requests, e.Request.URL)
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeWarning {
-				problems = append(problems, "console."+string(e.Type))
-			}
-		case *runtime.EventExceptionThrown:
-			problems = append(problems, "exception: "+e.ExceptionDetails.Text)
-		case *cdplog.EventEntryAdded:
-			if e.Entry.Level == cdplog.EntryLevelError || e.Entry.Level == cdplog.EntryLevelWarning {
-				problems = append(problems, "log: "+e.Entry.Text)
-			}
-		}
-	}); err != nil {
-		t.Fatalf("browser: %v", err)
-	}
 
 	type chart struct {
 		W, H  float64
@@ -175,8 +118,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	if firstSev != "1" || lastSev != "4" {
 		t.Errorf("sorting by severity: first row %q ascending, %q descending; want 1 (low) and 4 (critical)", firstSev, lastSev)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	requests, problems := b.Requests(), b.Problems()
 	for _, p := range problems {
 		t.Errorf("browser reported: %s", p)
 	}

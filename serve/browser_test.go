@@ -1,30 +1,16 @@
 package serve
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-)
 
-// findChromium returns the browser to drive, or "" when there is none.
-func findChromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+	"github.com/pgbaseline/pgbaseline/browsertest"
+)
 
 // TestDashboardInBrowser drives the dashboard in headless Chromium as a
 // user would: sign in by typing a token, look at the charts, follow the
@@ -34,57 +20,14 @@ func findChromium() string {
 // resource name. Screenshots go to $PGBASELINE_ARTIFACTS (or a temporary
 // directory), and their paths are logged.
 func TestDashboardInBrowser(t *testing.T) {
-	browser := findChromium()
-	if browser == "" {
-		t.Skip("chromium not found: install Debian's chromium package (apt-get install -y chromium) to run the browser test")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	b := browsertest.Start(t, 40*time.Second)
+	ctx := b.Ctx
 	f := newFixture(t, openSQLite(t))
 	base := f.ts.URL
 	dir := t.TempDir()
 	artifacts := os.Getenv("PGBASELINE_ARTIFACTS")
 	if artifacts == "" {
 		artifacts = dir
-	}
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(filepath.Join(dir, "profile")),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true), chromedp.WindowSize(1280, 900),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 40*time.Second)
-	defer cancel()
-
-	var mu sync.Mutex
-	var requests, problems []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case *network.EventRequestWillBeSent:
-			requests = append(requests, e.Request.URL)
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeWarning {
-				problems = append(problems, "console."+string(e.Type))
-			}
-		case *runtime.EventExceptionThrown:
-			problems = append(problems, "exception: "+e.ExceptionDetails.Text)
-		case *cdplog.EventEntryAdded:
-			if e.Entry.Level == cdplog.EntryLevelError || e.Entry.Level == cdplog.EntryLevelWarning {
-				problems = append(problems, "log: "+e.Entry.Text+" "+e.Entry.URL)
-			}
-		}
-	}); err != nil {
-		t.Fatalf("browser: %v", err)
 	}
 
 	run := func(name string, steps ...chromedp.Action[chromedp.Void]) {
@@ -246,8 +189,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	// Sign out.
 	run("sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("token")))
 
-	mu.Lock()
-	defer mu.Unlock()
+	requests, problems := b.Requests(), b.Problems()
 	for _, p := range problems {
 		t.Errorf("browser reported: %s", p)
 	}
