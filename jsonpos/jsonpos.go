@@ -71,8 +71,12 @@ func mapKey(m map[string]any) uintptr {
 
 // Decode parses data, which must hold exactly one JSON value, optionally
 // surrounded by white space and preceded by a UTF-8 byte order mark.
-func Decode(data []byte) (any, *Index, error) {
-	d := decoder{data: data, idx: &Index{objects: make(map[uintptr]*Object)}, line: 1}
+func Decode(data []byte) (any, *Index, error) { return decode(data, parallelMin) }
+
+// decode is Decode with arrays of at least parallel bytes at the top of the
+// document decoded in parallel.
+func decode(data []byte, parallel int) (any, *Index, error) {
+	d := decoder{data: data, idx: &Index{objects: make(map[uintptr]*Object)}, line: 1, parallelMin: parallel}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		d.pos = 3
 		d.lineStart = 3
@@ -95,6 +99,39 @@ type decoder struct {
 	line      int
 	lineStart int
 	idx       *Index
+	// parallelMin is the size from which top-level arrays are decoded in
+	// parallel (see parallelArray).
+	parallelMin int
+	// intern holds the short strings already decoded, so that member names
+	// and repeated values ("properties", "Enabled", ...) are allocated once
+	// per document rather than once per occurrence.
+	intern map[string]string
+}
+
+// Interning limits: strings up to maxInterned bytes, at most maxInternSize
+// distinct ones per document (unique names beyond that are allocated as
+// usual).
+const (
+	maxInterned   = 48
+	maxInternSize = 16 << 10
+)
+
+// makeString returns b as a string, interned when it is short.
+func (d *decoder) makeString(b []byte) string {
+	if len(b) > maxInterned {
+		return string(b)
+	}
+	if s, ok := d.intern[string(b)]; ok { // no allocation: the compiler converts in place for lookups
+		return s
+	}
+	s := string(b)
+	if len(d.intern) < maxInternSize {
+		if d.intern == nil {
+			d.intern = make(map[string]string, 256)
+		}
+		d.intern[s] = s
+	}
+	return s
 }
 
 func (d *decoder) errorf(format string, args ...any) error {
@@ -220,6 +257,11 @@ func (d *decoder) array(depth int) (any, error) {
 	if depth > MaxDepth {
 		return nil, d.errorf("nesting deeper than %d levels", MaxDepth)
 	}
+	if depth <= 2 {
+		if arr, ok := d.parallelArray(depth); ok {
+			return arr, nil
+		}
+	}
 	d.pos++ // [
 	arr := make([]any, 0, 4)
 	d.skipSpace()
@@ -262,7 +304,7 @@ func (d *decoder) str() (string, error) {
 			if !utf8.Valid(s) {
 				return string(toValidUTF8(s)), nil
 			}
-			return string(s), nil
+			return d.makeString(s), nil
 		}
 		if c == '\\' {
 			break
@@ -408,10 +450,39 @@ func (d *decoder) number() (any, error) {
 			return nil, d.errorf("invalid number: no digits in the exponent")
 		}
 	}
+	if f, ok := smallInt(d.data[start:d.pos]); ok {
+		return f, nil
+	}
 	f, err := strconv.ParseFloat(string(d.data[start:d.pos]), 64)
 	if err != nil || math.IsInf(f, 0) {
 		d.pos = start
 		return nil, d.errorf("number out of range")
 	}
 	return f, nil
+}
+
+// smallInt parses an integer literal of at most 15 digits (exactly
+// representable as a float64) without going through strconv.
+func smallInt(b []byte) (float64, bool) {
+	neg := false
+	if len(b) > 0 && b[0] == '-' {
+		neg, b = true, b[1:]
+	}
+	if len(b) == 0 || len(b) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		if n == 0 {
+			return math.Copysign(0, -1), true
+		}
+		n = -n
+	}
+	return float64(n), true
 }

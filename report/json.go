@@ -4,61 +4,30 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
+	"math"
+	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // writeJSON writes the contract's JSON report, indented by two spaces, as
-// json.MarshalIndent would, but encodes the results one at a time so that
-// no second copy of a large report is built in memory. Nil lists are
-// written as [].
+// json.MarshalIndent would, but encodes the resources and results one at a
+// time, without reflection, so that no second copy of a large report is
+// built in memory. Nil lists are written as [].
 func writeJSON(w *bufio.Writer, r *Report) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("  ", "  ")
-	field := func(first bool, name string, v any) error {
-		if !first {
-			w.WriteString(",")
-		}
-		w.WriteString("\n  \"" + name + "\": ")
-		buf.Reset()
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		_, err := w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	if err := writeJSONHead(w, r, true); err != nil {
 		return err
 	}
-	w.WriteString("{")
-	schema := r.SchemaVersion
-	if schema == 0 {
-		schema = SchemaVersion
-	}
-	if err := field(true, "schemaVersion", schema); err != nil {
-		return err
-	}
-	for _, f := range []struct {
-		name string
-		v    any
-	}{
-		{"tool", r.Tool}, {"benchmark", r.Benchmark}, {"startedAt", r.StartedAt},
-		{"finishedAt", r.FinishedAt}, {"targets", orEmpty(r.Targets)}, {"resources", orEmpty(r.Resources)},
-	} {
-		if err := field(false, f.name, f.v); err != nil {
-			return err
-		}
-	}
-	// The results, one by one.
-	w.WriteString(",\n  \"results\": [")
-	enc.SetIndent("    ", "  ")
 	for i := range r.Results {
-		if i > 0 {
-			w.WriteString(",")
-		}
-		w.WriteString("\n    ")
-		buf.Reset()
-		if err := enc.Encode(&r.Results[i]); err != nil {
+		b := w.AvailableBuffer()
+		b = append(b, ResultSeparator(i)...)
+		b, err := AppendResultJSON(b, &r.Results[i])
+		if err != nil {
 			return err
 		}
-		if _, err := w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
+		if _, err := w.Write(b); err != nil {
 			return err
 		}
 	}
@@ -66,19 +35,387 @@ func writeJSON(w *bufio.Writer, r *Report) error {
 		w.WriteString("\n  ")
 	}
 	w.WriteString("]")
-	enc.SetIndent("  ", "  ")
+	if err := writeJSONTail(w, r); err != nil {
+		return err
+	}
+	_, err := w.WriteString("\n}\n")
+	return err
+}
+
+// jsonField writes one member of the report object, indented as
+// json.MarshalIndent with indent "  " writes it.
+func jsonField(w *bufio.Writer, first bool, name string, v any) error {
+	if !first {
+		w.WriteString(",")
+	}
+	w.WriteString("\n  \"" + name + "\": ")
+	b, err := json.MarshalIndent(v, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// writeJSONHead writes the report object up to the opening of the results
+// array, finishedAt included when withFinish is set.
+func writeJSONHead(w *bufio.Writer, r *Report, withFinish bool) error {
+	w.WriteString("{")
+	schema := r.SchemaVersion
+	if schema == 0 {
+		schema = SchemaVersion
+	}
+	if err := jsonField(w, true, "schemaVersion", schema); err != nil {
+		return err
+	}
+	fields := []struct {
+		name string
+		v    any
+	}{{"tool", r.Tool}, {"benchmark", r.Benchmark}, {"startedAt", r.StartedAt}}
+	if withFinish {
+		fields = append(fields, struct {
+			name string
+			v    any
+		}{"finishedAt", r.FinishedAt})
+	}
+	fields = append(fields, struct {
+		name string
+		v    any
+	}{"targets", orEmpty(r.Targets)})
+	for _, f := range fields {
+		if err := jsonField(w, false, f.name, f.v); err != nil {
+			return err
+		}
+	}
+	w.WriteString(",\n  \"resources\": [")
+	for i := range r.Resources {
+		b := w.AvailableBuffer()
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "\n    "...)
+		b = appendResourceJSON(b, &r.Resources[i])
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	if len(r.Resources) > 0 {
+		w.WriteString("\n  ")
+	}
+	_, err := w.WriteString("],\n  \"results\": [")
+	return err
+}
+
+// writeJSONTail writes the members after the results array.
+func writeJSONTail(w *bufio.Writer, r *Report) error {
 	for _, f := range []struct {
 		name string
 		v    any
 	}{
 		{"controls", orEmpty(r.Controls)}, {"errors", orEmpty(r.Errors)}, {"summary", r.Summary},
 	} {
-		if err := field(false, f.name, f.v); err != nil {
+		if err := jsonField(w, false, f.name, f.v); err != nil {
 			return err
 		}
 	}
-	_, err := w.WriteString("\n}\n")
+	return nil
+}
+
+// JSONStream writes the JSON report while the results are still being
+// obtained, so that a scan need not hold them: Begin writes the report up to
+// the results array, Results appends results already encoded with
+// AppendResultJSON, and End writes the rest. The bytes are those Write
+// writes for the same report, except that "finishedAt", known only once the
+// last result is written, comes last instead of after "startedAt".
+type JSONStream struct {
+	w *bufio.Writer
+	n int
+}
+
+// BeginJSON writes r's header (schemaVersion, tool, benchmark, startedAt,
+// targets and resources) and opens the results array.
+func BeginJSON(w io.Writer, r *Report) (*JSONStream, error) {
+	s := &JSONStream{w: bufio.NewWriterSize(w, 256<<10)}
+	head := *r
+	head.Results, head.Controls, head.Errors = nil, nil, nil
+	if err := writeJSONHead(s.w, &head, false); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ResultSeparator returns what goes before the i-th result (from 0) of the
+// results array: a newline and the indentation, after a comma for all but
+// the first.
+func ResultSeparator(i int) string {
+	if i == 0 {
+		return "\n    "
+	}
+	return ",\n    "
+}
+
+// Results writes n results, encoded each after its ResultSeparator by
+// AppendResultJSON, in order.
+func (s *JSONStream) Results(encoded []byte, n int) error {
+	s.n += n
+	_, err := s.w.Write(encoded)
 	return err
+}
+
+// End closes the results array and writes r's controls, errors and summary,
+// then finishedAt, and flushes.
+func (s *JSONStream) End(r *Report) error {
+	if s.n > 0 {
+		s.w.WriteString("\n  ")
+	}
+	s.w.WriteString("]")
+	if err := writeJSONTail(s.w, r); err != nil {
+		return err
+	}
+	s.w.WriteString(",\n  \"finishedAt\": ")
+	b, err := json.Marshal(r.FinishedAt)
+	if err != nil {
+		return err
+	}
+	s.w.Write(b)
+	s.w.WriteString("\n}\n")
+	return s.w.Flush()
+}
+
+// The indentation of a result's members inside the report's results array.
+const (
+	memberIndent = "\n      "   // a result's members
+	nestedIndent = "\n        " // members of a result's objects
+	closeNested  = "\n      }"
+	closeResult  = "\n    }"
+)
+
+// appendResourceJSON appends one entry of the report's resources list as
+// json.MarshalIndent with prefix "    " and indent "  " writes it.
+func appendResourceJSON(b []byte, r *Resource) []byte {
+	b = append(b, '{')
+	b = appendMember(b, memberIndent, "id", r.ID)
+	b = append(b, ',')
+	b = appendMember(b, memberIndent, "type", r.Type)
+	b = append(b, ',')
+	b = appendMember(b, memberIndent, "name", r.Name)
+	if r.Origin != nil {
+		b = append(b, ","+memberIndent+`"origin": {`...)
+		b = appendMember(b, nestedIndent, "file", r.Origin.File)
+		if r.Origin.Line != 0 {
+			b = append(b, ","+nestedIndent+`"line": `...)
+			b = strconv.AppendInt(b, int64(r.Origin.Line), 10)
+		}
+		b = append(b, closeNested...)
+	}
+	return append(b, closeResult...)
+}
+
+// AppendResultJSON appends r to b exactly as the JSON report writes it
+// inside its results array: the bytes a json.Encoder with indent prefix
+// "    " and indent "  " writes, without the trailing newline. It encodes
+// without reflection; evidence values other than strings, numbers, booleans
+// and null go through encoding/json.
+func AppendResultJSON(b []byte, r *Result) ([]byte, error) {
+	b = append(b, '{')
+	b = appendMember(b, memberIndent, "ruleId", r.RuleID)
+	b = append(b, ',')
+	b = appendMember(b, memberIndent, "controlId", r.ControlID)
+	b = append(b, ',')
+	b = appendMember(b, memberIndent, "feature", r.Feature)
+	b = append(b, ',')
+	b = appendMember(b, memberIndent, "title", r.Title)
+	b = append(b, ',')
+	b = appendMember(b, memberIndent, "severity", string(r.Severity))
+	if r.PolicyDefinitionID != "" {
+		b = append(b, ',')
+		b = appendMember(b, memberIndent, "policyDefinitionId", r.PolicyDefinitionID)
+	}
+	b = append(b, ',')
+	b = appendMember(b, memberIndent, "resourceId", r.ResourceID)
+	b = append(b, ',')
+	b = appendMember(b, memberIndent, "resourceType", r.ResourceType)
+	b = append(b, ',')
+	b = appendMember(b, memberIndent, "resourceName", r.ResourceName)
+	b = append(b, ',')
+	b = appendMember(b, memberIndent, "status", string(r.Status))
+	if r.Effect != "" {
+		b = append(b, ',')
+		b = appendMember(b, memberIndent, "effect", r.Effect)
+	}
+	b = append(b, ',')
+	b = appendMember(b, memberIndent, "message", r.Message)
+	if len(r.Evidence) > 0 {
+		b = append(b, ","+memberIndent+`"evidence": {`...)
+		keys := make([]string, 0, len(r.Evidence))
+		for k := range r.Evidence {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, nestedIndent...)
+			b = appendJSONString(b, k)
+			b = append(b, ": "...)
+			var err error
+			if b, err = appendEvidenceValue(b, r.Evidence[k]); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, closeNested...)
+	}
+	if l := r.Location; l != nil {
+		b = append(b, ","+memberIndent+`"location": {`...)
+		b = appendMember(b, nestedIndent, "file", l.File)
+		if l.StartLine != 0 {
+			b = append(b, ","+nestedIndent+`"startLine": `...)
+			b = strconv.AppendInt(b, int64(l.StartLine), 10)
+		}
+		if l.EndLine != 0 {
+			b = append(b, ","+nestedIndent+`"endLine": `...)
+			b = strconv.AppendInt(b, int64(l.EndLine), 10)
+		}
+		b = append(b, closeNested...)
+	}
+	if m := r.Remediation; m != nil {
+		b = append(b, ","+memberIndent+`"remediation": {`...)
+		n := 0
+		for _, f := range [...]struct{ name, v string }{
+			{"summary", m.Summary}, {"azureCli", m.AzureCLI}, {"terraform", m.Terraform}, {"bicep", m.Bicep}, {"sql", m.SQL},
+		} {
+			if f.v == "" {
+				continue
+			}
+			if n > 0 {
+				b = append(b, ',')
+			}
+			n++
+			b = appendMember(b, nestedIndent, f.name, f.v)
+		}
+		if n == 0 {
+			b = append(b, '}')
+		} else {
+			b = append(b, closeNested...)
+		}
+	}
+	return append(b, closeResult...), nil
+}
+
+// appendMember appends indent, then "name": "value".
+func appendMember(b []byte, indent, name, value string) []byte {
+	b = append(b, indent...)
+	b = append(b, '"')
+	b = append(b, name...)
+	b = append(b, `": `...)
+	return appendJSONString(b, value)
+}
+
+// appendEvidenceValue appends one evidence value at the depth of the
+// evidence object's members.
+func appendEvidenceValue(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return appendJSONString(b, x), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case float64:
+		if !math.IsInf(x, 0) && !math.IsNaN(x) {
+			return appendJSONFloat(b, x), nil
+		}
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return b, err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, data, strings.TrimPrefix(nestedIndent, "\n"), "  "); err != nil {
+		return b, err
+	}
+	return append(b, out.Bytes()...), nil
+}
+
+// appendJSONFloat formats f as encoding/json does (ES6 number formatting).
+func appendJSONFloat(b []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s quoted as encoding/json quotes it, with HTML
+// escaping: control characters, quote and backslash escaped, <, > and &
+// as \u003c, \u003e and \u0026, U+2028 and U+2029 escaped, and invalid
+// UTF-8 replaced by \ufffd.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // orEmpty turns a nil slice into an empty one, so that it encodes as [].

@@ -9,7 +9,7 @@ package scan
 
 import (
 	"fmt"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +41,10 @@ type compiledRule struct {
 	severity report.Severity
 	// mitigation holds when the rule's intent is met another way.
 	mitigation *policy.Definition
+	// defID and remediation are computed once and shared by the rule's
+	// results (which nothing modifies).
+	defID       string
+	remediation *report.Remediation
 }
 
 // NewEngine compiles the catalog's enabled rules. cfg may be nil.
@@ -103,6 +107,12 @@ func NewEngine(cat *baseline.Catalog, cfg *config.Config) (*Engine, error) {
 				cr.targets = cr.def.TargetTypes()
 			}
 		}
+		if cr.def != nil {
+			cr.defID = definitionID(cr.def)
+		}
+		if r.Remediation != (baseline.Remediation{}) {
+			cr.remediation = r.Remediation.Report()
+		}
 		e.rules = append(e.rules, cr)
 	}
 	return e, nil
@@ -115,16 +125,15 @@ func (e *Engine) AddPolicies(evals []*policy.Evaluation) { e.extra = append(e.ex
 // Evaluate runs every rule on the set and returns the results in catalog
 // order: by control, rule and resource.
 func (e *Engine) Evaluate(set *arm.Set, now time.Time) []report.Result {
-	var out []report.Result
-	env := &policy.Env{Related: set, Now: now}
-	ap := e.assignedEvaluations(set)
+	x := e.newEvalEnv(set, now)
+	var tasks []evalTask
 	for _, cr := range e.rules {
 		for _, t := range cr.targets {
 			for _, r := range set.OfType(t) {
 				if r.Synthesized != "" {
 					continue
 				}
-				out = append(out, e.evalRule(cr, r, set, env, now, ap))
+				tasks = append(tasks, evalTask{cr: cr, r: r})
 			}
 		}
 	}
@@ -135,11 +144,14 @@ func (e *Engine) Evaluate(set *arm.Set, now time.Time) []report.Result {
 				if r.Synthesized != "" {
 					continue
 				}
-				res := ev.Evaluate(r, env)
-				out = append(out, e.userPolicyResult(ev, r, set, res))
+				tasks = append(tasks, evalTask{ev: ev, r: r})
 			}
 		}
 	}
+	// Every task writes its own slot: the order does not depend on the
+	// scheduling of the workers.
+	out := make([]report.Result, len(tasks))
+	forEachParallel(len(tasks), func(i int) { out[i] = e.evalTask(tasks[i], x) })
 	e.sortResults(out)
 	return out
 }
@@ -233,11 +245,9 @@ func (e *Engine) newResult(cr *compiledRule, r *arm.Resource) report.Result {
 		ResourceName: r.Name,
 	}
 	if cr.def != nil {
-		res.PolicyDefinitionID = definitionID(cr.def)
+		res.PolicyDefinitionID = cr.defID
 	}
-	if rule.Remediation != (baseline.Remediation{}) {
-		res.Remediation = rule.Remediation.Report()
-	}
+	res.Remediation = cr.remediation
 	return res
 }
 
@@ -262,8 +272,8 @@ func definitionID(d *policy.Definition) string {
 func applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resource, set *arm.Set, pr *policy.Result) {
 	res.Status = report.Status(pr.State)
 	res.Effect = pr.Effect
-	ev := map[string]any{}
-	at, path := r, ""
+	ev := make(map[string]any, len(pr.Evidence))
+	at, path, pathMissing := r, "", false
 	var facts []string
 	for _, e := range pr.Evidence {
 		key := e.Path
@@ -285,8 +295,10 @@ func applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resour
 		} else {
 			ev[key] = e.Value
 		}
-		if path == "" && e.Path != "" {
-			at, path = holder, e.Path
+		// Point at the first value the input wrote; a missing one only
+		// when nothing compared was written.
+		if e.Path != "" && (path == "" || (pathMissing && !e.Missing)) {
+			at, path, pathMissing = holder, e.Path, e.Missing
 		}
 		if len(facts) < 3 {
 			facts = append(facts, describeEvidence(e, holder, r))
@@ -343,13 +355,17 @@ func describeEvidence(e policy.Evidence, holder, r *arm.Resource) string {
 	if e.Missing {
 		return what + " is not set"
 	}
-	return fmt.Sprintf("%s is %s", what, render(e.Value))
+	return what + " is " + render(e.Value)
 }
 
 func render(v any) string {
 	switch x := v.(type) {
 	case string:
-		return fmt.Sprintf("%q", x)
+		return strconv.Quote(x)
+	case bool:
+		return strconv.FormatBool(x)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64) // as fmt.Sprint prints it
 	case nil:
 		return "null"
 	case arm.Unknown:
@@ -417,24 +433,14 @@ func firstNonEmpty(s ...string) string {
 // sortResults orders results by the catalog's control order, then rule id,
 // then resource id.
 func (e *Engine) sortResults(rs []report.Result) {
-	order := map[string]int{}
+	order := make(map[string]int, len(e.Catalog.Controls))
 	for i, c := range e.Catalog.Controls {
 		order[c.ID] = i
 	}
-	rank := func(id string) int {
+	sortResultsByRank(rs, func(id string) int {
 		if i, ok := order[id]; ok {
 			return i
 		}
 		return len(order)
-	}
-	sort.SliceStable(rs, func(i, j int) bool {
-		a, b := rs[i], rs[j]
-		if ra, rb := rank(a.ControlID), rank(b.ControlID); ra != rb {
-			return ra < rb
-		}
-		if a.RuleID != b.RuleID {
-			return a.RuleID < b.RuleID
-		}
-		return a.ResourceID < b.ResourceID
 	})
 }

@@ -34,63 +34,12 @@ type Options struct {
 // report. Input problems do not stop the scan: they are recorded in the
 // report's errors, and every result obtained is kept.
 func (e *Engine) Run(ctx context.Context, o Options) (*report.Report, error) {
-	started := time.Now().UTC()
-	now := o.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	var inputs []*source.Input
-	if o.Loader != nil {
-		inputs = o.Loader.Load(o.Paths)
-	} else {
-		inputs = LoadPaths(o.Paths)
-	}
-	inputs = append(inputs, o.Inputs...)
-	if err := ctx.Err(); err != nil {
+	p, err := e.prepare(ctx, o)
+	if err != nil {
 		return nil, err
 	}
-	rep := &report.Report{
-		SchemaVersion: report.SchemaVersion,
-		Tool:          report.Tool{Name: "pgbaseline", Version: o.ToolVersion},
-		Benchmark: report.Benchmark{ID: e.Catalog.Benchmark.ID, Version: e.Catalog.Benchmark.Version,
-			Baseline: e.Catalog.Benchmark.Baseline},
-		StartedAt: started,
-		Targets:   []report.Target{},
-		Resources: []report.Resource{},
-		Results:   []report.Result{},
-		Errors:    []report.ErrorEntry{},
-	}
-	set := arm.NewSet()
-	seenTarget := map[report.Target]bool{}
-	for _, in := range inputs {
-		t := report.Target{Kind: in.Kind, Location: in.Location}
-		if !seenTarget[t] {
-			seenTarget[t] = true
-			rep.Targets = append(rep.Targets, t)
-		}
-		for _, r := range in.Resources {
-			set.Add(r)
-		}
-		for _, err := range in.Errors {
-			rep.Errors = append(rep.Errors, report.ErrorEntry{Target: in.Location, File: err.File, Line: err.Line, Message: err.Error()})
-		}
-	}
-	if err := flexserver.Complete(set); err != nil {
-		return nil, err
-	}
-	for _, r := range set.All() {
-		if r.Synthesized != "" {
-			continue
-		}
-		rr := report.Resource{ID: resourceID(r), Type: r.Type, Name: r.Name}
-		if r.Origin.File != "" {
-			rr.Origin = &report.Origin{File: r.Origin.File, Line: r.Origin.Line}
-		}
-		rep.Resources = append(rep.Resources, rr)
-	}
-	extraRes, extraResults := joinDatabaseResults(set, o.Resources, o.Results)
-	rep.Resources = append(rep.Resources, extraRes...)
-	rep.Results = append(e.Evaluate(set, now), extraResults...)
+	rep, set, now, inputs := p.rep, p.set, p.now, p.inputs
+	rep.Results = append(e.Evaluate(set, now), p.extra...)
 	rep.Results = append(rep.Results, e.sourceResults(inputs, now)...)
 	e.sortResults(rep.Results)
 	// Remediation is for results that need action; a fleet report of

@@ -1,26 +1,36 @@
 // Command genfleet writes a synthetic fleet of Azure Database for PostgreSQL
-// flexible servers as an ARM export ({"value": [...]}), for benchmarks: each
-// server with configurations, firewall rules, an administrator, threat
-// protection settings, a database and a diagnostic setting (about 12
-// resources a server). Servers alternate between hardened and weak settings
-// so that every rule has both outcomes.
+// flexible servers for benchmarks (see package fleet): an ARM export
+// ({"value": [...]}, the default), a Terraform module (main.tf) or an ARM
+// template. Servers alternate between hardened and weak settings so that
+// every rule has both outcomes.
 //
 //	go run ./bench/genfleet -servers 20000 -o /tmp/fleet-20000.json
+//	go run ./bench/genfleet -kind terraform -servers 2000 -o /tmp/tf-2000/main.tf
+//	go run ./bench/genfleet -kind armtemplate -servers 1000 -o /tmp/template.json
 package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/pgbaseline/pgbaseline/bench/fleet"
 )
 
 func main() {
 	n := flag.Int("servers", 1000, "number of servers")
+	kind := flag.String("kind", "export", "what to write: export, terraform or armtemplate")
 	out := flag.String("o", "-", "output file (- for stdout)")
 	flag.Parse()
+	write := map[string]func(io.Writer, int) error{
+		"export": fleet.WriteExport, "terraform": fleet.WriteTerraform, "armtemplate": fleet.WriteARMTemplate,
+	}[*kind]
+	if write == nil {
+		fmt.Fprintf(os.Stderr, "genfleet: -kind %q: use export, terraform or armtemplate\n", *kind)
+		os.Exit(2)
+	}
 	var w io.Writer = os.Stdout
 	if *out != "-" {
 		f, err := os.Create(*out)
@@ -32,7 +42,7 @@ func main() {
 		w = f
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	if err := Write(bw, *n); err != nil {
+	if err := write(bw, *n); err != nil {
 		fmt.Fprintln(os.Stderr, "genfleet:", err)
 		os.Exit(2)
 	}
@@ -40,79 +50,4 @@ func main() {
 		fmt.Fprintln(os.Stderr, "genfleet:", err)
 		os.Exit(2)
 	}
-}
-
-// Write writes an export of n servers to w.
-func Write(w io.Writer, n int) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("  ", "  ")
-	if _, err := io.WriteString(w, "{\n  \"value\": [\n  "); err != nil {
-		return err
-	}
-	first := true
-	emit := func(v any) error {
-		if !first {
-			if _, err := io.WriteString(w, "  ,"); err != nil {
-				return err
-			}
-		}
-		first = false
-		return enc.Encode(v)
-	}
-	for i := 0; i < n; i++ {
-		for _, r := range server(i) {
-			if err := emit(r); err != nil {
-				return err
-			}
-		}
-	}
-	_, err := io.WriteString(w, "  ]\n}\n")
-	return err
-}
-
-func server(i int) []map[string]any {
-	sub := fmt.Sprintf("%08x-0000-4000-8000-%012x", i/2000, i/2000)
-	rg := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg-%d", sub, i/100)
-	name := fmt.Sprintf("psql-%06d", i)
-	id := rg + "/providers/Microsoft.DBforPostgreSQL/flexibleServers/" + name
-	hardened := i%2 == 0
-	onOff := map[bool]string{true: "on", false: "off"}[hardened]
-	enabled := map[bool]string{true: "Enabled", false: "Disabled"}
-	props := map[string]any{
-		"version": "16", "state": "Ready", "administratorLogin": "pgadmin",
-		"fullyQualifiedDomainName": name + ".postgres.database.azure.com",
-		"storage":                  map[string]any{"storageSizeGB": 128, "autoGrow": "Enabled", "tier": "P10"},
-		"authConfig":               map[string]any{"activeDirectoryAuth": "Enabled", "passwordAuth": enabled[!hardened]},
-		"backup":                   map[string]any{"backupRetentionDays": 7 + 7*(i%4), "geoRedundantBackup": enabled[hardened]},
-		"network":                  map[string]any{"publicNetworkAccess": enabled[!hardened]},
-		"highAvailability":         map[string]any{"mode": map[bool]string{true: "ZoneRedundant", false: "Disabled"}[hardened]},
-		"dataEncryption":           map[string]any{"type": "SystemManaged"},
-	}
-	out := []map[string]any{{"id": id, "name": name, "type": "Microsoft.DBforPostgreSQL/flexibleServers",
-		"location": "westeurope", "sku": map[string]any{"name": "Standard_D2ds_v5", "tier": "GeneralPurpose"},
-		"tags": map[string]any{"env": "prod"}, "properties": props}}
-	for _, c := range [][2]string{{"require_secure_transport", onOff}, {"log_checkpoints", "on"}, {"log_connections", "on"},
-		{"log_disconnections", onOff}, {"ssl_min_protocol_version", "TLSv1.2"}} {
-		out = append(out, map[string]any{"id": id + "/configurations/" + c[0], "name": c[0],
-			"type": "Microsoft.DBforPostgreSQL/flexibleServers/configurations",
-			"properties": map[string]any{"value": c[1], "source": "user-override", "dataType": "Boolean"}})
-	}
-	start := map[bool]string{true: "203.0.113.0", false: "0.0.0.0"}[hardened]
-	end := map[bool]string{true: "203.0.113.31", false: "255.255.255.255"}[hardened]
-	out = append(out,
-		map[string]any{"id": id + "/firewallRules/office", "name": "office", "type": "Microsoft.DBforPostgreSQL/flexibleServers/firewallRules",
-			"properties": map[string]any{"startIpAddress": start, "endIpAddress": end}},
-		map[string]any{"id": id + "/administrators/5b7c9d1e-2f3a-4b5c-8d7e-9f0a1b2c3d4e", "name": "5b7c9d1e-2f3a-4b5c-8d7e-9f0a1b2c3d4e",
-			"type": "Microsoft.DBforPostgreSQL/flexibleServers/administrators",
-			"properties": map[string]any{"principalType": "Group", "principalName": "dba", "objectId": "5b7c9d1e-2f3a-4b5c-8d7e-9f0a1b2c3d4e"}},
-		map[string]any{"id": id + "/advancedThreatProtectionSettings/Default", "name": "Default",
-			"type": "Microsoft.DBforPostgreSQL/flexibleServers/advancedThreatProtectionSettings",
-			"properties": map[string]any{"state": enabled[hardened]}},
-		map[string]any{"id": id + "/databases/app", "name": "app", "type": "Microsoft.DBforPostgreSQL/flexibleServers/databases",
-			"properties": map[string]any{"charset": "UTF8", "collation": "en_US.utf8"}},
-		map[string]any{"id": id + "/providers/Microsoft.Insights/diagnosticSettings/law", "name": "law", "type": "Microsoft.Insights/diagnosticSettings",
-			"properties": map[string]any{"workspaceId": "/subscriptions/" + sub + "/resourceGroups/mon/providers/Microsoft.OperationalInsights/workspaces/law",
-				"logs": []any{map[string]any{"categoryGroup": "allLogs", "enabled": hardened}}}},
-	)
-	return out
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/pgbaseline/pgbaseline/policy"
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/scan"
+	"github.com/pgbaseline/pgbaseline/source"
 	"github.com/pgbaseline/pgbaseline/source/detect"
 )
 
@@ -135,16 +137,31 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		return err
 	}
 	dbInputs, dbResources, dbResults := scanDatabases(ctx, f.postgres)
-	rep, err := engine.Run(ctx, scan.Options{Paths: args, Loader: detect.Loader(loadOpts), ToolVersion: version,
-		Inputs: append(azInputs, dbInputs...), Resources: dbResources, Results: dbResults})
-	if err != nil {
-		return err
+	inputs := detect.Loader(loadOpts).Load(args)
+	live := len(azInputs) > 0 // live Azure, or a snapshot of it
+	for _, in := range inputs {
+		live = live || in.Kind == source.KindAzure
 	}
-	if f.azure.enabled || len(args) > 0 {
-		azureFinish(engine, rep) // rules that read what Azure refused to show give Error
-	}
-	if err := writeReport(cmd, rep, cat, format, f); err != nil {
-		return &exitError{code: 2, err: err}
+	opts := scan.Options{ToolVersion: version, Inputs: append(append(inputs, azInputs...), dbInputs...),
+		Resources: dbResources, Results: dbResults}
+	var rep *report.Report
+	code := -1
+	if format == report.FormatJSON && !live {
+		// The JSON report is written while the rules run, so a fleet's
+		// results are never all held in memory.
+		if rep, code, err = streamJSON(ctx, cmd, engine, opts, f); err != nil {
+			return err
+		}
+	} else {
+		if rep, err = engine.Run(ctx, opts); err != nil {
+			return err
+		}
+		// Rules that read what Azure refused to show give Error (live
+		// scans and their snapshots).
+		azureFinish(engine, rep)
+		if err := writeReport(cmd, rep, cat, format, f); err != nil {
+			return &exitError{code: 2, err: err}
+		}
 	}
 	// The table on stdout shows the errors itself.
 	if !f.quiet && (format != report.FormatTable || f.output != "") {
@@ -152,10 +169,42 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 			fmt.Fprintln(cmd.ErrOrStderr(), "pgbaseline: error:", e.Message)
 		}
 	}
-	if code := scan.ExitCode(rep, f.failOn); code != 0 {
+	if code < 0 {
+		code = scan.ExitCode(rep, f.failOn)
+	}
+	if code != 0 {
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// streamJSON runs the scan with the JSON report streamed to --output or
+// stdout, and returns the report without its results and the exit code.
+func streamJSON(ctx context.Context, cmd *cobra.Command, engine *scan.Engine, opts scan.Options, f scanFlags) (*report.Report, int, error) {
+	w := cmd.OutOrStdout()
+	var file *os.File
+	if f.output != "" {
+		var err error
+		if file, err = os.Create(f.output); err != nil {
+			return nil, 0, &exitError{code: 2, err: err}
+		}
+		defer file.Close()
+		w = file
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	rep, code, err := engine.RunJSON(ctx, opts, bw, f.failOn)
+	if err != nil {
+		return nil, 0, &exitError{code: 2, err: err}
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, 0, &exitError{code: 2, err: err}
+	}
+	if file != nil {
+		if err := file.Close(); err != nil {
+			return nil, 0, &exitError{code: 2, err: err}
+		}
+	}
+	return rep, code, nil
 }
 
 // sourceOptions turns the Terraform and ARM template flags into the

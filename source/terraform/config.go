@@ -225,6 +225,13 @@ func collectAttrNames(body *hclsyntax.Body, names map[string]bool) {
 		switch e := n.(type) {
 		case *hclsyntax.ScopeTraversalExpr:
 			tr = e.Traversal
+			// The root and the name after it (var.NAME, local.NAME,
+			// TYPE.NAME, each.value) are not attributes of a resource;
+			// counting them made every resource name an attribute of
+			// every instance, and reading quadratic in the module's size.
+			if root, ok := tr[0].(hcl.TraverseRoot); ok && root.Name != "self" && len(tr) > 1 {
+				tr = tr[2:]
+			}
 		case *hclsyntax.RelativeTraversalExpr:
 			tr = e.Traversal
 		default:

@@ -1,0 +1,108 @@
+// Command scanprof runs the scan pipeline of `pgbaseline scan --format
+// json` (every rule, the JSON report) on the named paths and prints the time
+// and live heap of each phase on stderr, for performance work:
+//
+//	go run ./bench/scanprof -o /dev/null -cpuprofile cpu.prof -memprofile mem.prof /tmp/fleet-20000.json
+//
+// -stream writes the report while evaluating, as Engine.RunJSON does.
+// -memprofile writes the heap profile taken after the evaluation, when the
+// resources and the results are all live.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"time"
+
+	"github.com/pgbaseline/pgbaseline/baseline"
+	"github.com/pgbaseline/pgbaseline/report"
+	"github.com/pgbaseline/pgbaseline/scan"
+	"github.com/pgbaseline/pgbaseline/source/detect"
+)
+
+func main() {
+	out := flag.String("o", "/dev/null", "report file")
+	cpu := flag.String("cpuprofile", "", "write a CPU profile to `FILE`")
+	mem := flag.String("memprofile", "", "write a heap profile, taken after the evaluation, to `FILE`")
+	stream := flag.Bool("stream", false, "write the report while evaluating (Engine.RunJSON)")
+	flag.Parse()
+	if err := run(flag.Args(), *out, *cpu, *mem, *stream); err != nil {
+		fmt.Fprintln(os.Stderr, "scanprof:", err)
+		os.Exit(2)
+	}
+}
+
+func run(paths []string, out, cpu, mem string, stream bool) error {
+	if cpu != "" {
+		f, err := os.Create(cpu)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	start := time.Now()
+	phase := func(name string) {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		fmt.Fprintf(os.Stderr, "%-10s %7.2f s  heap %6d MB  sys %6d MB  gc %d\n", name, time.Since(start).Seconds(),
+			m.HeapAlloc>>20, m.Sys>>20, m.NumGC)
+	}
+	cat, err := baseline.Load()
+	if err != nil {
+		return err
+	}
+	engine, err := scan.NewEngine(cat, nil)
+	if err != nil {
+		return err
+	}
+	phase("engine")
+	o := scan.Options{Paths: paths, Loader: detect.Loader(detect.Options{}), ToolVersion: "bench"}
+	if stream {
+		f, err := os.Create(out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rep, code, err := engine.RunJSON(context.Background(), o, f, "never")
+		if err != nil {
+			return err
+		}
+		phase("runjson")
+		fmt.Fprintf(os.Stderr, "%d resources, %d results, %d errors, exit %d\n", len(rep.Resources), rep.Summary.Total, len(rep.Errors), code)
+		return f.Close()
+	}
+	rep, err := engine.Run(context.Background(), o)
+	if err != nil {
+		return err
+	}
+	phase("run")
+	if mem != "" {
+		f, err := os.Create(mem)
+		if err != nil {
+			return err
+		}
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			return err
+		}
+		f.Close()
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := report.Write(f, rep, report.FormatJSON, report.Options{}); err != nil {
+		return err
+	}
+	phase("write")
+	fmt.Fprintf(os.Stderr, "%d resources, %d results, %d errors\n", len(rep.Resources), len(rep.Results), len(rep.Errors))
+	return f.Close()
+}

@@ -1,0 +1,132 @@
+package scan
+
+import (
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pgbaseline/pgbaseline/arm"
+	"github.com/pgbaseline/pgbaseline/policy"
+	"github.com/pgbaseline/pgbaseline/report"
+)
+
+// evalTask is one rule, or one user's policy evaluation, to run on one
+// resource.
+type evalTask struct {
+	cr *compiledRule
+	ev *policy.Evaluation
+	r  *arm.Resource
+}
+
+// evalEnv is what evaluating a task needs, computed once per scan.
+type evalEnv struct {
+	set *arm.Set
+	env *policy.Env
+	now time.Time
+	ap  *assignedPolicies
+}
+
+func (e *Engine) newEvalEnv(set *arm.Set, now time.Time) *evalEnv {
+	return &evalEnv{set: set, env: &policy.Env{Related: set, Now: now}, now: now, ap: e.assignedEvaluations(set)}
+}
+
+// evalTask evaluates one task.
+func (e *Engine) evalTask(t evalTask, x *evalEnv) report.Result {
+	if t.cr != nil {
+		return e.evalRule(t.cr, t.r, x.set, x.env, x.now, x.ap)
+	}
+	return e.userPolicyResult(t.ev, t.r, x.set, t.ev.Evaluate(t.r, x.env))
+}
+
+// parallelChunk is how many tasks a worker takes at a time: large enough
+// that the shared counter is not contended, small enough to balance.
+const parallelChunk = 256
+
+// forEachParallel calls fn(i) for every i in [0, n) on GOMAXPROCS
+// goroutines. fn must only write to state owned by index i, so that the
+// outcome does not depend on scheduling.
+func forEachParallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), (n+parallelChunk-1)/parallelChunk)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				start := int(next.Add(parallelChunk)) - parallelChunk
+				if start >= n {
+					return
+				}
+				for i := start; i < min(start+parallelChunk, n); i++ {
+					fn(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// sortResultsByRank orders results by rank(controlId), then rule id, then
+// resource id, stably. It sorts a permutation of 32-bit indices rather than
+// moving the (large) results around, and does nothing when the results are
+// already in order.
+func sortResultsByRank(rs []report.Result, rank func(controlID string) int) {
+	ranks := make([]int32, len(rs))
+	for i := range rs {
+		ranks[i] = int32(rank(rs[i].ControlID))
+	}
+	cmp := func(i, j int32) int {
+		if ranks[i] != ranks[j] {
+			return int(ranks[i]) - int(ranks[j])
+		}
+		a, b := &rs[i], &rs[j]
+		if c := strings.Compare(a.RuleID, b.RuleID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ResourceID, b.ResourceID)
+	}
+	sorted := true
+	for i := 1; i < len(rs); i++ {
+		if cmp(int32(i-1), int32(i)) > 0 {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return
+	}
+	perm := make([]int32, len(rs))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortStableFunc(perm, cmp)
+	// Apply the permutation in place, cycle by cycle: position i takes the
+	// result at perm[i].
+	for i := range perm {
+		if perm[i] < 0 {
+			continue
+		}
+		tmp := rs[i]
+		j := i
+		for {
+			k := int(perm[j])
+			perm[j] = -1
+			if k == i {
+				rs[j] = tmp
+				break
+			}
+			rs[j] = rs[k]
+			j = k
+		}
+	}
+}

@@ -1,0 +1,115 @@
+package scan_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/pgbaseline/pgbaseline/baseline"
+	"github.com/pgbaseline/pgbaseline/policy"
+	"github.com/pgbaseline/pgbaseline/report"
+	"github.com/pgbaseline/pgbaseline/scan"
+	"github.com/pgbaseline/pgbaseline/source/detect"
+)
+
+// userPolicy is a user's definition, evaluated beside the catalog.
+const userPolicy = `{"properties": {"displayName": "No public network access", "mode": "Indexed",
+  "policyRule": {"if": {"allOf": [
+    {"field": "type", "equals": "Microsoft.DBforPostgreSQL/flexibleServers"},
+    {"field": "Microsoft.DBforPostgreSQL/flexibleServers/network.publicNetworkAccess", "equals": "Enabled"}]},
+  "then": {"effect": "audit"}}}, "name": "no-public-access"}`
+
+// TestRunJSONMatchesRun checks that the streaming JSON report holds what
+// Run's report, written by report.Write, holds: the same results in the same
+// order, the same resources, controls, errors and summary, and that RunJSON
+// gives the same exit code, on every kind of example input, source findings
+// and a user's policy included.
+func TestRunJSONMatchesRun(t *testing.T) {
+	cat, err := baseline.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	polPath := filepath.Join(dir, "policy.json")
+	if err := os.WriteFile(polPath, []byte(userPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	coll, errs := policy.LoadFiles([]string{polPath})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	cases := []struct {
+		name     string
+		paths    []string
+		policies bool
+	}{
+		{"examples", []string{"../examples"}, false},
+		{"examples with a user policy", []string{"../examples"}, true},
+		{"one export", []string{"../examples/exports/public-server.json"}, false},
+		{"missing file", []string{filepath.Join(dir, "missing.json")}, false},
+		{"nothing", nil, false},
+	}
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e, err := scan.NewEngine(cat, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.policies {
+				if err := e.UsePolicies(coll); err != nil {
+					t.Fatal(err)
+				}
+			}
+			o := scan.Options{Paths: c.paths, Loader: detect.Loader(detect.Options{}), Now: now}
+			rep, err := e.Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bytes.Buffer
+			if err := report.Write(&want, rep, report.FormatJSON, report.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			srep, code, err := e.RunJSON(context.Background(), o, &got, "medium")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wantCode := scan.ExitCode(rep, "medium"); code != wantCode {
+				t.Errorf("exit code %d, Run's report gives %d", code, wantCode)
+			}
+			if len(srep.Results) != 0 || srep.Summary != rep.Summary || !reflect.DeepEqual(srep.Controls, rep.Controls) {
+				t.Errorf("returned report: %d results, summary %+v, want none and %+v", len(srep.Results), srep.Summary, rep.Summary)
+			}
+			var g, w map[string]any
+			if err := json.Unmarshal(got.Bytes(), &g); err != nil {
+				t.Fatalf("streamed report is not JSON: %v\n%s", err, got.String())
+			}
+			if err := json.Unmarshal(want.Bytes(), &w); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []map[string]any{g, w} {
+				delete(m, "startedAt")
+				delete(m, "finishedAt")
+			}
+			for k := range w {
+				if !reflect.DeepEqual(g[k], w[k]) {
+					gs, _ := json.MarshalIndent(g[k], "", " ")
+					ws, _ := json.MarshalIndent(w[k], "", " ")
+					t.Errorf("%s differs:\n%.2000s\nwant\n%.2000s", k, gs, ws)
+				}
+			}
+			if len(g) != len(w) {
+				t.Errorf("members %d, want %d", len(g), len(w))
+			}
+			if n := len(w["results"].([]any)); c.name == "examples" && n < 100 {
+				t.Errorf("only %d results on the examples", n)
+			}
+		})
+	}
+}
