@@ -138,34 +138,7 @@ func writeTable(w *bufio.Writer, r *Report, o Options) error {
 		}
 		t.line([2]string{code, mark + " "}, [2]string{ansiBold, pad(v.ID, idw) + "  "}, [2]string{"", pad(title, room) + "  "},
 			[2]string{code, pad(string(v.Status), 14)}, [2]string{ansiDim, controlCounts(v.Counts)})
-		for _, i := range v.Results {
-			res := &r.Results[i]
-			if res.Status != NonCompliant && res.Status != Error {
-				continue
-			}
-			sev := strings.ToUpper(string(res.Severity))
-			scode := severityColor(res.Severity)
-			if res.Status == Error {
-				sev, scode = "ERROR", ansiMagent
-			}
-			loc := locationLabel(res.Location)
-			segs := [][2]string{{"", "    "}, {scode, pad(sev, 8) + " "}, {ansiBold, res.RuleID + "  "}, {"", resourceLabel(res)}}
-			if loc != "" {
-				segs = append(segs, [2]string{ansiDim, "  " + loc})
-			}
-			t.line(segs...)
-			t.wrapped("             ", "", res.Message)
-			if m := remediationFor(res, o); m != nil && res.Status == NonCompliant {
-				if m.Summary != "" {
-					t.wrapped("             ", ansiCyan, "Fix: "+m.Summary)
-				}
-				if m.AzureCLI != "" {
-					for _, l := range strings.Split(strings.TrimRight(m.AzureCLI, "\n"), "\n") {
-						t.line([2]string{"", "               "}, [2]string{ansiDim, l})
-					}
-				}
-			}
-		}
+		t.failures(r, v.Results, o)
 	}
 	sum := summaryCounts(r)
 	t.w.WriteString("\n")
@@ -191,6 +164,69 @@ func writeTable(w *bufio.Writer, r *Report, o Options) error {
 		t.wrapped("", ansiMagent, "Error: "+errorLine(e))
 	}
 	return nil
+}
+
+// failures writes a control's failing results (NonCompliant and Error)
+// grouped by rule: the rule's severity, id, title and count once, with its
+// fix, then each resource with its file:line and message.
+func (t *tableWriter) failures(r *Report, idx []int, o Options) {
+	type group struct {
+		first *Result
+		items []*Result
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, i := range idx {
+		res := &r.Results[i]
+		if res.Status != NonCompliant && res.Status != Error {
+			continue
+		}
+		key := res.RuleID + "\x00" + string(res.Status)
+		g := byKey[key]
+		if g == nil {
+			g = &group{first: res}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.items = append(g.items, res)
+	}
+	const indent = "             "
+	for _, g := range groups {
+		res := g.first
+		sev := strings.ToUpper(string(res.Severity))
+		scode := severityColor(res.Severity)
+		if res.Status == Error {
+			sev, scode = "ERROR", ansiMagent
+		}
+		title := res.Title
+		if info, ok := o.Rules[res.RuleID]; ok && info.Title != "" {
+			title = info.Title
+		}
+		count := "1 resource"
+		if n := len(g.items); n != 1 {
+			count = fmt.Sprintf("%d resources", n)
+		}
+		t.line([2]string{"", "    "}, [2]string{scode, pad(sev, 8) + " "}, [2]string{ansiBold, res.RuleID + "  "},
+			[2]string{ansiDim, count + "  "}, [2]string{"", title})
+		if m := remediationFor(res, o); m != nil && res.Status == NonCompliant {
+			if m.Summary != "" {
+				t.wrapped(indent, ansiCyan, "Fix: "+m.Summary)
+			}
+			if m.AzureCLI != "" {
+				for _, l := range strings.Split(strings.TrimRight(m.AzureCLI, "\n"), "\n") {
+					t.line([2]string{"", indent + "  "}, [2]string{ansiDim, l})
+				}
+			}
+		}
+		for _, it := range g.items {
+			segs := [][2]string{{"", indent}, {ansiBold, resourceLabel(it)}}
+			if loc := locationLabel(it.Location); loc != "" {
+				segs = append(segs, [2]string{ansiDim, "  " + loc})
+			}
+			t.line(segs...)
+			t.wrapped(indent+"  ", "", it.Message)
+		}
+	}
 }
 
 func controlCounts(c map[Status]int) string {
