@@ -138,6 +138,9 @@ type evalCtx struct {
 	ev      []Evidence
 	invalid string // the first invalid alias met
 	idx     []int
+	// fieldPath is the path of the first field() a value condition's
+	// expression read, for its evidence.
+	fieldPath string
 }
 
 var ctxPool = sync.Pool{New: func() any { return &evalCtx{} }}
@@ -456,12 +459,16 @@ func (l *leaf) eval(c *evalCtx) (tri, error) {
 	case sideCount:
 		return l.evalCount(c, rhs)
 	case sideValue:
+		c.fieldPath = ""
 		v, err := l.value.eval(c)
 		if err != nil {
 			return triFalse, err
 		}
+		// The evidence points at the property the expression read, so
+		// that results locate it in the input.
+		path := c.fieldPath
 		if isUnknown(v) {
-			c.note(l, "", "", v, true, rhs, triUnknown)
+			c.note(l, "", path, v, true, rhs, triUnknown)
 			return triUnknown, nil
 		}
 		ok, err := compare(l.op, v, true, rhs, l.pat)
@@ -469,7 +476,7 @@ func (l *leaf) eval(c *evalCtx) (tri, error) {
 			return triFalse, err
 		}
 		t := triOf(ok)
-		c.note(l, "", "", v, true, rhs, t)
+		c.note(l, "", path, v, true, rhs, t)
 		return t, nil
 	}
 	ref := l.field
@@ -651,6 +658,9 @@ var identityTypeSteps = []step{{key: "identity"}, {key: "type"}}
 // array of selected values ([] when missing).
 func (c *evalCtx) fieldFunc(ref *fieldRef) any {
 	t := c.resolve(ref)
+	if c.record && c.fieldPath == "" && t.fullPath != nil && !t.bound {
+		c.fieldPath = t.fullPath.raw
+	}
 	if t.special {
 		if !t.present {
 			return ""

@@ -305,17 +305,13 @@ func TestResultLocations(t *testing.T) {
 		{insecure, "PGB-IM1-01", "psql-legacy-reporting", moduleMain, server, "password_auth_enabled", ""},
 		{insecure, "AZP-5e1de0e3", "psql-legacy-reporting", moduleMain, server, "public_network_access_enabled", ""},
 		{insecure, "PGB-NS2-01", "allow-all", insecureMain, everyone, "start_ip_address", ""},
-		// Engine gaps (scan.applyPolicyResult takes the first evidence path).
-		{hardened, "AZP-5e1de0e3", "psql-orders-prod-api", moduleMain, server, "public_network_access_enabled",
-			"the first evidence is the missing network.delegatedSubnetResourceId"},
-		{hardened, "PGB-BR1-01", "psql-orders-prod-api", moduleMain, server, "backup_retention_days",
-			"the condition is a value expression over field(), which gives no path"},
-		{insecure, "PGB-BR1-01", "psql-legacy", insecureMain, legacy, "backup_retention_days",
-			"the condition is a value expression over field(), which gives no path"},
-		{hardened, "AZP-f5ed3f7a", "psql-orders-prod-api", moduleMain, config, "value",
-			"the condition is a value expression over the configuration's field(), which gives no path"},
-		{hardened, "PGB-DP6-01", "psql-orders-prod-api", moduleMain, server, "key_vault_key_id",
-			"the condition is a value expression over field(), which gives no path"},
+		// Decided by a comparison after a missing field, or by a value
+		// expression over field(): the result points at what was read.
+		{hardened, "AZP-5e1de0e3", "psql-orders-prod-api", moduleMain, server, "public_network_access_enabled", ""},
+		{hardened, "PGB-BR1-01", "psql-orders-prod-api", moduleMain, server, "backup_retention_days", ""},
+		{insecure, "PGB-BR1-01", "psql-legacy", insecureMain, legacy, "backup_retention_days", ""},
+		{hardened, "AZP-f5ed3f7a", "psql-orders-prod-api", moduleMain, config, "value", ""},
+		{hardened, "PGB-DP6-01", "psql-orders-prod-api", moduleMain, server, "key_vault_key_id", ""},
 	}
 	for _, w := range rows {
 		f := file(w.file)
