@@ -14,7 +14,7 @@ import (
 var Formats = []string{"table", "json", "csv", "markdown"}
 
 // RuleFormats lists the formats of the rules listing.
-var RuleFormats = []string{"table", "json"}
+var RuleFormats = []string{"table", "json", "markdown"}
 
 // Options controls rendering.
 type Options struct {
