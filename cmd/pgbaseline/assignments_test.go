@@ -83,6 +83,26 @@ func TestScanPolicyAssignments(t *testing.T) {
 	audit := assignment("public-audit", crmSub, publicAccessDef, map[string]any{"effect": "Audit"})
 	auditID := audit["id"].(string)
 	mcsb := assignment("mcsb", crmSub, mcsbInitiative, nil)
+	// An initiative in the shape `az policy set-definition show` prints,
+	// mapping its own parameter onto the member's effect, as the
+	// benchmark initiative does.
+	initiative := map[string]any{
+		"id":   "/providers/Microsoft.Authorization/policySetDefinitions/pg-initiative",
+		"name": "pg-initiative",
+		"type": "Microsoft.Authorization/policySetDefinitions",
+		"properties": map[string]any{
+			"displayName": "PostgreSQL posture",
+			"parameters": map[string]any{"publicAccessEffect": map[string]any{"type": "String", "defaultValue": "Audit",
+				"allowedValues": []any{"Audit", "Deny", "Disabled"}}},
+			"policyDefinitions": []any{map[string]any{
+				"policyDefinitionId":          publicAccessDef,
+				"policyDefinitionReferenceId": "publicNetworkAccess",
+				"parameters":                  map[string]any{"effect": map[string]any{"value": "[parameters('publicAccessEffect')]"}},
+			}},
+		},
+	}
+	viaInitiative := assignment("pg-posture", crmSub, "/providers/Microsoft.Authorization/policySetDefinitions/pg-initiative",
+		map[string]any{"publicAccessEffect": "Disabled"})
 	cases := []struct {
 		name       string
 		objects    []map[string]any
@@ -107,6 +127,17 @@ func TestScanPolicyAssignments(t *testing.T) {
 		{name: "expired waiver is not honoured",
 			objects:    []map[string]any{audit, exemption("crm-waiver", crmServer, auditID, "2020-01-01T00:00:00Z")},
 			wantStatus: report.NonCompliant, wantEffect: "Audit"},
+		{name: "initiative parameter mapped onto the member's effect",
+			objects:    []map[string]any{initiative, viaInitiative},
+			wantStatus: report.NotApplicable, wantEffect: "Disabled"},
+		{name: "exemption of one initiative member",
+			objects: []map[string]any{initiative, assignment("pg-audit", crmSub, "/providers/Microsoft.Authorization/policySetDefinitions/pg-initiative", nil),
+				func() map[string]any {
+					ex := exemption("crm-public", crmServer, crmSub+"/providers/Microsoft.Authorization/policyAssignments/pg-audit", "")
+					ex["properties"].(map[string]any)["policyDefinitionReferenceIds"] = []any{"publicNetworkAccess"}
+					return ex
+				}()},
+			wantStatus: report.Exempt},
 		{name: "exemption from the benchmark initiative's assignment",
 			objects:    []map[string]any{mcsb, exemption("crm-mcsb", crmRG, mcsb["id"].(string), "")},
 			wantStatus: report.Exempt, builtinsExempt: true},
