@@ -67,3 +67,79 @@ func TestGetIsCaseInsensitive(t *testing.T) {
 		t.Error("out of range index found")
 	}
 }
+
+func TestAddAllMatchesAdd(t *testing.T) {
+	var rs []*Resource
+	for i := 0; i < 3*addAllMin; i++ {
+		id := srv + "/configurations/c" + string(rune('a'+i%26)) + itoa(i/26)
+		rs = append(rs, New(map[string]any{"id": id, "type": "Microsoft.DBforPostgreSQL/flexibleServers/configurations"}, Origin{}))
+	}
+	rs = append(rs, New(map[string]any{"id": rs[5].ID, "type": rs[5].Type}, Origin{})) // replaces rs[5]
+	rs = append(rs, New(map[string]any{"type": "Microsoft.Resources/deployments"}, Origin{}))
+	one := NewSet()
+	for _, r := range rs {
+		one.Add(r)
+	}
+	all := NewSet(rs...)
+	kids := all.Children(srv, "microsoft.dbforpostgresql/flexibleservers/configurations")
+	if all.Len() != one.Len() || all.Len() != len(rs)-1 || len(kids) != 3*addAllMin ||
+		len(all.InResourceGroup("s1", "rg", rs[0].Type)) != len(kids) || len(all.OfType("Microsoft.Resources/deployments")) != 1 {
+		t.Fatalf("len %d (one by one %d), children %d", all.Len(), one.Len(), len(kids))
+	}
+	for i, r := range all.All() {
+		if one.All()[i] != r {
+			t.Fatalf("resource %d differs", i)
+		}
+	}
+	if all.ByID(rs[5].ID) != rs[len(rs)-2] {
+		t.Error("a later resource with the same id did not replace the earlier")
+	}
+	// A batch added to a set that already holds some of its ids replaces
+	// them, as one-by-one adds do.
+	again, oneAgain := NewSet(rs[:10]...), NewSet(rs[:10]...)
+	again.AddAll(rs)
+	for _, r := range rs {
+		oneAgain.Add(r)
+	}
+	if again.Len() != oneAgain.Len() || len(again.Children(srv, rs[0].Type)) != len(oneAgain.Children(srv, rs[0].Type)) {
+		t.Fatalf("batch over existing: len %d, one by one %d", again.Len(), oneAgain.Len())
+	}
+	for i, r := range again.All() {
+		if oneAgain.All()[i] != r || again.Children(srv, rs[0].Type)[i%len(kids)] == nil {
+			t.Fatalf("batch over existing: resource %d differs", i)
+		}
+	}
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	s := ""
+	for ; i > 0; i /= 10 {
+		s = string(rune('0'+i%10)) + s
+	}
+	return s
+}
+
+// Two ids whose hashes collide are both found, and each is replaced by a
+// later resource of its own id only.
+func TestByIDHashCollision(t *testing.T) {
+	s := NewSet()
+	a := New(map[string]any{"id": srv + "/configurations/a", "type": "x/y"}, Origin{})
+	b := New(map[string]any{"id": srv + "/configurations/b", "type": "x/y"}, Origin{})
+	b2 := New(map[string]any{"id": srv + "/CONFIGURATIONS/B/", "type": "x/y"}, Origin{})
+	collide := func(r *Resource) idKeys { k := keysOf(r.ID); k.hash = keysOf(a.ID).hash; return k }
+	s.insert(a, keysOf(a.ID))
+	s.insert(b, collide(b))
+	if s.ByID(a.ID) != a || s.ByID(b.ID) != b {
+		t.Fatalf("colliding ids not both indexed")
+	}
+	s.insert(b2, collide(b2))
+	if s.ByID(b.ID) != b2 || s.Len() != 2 || s.ByID(a.ID) != a {
+		t.Errorf("replacement of a colliding id: len %d", s.Len())
+	}
+	if got := s.ByID(srv + "/configurations/c"); got != nil {
+		t.Errorf("unknown id found: %v", got.ID)
+	}
+}

@@ -121,24 +121,24 @@ func (r *Resource) GetString(path string) string {
 }
 
 // Line returns the line of the deepest element of path that the source
-// recorded, falling back to the resource's own line.
+// recorded, falling back to the resource's own line. It does not allocate.
 func (r *Resource) Line(path string) int {
 	line := r.Origin.Line
 	if r.pos == nil {
 		return line
 	}
 	var cur any = r.Object
-	for _, seg := range splitPath(path) {
+	for rest := path; rest != ""; {
+		var seg string
+		seg, rest = nextSegment(rest)
 		switch c := cur.(type) {
 		case map[string]any:
 			key, v, ok := lookupKey(c, seg)
 			if !ok {
 				return line
 			}
-			if o := r.pos.Lookup(c); o != nil {
-				if l, ok := o.Keys[key]; ok {
-					line = l
-				}
+			if l, ok := r.pos.MemberLine(c, key); ok {
+				line = l
 			}
 			cur = v
 		case []any:
@@ -148,8 +148,8 @@ func (r *Resource) Line(path string) int {
 			}
 			cur = c[i]
 			if m, ok := cur.(map[string]any); ok {
-				if o := r.pos.Lookup(m); o != nil {
-					line = o.Line
+				if l, ok := r.pos.ObjectLine(m); ok {
+					line = l
 				}
 			}
 		default:
@@ -157,6 +157,20 @@ func (r *Resource) Line(path string) int {
 		}
 	}
 	return line
+}
+
+// nextSegment splits the first segment off a path written as splitPath
+// reads it ("a.b[0].c" is a, b, 0, c).
+func nextSegment(path string) (seg, rest string) {
+	i := strings.IndexAny(path, ".[")
+	if i < 0 {
+		return strings.ReplaceAll(path, "]", ""), ""
+	}
+	seg, rest = path[:i], path[i+1:]
+	if strings.IndexByte(seg, ']') >= 0 {
+		seg = strings.ReplaceAll(seg, "]", "")
+	}
+	return seg, rest
 }
 
 // Lookup returns obj[key], matching key case-insensitively (ASCII folding,

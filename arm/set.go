@@ -1,94 +1,320 @@
 package arm
 
-import "sort"
+import (
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+)
 
 // Set is an indexed collection of resources. Lookups by id, by type, by
 // parent and by extended scope are constant time. A Set is safe for
 // concurrent reads once built.
 type Set struct {
 	all        []*Resource
-	byID       map[string]*Resource
+	byID       map[uint64]*Resource // hash of the normalized id (see hashNormal)
+	byIDMore   map[string]*Resource // normalized id, for ids whose hash another id has
 	byType     map[string][]*Resource
-	children   map[string][]*Resource // normalized parent id + "|" + normalized type
-	extensions map[string][]*Resource // normalized scope id + "|" + normalized type
-	byGroup    map[string][]*Resource // sub|rg|type
-	bySub      map[string][]*Resource // sub|type
+	children   map[string]*[]*Resource // normalized parent id \x00 normalized type
+	extensions map[string]*[]*Resource // normalized scope id \x00 normalized type
+	byGroup    map[string]*[]*Resource // subscription \x00 resource group \x00 type
+	bySub      map[string]*[]*Resource // subscription \x00 type
+	// types holds each type as written -> normalized, so that the
+	// normalized type of the many resources of one type is one string.
+	types map[string]string
+}
+
+// The indexes other than byID and byType are keyed by normalized parts
+// joined with a NUL byte (which no type contains). Lookups build the key in
+// a buffer on the stack, so that they do not allocate.
+// idKeys are the normalized parts of a resource's id that Set indexes.
+type idKeys struct {
+	id, parent, scope, sub, rg string
+	hash                       uint64 // hashNormal(id)
+}
+
+// keysOf parses a resource id once into the keys the indexes use. Every
+// part is cut from the normalized id, or normalized, so the keys equal
+// Normalize of ParentID, ParseID's Scope, Subscription and ResourceGroup.
+func keysOf(id string) idKeys {
+	if id == "" {
+		return idKeys{}
+	}
+	k := idKeys{id: Normalize(id), hash: hashNormal(id)}
+	parsed, ok := ParseID(k.id)
+	if ok && len(parsed.Types) >= 2 { // as ParentID: drop the last type and name
+		p := k.id
+		for n := 0; n < 2 && p != ""; n++ {
+			i := strings.LastIndexByte(p, '/')
+			if i < 0 {
+				p = ""
+				break
+			}
+			p = p[:i]
+		}
+		k.parent = p
+	}
+	k.scope = Normalize(parsed.Scope)
+	k.sub = parsed.Subscription
+	k.rg = parsed.ResourceGroup
+	return k
 }
 
 // NewSet indexes resources. When two resources share an id, the later one
 // replaces the earlier, as a later GET would.
 func NewSet(resources ...*Resource) *Set {
 	s := &Set{
-		byID:       make(map[string]*Resource, len(resources)),
+		byID:       make(map[uint64]*Resource, len(resources)),
+		byIDMore:   make(map[string]*Resource),
 		byType:     make(map[string][]*Resource),
-		children:   make(map[string][]*Resource),
-		extensions: make(map[string][]*Resource),
-		byGroup:    make(map[string][]*Resource),
-		bySub:      make(map[string][]*Resource),
+		children:   make(map[string]*[]*Resource),
+		extensions: make(map[string]*[]*Resource),
+		byGroup:    make(map[string]*[]*Resource),
+		bySub:      make(map[string]*[]*Resource),
+		types:      make(map[string]string),
 	}
-	for _, r := range resources {
-		s.Add(r)
-	}
+	s.AddAll(resources)
 	return s
 }
 
 // Add indexes one more resource. A resource without an id is kept in All and
 // OfType but cannot be found as anyone's child.
-func (s *Set) Add(r *Resource) {
-	if r.ID != "" {
-		key := Normalize(r.ID)
-		if old, ok := s.byID[key]; ok {
-			s.remove(old)
+func (s *Set) Add(r *Resource) { s.insert(r, keysOf(r.ID)) }
+
+// addAllMin is the number of resources from which AddAll parses their ids
+// on every core.
+const addAllMin = 2048
+
+// AddAll adds resources in order, as Add does one by one; it parses large
+// batches' ids in parallel.
+func (s *Set) AddAll(resources []*Resource) {
+	workers := runtime.GOMAXPROCS(0)
+	if len(resources) < addAllMin || workers < 2 {
+		for _, r := range resources {
+			s.Add(r)
 		}
-		s.byID[key] = r
-	}
-	s.all = append(s.all, r)
-	t := Normalize(r.Type)
-	s.byType[t] = append(s.byType[t], r)
-	if r.ID == "" {
 		return
 	}
-	if p := ParentID(r.ID); p != "" {
-		k := Normalize(p) + "|" + t
-		s.children[k] = append(s.children[k], r)
+	keys := make([]idKeys, len(resources))
+	var wg sync.WaitGroup
+	chunk := (len(resources) + workers - 1) / workers
+	for lo := 0; lo < len(resources); lo += chunk {
+		hi := min(lo+chunk, len(resources))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				keys[i] = keysOf(resources[i].ID)
+			}
+		}()
 	}
-	parsed, _ := ParseID(r.ID)
-	if parsed.Scope != "" {
-		k := Normalize(parsed.Scope) + "|" + t
-		s.extensions[k] = append(s.extensions[k], r)
+	wg.Wait()
+	for i, r := range resources {
+		s.insert(r, keys[i])
 	}
-	if parsed.Subscription != "" {
-		sub := Normalize(parsed.Subscription)
-		s.bySub[sub+"|"+t] = append(s.bySub[sub+"|"+t], r)
-		if parsed.ResourceGroup != "" {
-			k := sub + "|" + Normalize(parsed.ResourceGroup) + "|" + t
-			s.byGroup[k] = append(s.byGroup[k], r)
+}
+
+func (s *Set) normType(typ string) string {
+	t, ok := s.types[typ]
+	if !ok {
+		t = Normalize(typ)
+		s.types[typ] = t
+	}
+	return t
+}
+
+func (s *Set) insert(r *Resource, k idKeys) {
+	if k.id != "" {
+		s.putID(r, k)
+	}
+	s.all = append(s.all, r)
+	t := s.normType(r.Type)
+	s.byType[t] = append(s.byType[t], r)
+	if k.id == "" {
+		return
+	}
+	var buf [256]byte
+	if k.parent != "" {
+		appendTo(s.children, joinKey(buf[:0], k.parent, t), r)
+	}
+	if k.scope != "" {
+		appendTo(s.extensions, joinKey(buf[:0], k.scope, t), r)
+	}
+	if k.sub != "" {
+		appendTo(s.bySub, joinKey(buf[:0], k.sub, t), r)
+		if k.rg != "" {
+			appendTo(s.byGroup, joinKey(buf[:0], k.sub, k.rg, t), r)
+		}
+	}
+}
+
+// putID indexes r by id, replacing (and removing from the set) a resource
+// of the same id. The index holds a hash rather than the normalized id, so
+// that ids are not held twice; an id whose hash another id already has
+// (not seen in practice) goes to byIDMore.
+func (s *Set) putID(r *Resource, k idKeys) {
+	cur, ok := s.byID[k.hash]
+	if !ok {
+		s.byID[k.hash] = r
+		return
+	}
+	if sameID(cur.ID, r.ID) {
+		s.remove(cur)
+		s.byID[k.hash] = r
+		return
+	}
+	if old, ok := s.byIDMore[k.id]; ok {
+		s.remove(old)
+	}
+	s.byIDMore[k.id] = r
+}
+
+// hashNormal is the 64-bit FNV-1a hash of Normalize(s), computed without
+// allocating when s is ASCII.
+func hashNormal(s string) uint64 {
+	s = strings.TrimRight(s, "/")
+	if !isASCII(s) {
+		s = Normalize(s)
+	}
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// sameID reports whether Normalize(a) == Normalize(b).
+func sameID(a, b string) bool {
+	a, b = strings.TrimRight(a, "/"), strings.TrimRight(b, "/")
+	if !isASCII(a) || !isASCII(b) {
+		return Normalize(a) == Normalize(b)
+	}
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// appendTo appends r to m[key], allocating the key only when it is new.
+func appendTo(m map[string]*[]*Resource, key []byte, r *Resource) {
+	if list := m[string(key)]; list != nil {
+		*list = append(*list, r)
+		return
+	}
+	m[string(key)] = &[]*Resource{r}
+}
+
+// get returns the list at key, or nil.
+func get(m map[string]*[]*Resource, key []byte) []*Resource {
+	if list := m[string(key)]; list != nil {
+		return *list
+	}
+	return nil
+}
+
+// joinKey appends already normalized parts joined by NUL to buf.
+func joinKey(buf []byte, parts ...string) []byte {
+	for i, p := range parts {
+		if i > 0 {
+			buf = append(buf, 0)
+		}
+		buf = append(buf, p...)
+	}
+	return buf
+}
+
+// appendNormal appends Normalize(s) to buf, without allocating when s is
+// ASCII.
+func appendNormal(buf []byte, s string) []byte {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return append(buf, Normalize(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return buf
+}
+
+// normalKey appends the normalized parts joined by NUL to buf.
+func normalKey(buf []byte, parts ...string) []byte {
+	for i, p := range parts {
+		if i > 0 {
+			buf = append(buf, 0)
+		}
+		buf = appendNormal(buf, p)
+	}
+	return buf
+}
+
+func drop(m map[string][]*Resource, old *Resource) {
+	for k, list := range m {
+		for i, r := range list {
+			if r == old {
+				m[k] = append(list[:i:i], list[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+func dropP(m map[string]*[]*Resource, old *Resource) {
+	for _, list := range m {
+		for i, r := range *list {
+			if r == old {
+				*list = append((*list)[:i:i], (*list)[i+1:]...)
+				break
+			}
 		}
 	}
 }
 
 func (s *Set) remove(old *Resource) {
-	drop := func(m map[string][]*Resource) {
-		for k, list := range m {
-			for i, r := range list {
-				if r == old {
-					m[k] = append(list[:i:i], list[i+1:]...)
-					break
-				}
-			}
-		}
-	}
 	for i, r := range s.all {
 		if r == old {
 			s.all = append(s.all[:i:i], s.all[i+1:]...)
 			break
 		}
 	}
-	drop(s.byType)
-	drop(s.children)
-	drop(s.extensions)
-	drop(s.byGroup)
-	drop(s.bySub)
+	drop(s.byType, old)
+	dropP(s.children, old)
+	dropP(s.extensions, old)
+	dropP(s.byGroup, old)
+	dropP(s.bySub, old)
 }
 
 // All returns every resource in the order added.
@@ -98,31 +324,46 @@ func (s *Set) All() []*Resource { return s.all }
 func (s *Set) Len() int { return len(s.all) }
 
 // ByID returns the resource with the given id, compared case-insensitively.
-func (s *Set) ByID(id string) *Resource { return s.byID[Normalize(id)] }
+func (s *Set) ByID(id string) *Resource {
+	if r, ok := s.byID[hashNormal(id)]; ok && sameID(r.ID, id) {
+		return r
+	}
+	if len(s.byIDMore) == 0 {
+		return nil
+	}
+	return s.byIDMore[Normalize(id)]
+}
 
 // OfType returns the resources of a full type, compared case-insensitively.
-func (s *Set) OfType(fullType string) []*Resource { return s.byType[Normalize(fullType)] }
+func (s *Set) OfType(fullType string) []*Resource {
+	var buf [128]byte
+	return s.byType[string(appendNormal(buf[:0], fullType))]
+}
 
 // Children returns the child resources of parentID whose full type is
 // childType (e.g. Microsoft.DBforPostgreSQL/flexibleServers/configurations).
 func (s *Set) Children(parentID, childType string) []*Resource {
-	return s.children[Normalize(parentID)+"|"+Normalize(childType)]
+	var buf [256]byte
+	return get(s.children, normalKey(buf[:0], parentID, childType))
 }
 
 // Extensions returns the extension resources of fullType (e.g.
 // Microsoft.Insights/diagnosticSettings) on the resource scopeID.
 func (s *Set) Extensions(scopeID, fullType string) []*Resource {
-	return s.extensions[Normalize(scopeID)+"|"+Normalize(fullType)]
+	var buf [256]byte
+	return get(s.extensions, normalKey(buf[:0], scopeID, fullType))
 }
 
 // InResourceGroup returns the resources of fullType in a resource group.
 func (s *Set) InResourceGroup(subscription, group, fullType string) []*Resource {
-	return s.byGroup[Normalize(subscription)+"|"+Normalize(group)+"|"+Normalize(fullType)]
+	var buf [256]byte
+	return get(s.byGroup, normalKey(buf[:0], subscription, group, fullType))
 }
 
 // InSubscription returns the resources of fullType in a subscription.
 func (s *Set) InSubscription(subscription, fullType string) []*Resource {
-	return s.bySub[Normalize(subscription)+"|"+Normalize(fullType)]
+	var buf [256]byte
+	return get(s.bySub, normalKey(buf[:0], subscription, fullType))
 }
 
 // Types returns the distinct normalized types in the set, sorted.

@@ -26,8 +26,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-EXPORT_SIZES=${EXPORT_SIZES:-"1000 5000 20000 50000 100000"}
-TF_SIZES=${TF_SIZES:-"200 2000"}
+EXPORT_SIZES=${EXPORT_SIZES-"1000 5000 20000 50000 100000"}
+TF_SIZES=${TF_SIZES-"200 2000"}
 RUNS=${RUNS:-3}
 W=${BENCH_DIR:-/tmp/pgbaseline-bench}
 TRIVY=${TRIVY:-$(command -v trivy || echo /tmp/trivy-bin/trivy)}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,23 +56,43 @@ func Start(t testing.TB, timeout time.Duration) *Browser {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true), chromedp.WindowSize(1280, 900),
+	options := func() []chromedp.ExecAllocatorOption {
+		return []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+			chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
+			chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
+			chromedp.Flag("disable-default-apps", true), chromedp.WindowSize(1280, 900),
+		}
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
-	t.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
-	b := &Browser{Ctx: ctx}
-	if err := chromedp.Listen(ctx, b.record); err != nil {
-		t.Fatalf("browser: %v", err)
+	// Chromium now and then dies while starting on a loaded machine (two
+	// test packages may start one at the same moment); a few attempts
+	// tell that apart from a browser that cannot run here.
+	var lastErr error
+	for attempt := 1; attempt <= 3; attempt++ {
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), options()...)
+		ctx, cancelTab := chromedp.NewContext(actx)
+		ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+		cancel := func() { cancelTimeout(); cancelTab(); cancelAlloc() }
+		b := &Browser{Ctx: ctx}
+		if lastErr = chromedp.Listen(ctx, b.record); lastErr == nil {
+			t.Cleanup(cancel)
+			return b
+		}
+		cancel()
+		t.Logf("browser: attempt %d: %v", attempt, firstLine(lastErr.Error()))
+		time.Sleep(time.Duration(attempt) * time.Second)
 	}
-	return b
+	t.Fatalf("browser: %v", lastErr)
+	return nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 func (b *Browser) record(ev any) {

@@ -11,6 +11,7 @@ package flexserver
 import (
 	_ "embed"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -126,44 +127,90 @@ func Complete(set *arm.Set) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, srv := range append([]*arm.Resource(nil), set.OfType(ServerType)...) {
+	servers := append([]*arm.Resource(nil), set.OfType(ServerType)...)
+	// The default configurations of each server, made on every core: they
+	// depend only on the server and its configurations in the input.
+	defaults := make([][]*arm.Resource, len(servers))
+	workers := runtime.GOMAXPROCS(0)
+	chunk := max(64, (len(servers)+workers-1)/workers)
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(servers); lo += chunk {
+		hi := min(lo+chunk, len(servers))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			props := map[string]map[string]any{}
+			for i := lo; i < hi; i++ {
+				if servers[i].ID != "" {
+					defaults[i] = defaultConfigurations(set, d, names, servers[i], props)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// Added in the order of old: per server, its embedded private endpoint
+	// connections, then its default configurations.
+	var add []*arm.Resource
+	pending := map[string]bool{}
+	for i, srv := range servers {
 		if srv.ID == "" {
 			continue
 		}
-		embedPrivateEndpoints(set, srv)
-		version := d.MajorVersion(srv)
-		have := map[string]bool{}
-		for _, c := range set.Children(srv.ID, ConfigurationType) {
-			have[strings.ToLower(c.Name)] = true
-		}
-		for _, name := range names {
-			if have[name] {
-				continue
-			}
-			value, ok := d.Default(name, version)
-			if !ok {
-				continue
-			}
-			obj := map[string]any{
-				"id":   arm.ChildID(srv.ID, ConfigurationType, name),
-				"name": name,
-				"type": ConfigurationType,
-				"properties": map[string]any{
-					"value":        value,
-					"defaultValue": value,
-					"source":       "system-default",
-				},
-			}
-			c := arm.New(obj, srv.Origin)
-			c.Synthesized = fmt.Sprintf("Azure default for PostgreSQL %s (not in the input)", version)
-			c.Address = srv.Address
-			set.Add(c)
-		}
+		add = embedPrivateEndpoints(set, srv, pending, add)
+		add = append(add, defaults[i]...)
 	}
+	set.AddAll(add)
 	return nil
 }
 
-func embedPrivateEndpoints(set *arm.Set, srv *arm.Resource) {
+// defaultConfigurations returns the configurations children at their Azure
+// defaults that srv lacks. Their properties objects, which depend only on
+// the parameter and the version, are shared through props (resources are
+// read, never written, once a set is complete).
+func defaultConfigurations(set *arm.Set, d *Defaults, names []string, srv *arm.Resource, props map[string]map[string]any) []*arm.Resource {
+	version := d.MajorVersion(srv)
+	have := map[string]bool{}
+	for _, c := range set.Children(srv.ID, ConfigurationType) {
+		have[strings.ToLower(c.Name)] = true
+	}
+	var out []*arm.Resource
+	synthesized := "Azure default for PostgreSQL " + version + " (not in the input)"
+	for _, name := range names {
+		if have[name] {
+			continue
+		}
+		value, ok := d.Default(name, version)
+		if !ok {
+			continue
+		}
+		key := name + "\x00" + version
+		p, ok := props[key]
+		if !ok {
+			p = map[string]any{
+				"value":        value,
+				"defaultValue": value,
+				"source":       "system-default",
+			}
+			props[key] = p
+		}
+		obj := map[string]any{
+			"id":         arm.ChildID(srv.ID, ConfigurationType, name),
+			"name":       name,
+			"type":       ConfigurationType,
+			"properties": p,
+		}
+		c := arm.New(obj, srv.Origin)
+		c.Synthesized = synthesized
+		c.Address = srv.Address
+		out = append(out, c)
+	}
+	return out
+}
+
+// embedPrivateEndpoints appends to add the private endpoint connections
+// embedded in srv that are neither in set nor pending (and notes them as
+// pending).
+func embedPrivateEndpoints(set *arm.Set, srv *arm.Resource, pending map[string]bool, add []*arm.Resource) []*arm.Resource {
 	v, _ := srv.Get("properties.privateEndpointConnections")
 	list, _ := v.([]any)
 	for _, e := range list {
@@ -173,9 +220,10 @@ func embedPrivateEndpoints(set *arm.Set, srv *arm.Resource) {
 		}
 		id, _ := arm.Lookup(m, "id")
 		ids, _ := id.(string)
-		if ids == "" || set.ByID(ids) != nil {
+		if ids == "" || set.ByID(ids) != nil || pending[arm.Normalize(ids)] {
 			continue
 		}
+		pending[arm.Normalize(ids)] = true
 		obj := make(map[string]any, len(m)+1)
 		for k, val := range m {
 			obj[k] = val
@@ -189,6 +237,7 @@ func embedPrivateEndpoints(set *arm.Set, srv *arm.Resource) {
 		c := arm.New(obj, arm.Origin{File: srv.Origin.File, Line: srv.Line("properties.privateEndpointConnections")})
 		c.Synthesized = "embedded in the server's properties.privateEndpointConnections"
 		c.Address = srv.Address
-		set.Add(c)
+		add = append(add, c)
 	}
+	return add
 }

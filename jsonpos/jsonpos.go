@@ -10,7 +10,6 @@ package jsonpos
 import (
 	"fmt"
 	"math"
-	"reflect"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -31,44 +30,6 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
 }
 
-// Object records where one decoded JSON object and its members start.
-type Object struct {
-	Line int            // line of the opening brace
-	Keys map[string]int // member name (as written) -> line of the member name
-}
-
-// Index maps each decoded object to its positions. The zero value is empty
-// and usable.
-type Index struct {
-	objects map[uintptr]*Object
-}
-
-// Lookup returns the positions recorded for obj, a map produced by Decode,
-// or nil when obj was not produced by the decode that built this index.
-func (x *Index) Lookup(obj map[string]any) *Object {
-	if x == nil || x.objects == nil || obj == nil {
-		return nil
-	}
-	return x.objects[mapKey(obj)]
-}
-
-// Record attaches positions to an object that a caller built from decoded
-// values (for example when reshaping a document), so that later lookups
-// find them.
-func (x *Index) Record(obj map[string]any, o *Object) {
-	if x == nil || obj == nil || o == nil {
-		return
-	}
-	if x.objects == nil {
-		x.objects = make(map[uintptr]*Object)
-	}
-	x.objects[mapKey(obj)] = o
-}
-
-func mapKey(m map[string]any) uintptr {
-	return uintptr(reflect.ValueOf(m).UnsafePointer())
-}
-
 // Decode parses data, which must hold exactly one JSON value, optionally
 // surrounded by white space and preceded by a UTF-8 byte order mark.
 func Decode(data []byte) (any, *Index, error) { return decode(data, parallelMin) }
@@ -76,7 +37,14 @@ func Decode(data []byte) (any, *Index, error) { return decode(data, parallelMin)
 // decode is Decode with arrays of at least parallel bytes at the top of the
 // document decoded in parallel.
 func decode(data []byte, parallel int) (any, *Index, error) {
-	d := decoder{data: data, idx: &Index{objects: make(map[uintptr]*Object)}, line: 1, parallelMin: parallel}
+	// About one object in 192 bytes of pretty-printed JSON; a document
+	// decoded in parallel keeps its objects in the segments' tables.
+	hint := len(data) / 192
+	if len(data) >= parallel {
+		hint = 64
+	}
+	d := decoder{data: data, idx: &Index{}, tab: newTable(hint), line: 1, parallelMin: parallel}
+	d.idx.tables = append(d.idx.tables, d.tab)
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		d.pos = 3
 		d.lineStart = 3
@@ -99,6 +67,13 @@ type decoder struct {
 	line      int
 	lineStart int
 	idx       *Index
+	// tab receives the positions of the objects this decoder decodes.
+	tab *table
+	// pending holds the members of the objects being decoded (a stack:
+	// an object's members from the base it noted when it started).
+	pending []keyLine
+	// seen is scratch space for collides.
+	seen map[uint32]string
 	// parallelMin is the size from which top-level arrays are decoded in
 	// parallel (see parallelArray).
 	parallelMin int
@@ -200,14 +175,14 @@ func (d *decoder) object(depth int) (any, error) {
 	if depth > MaxDepth {
 		return nil, d.errorf("nesting deeper than %d levels", MaxDepth)
 	}
-	obj := make(map[string]any)
-	rec := &Object{Line: d.line}
-	d.idx.objects[mapKey(obj)] = rec
+	// The members wait in d.pending until the closing brace, so that the
+	// map is made at its final size.
+	line, base := d.line, len(d.pending)
 	d.pos++ // {
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
-		return obj, nil
+		return d.finishObject(line, base), nil
 	}
 	for {
 		d.skipSpace()
@@ -217,7 +192,7 @@ func (d *decoder) object(depth int) (any, error) {
 		if d.data[d.pos] != '"' {
 			return nil, d.errorf("unexpected %s, expected a member name in double quotes", d.describe())
 		}
-		keyLine := d.line
+		kl := d.line
 		key, err := d.str()
 		if err != nil {
 			return nil, err
@@ -232,11 +207,7 @@ func (d *decoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		obj[key] = v
-		if rec.Keys == nil {
-			rec.Keys = make(map[string]int, 8)
-		}
-		rec.Keys[key] = keyLine
+		d.pending = append(d.pending, keyLine{key, kl, v})
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf("unexpected end of input in an object")
@@ -246,7 +217,7 @@ func (d *decoder) object(depth int) (any, error) {
 			d.pos++
 		case '}':
 			d.pos++
-			return obj, nil
+			return d.finishObject(line, base), nil
 		default:
 			return nil, d.errorf("unexpected %s, expected ',' or '}'", d.describe())
 		}

@@ -1,7 +1,6 @@
 package jsonpos
 
 import (
-	"maps"
 	"runtime"
 	"sync"
 )
@@ -39,7 +38,7 @@ func (d *decoder) parallelArray(depth int) ([]any, bool) {
 		elems     []any
 		line      int
 		lineStart int
-		idx       *Index
+		tab       *table
 		err       error
 	}
 	parts := make([]part, len(segs))
@@ -48,16 +47,15 @@ func (d *decoder) parallelArray(depth int) ([]any, bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			idx := d.idx // the first segment records into the document's index
-			if i > 0 {
-				idx = &Index{objects: make(map[uintptr]*Object)}
-			}
+			// Each segment records positions into a table of its own; the
+			// tables join the document's index when every segment is done.
+			tab := newTable((s.end - s.start) / 192)
 			// An array inside the segment is decoded in parallel only if
 			// it is larger still (twice the size, saturating).
-			sub := &decoder{data: d.data, pos: s.start, line: s.line, lineStart: s.lineStart, idx: idx,
+			sub := &decoder{data: d.data, pos: s.start, line: s.line, lineStart: s.lineStart, idx: d.idx, tab: tab,
 				parallelMin: max(d.parallelMin, d.parallelMin*2)}
 			p := &parts[i]
-			p.idx = idx
+			p.tab = tab
 			for {
 				sub.skipSpace()
 				v, err := sub.value(depth)
@@ -90,10 +88,12 @@ func (d *decoder) parallelArray(depth int) ([]any, bool) {
 	arr := make([]any, 0, n)
 	for i := range parts {
 		arr = append(arr, parts[i].elems...)
-		if i > 0 {
-			maps.Copy(d.idx.objects, parts[i].idx.objects)
-		}
 	}
+	d.idx.mu.Lock() // segments that held parallel arrays add their tables too
+	for i := range parts {
+		d.idx.tables = append(d.idx.tables, parts[i].tab)
+	}
+	d.idx.mu.Unlock()
 	last := parts[len(parts)-1]
 	d.pos, d.line, d.lineStart = closing+1, last.line, last.lineStart
 	return arr, true

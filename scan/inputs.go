@@ -2,6 +2,7 @@ package scan
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -128,8 +129,7 @@ func (l *Loader) loadDir(root string) []*source.Input {
 // which case a file that is no known kind is an error; in a directory walk
 // such files are passed over.
 func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
-	data, err := os.ReadFile(path)
-	if err != nil {
+	readErr := func(err error) []*source.Input {
 		msg := err.Error()
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -137,6 +137,14 @@ func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
 		}
 		return []*source.Input{{Kind: source.KindARMExport, Location: path, Errors: []*source.Error{{File: path, Msg: msg}}}}
 	}
+	// The file is opened first, so that a file that cannot be opened is
+	// reported as such, and read after the directory readers have looked at
+	// it, so that its bytes and theirs are not held at the same time.
+	f, err := os.Open(path)
+	if err != nil {
+		return readErr(err)
+	}
+	defer f.Close()
 	if explicit {
 		dir := filepath.Dir(path)
 		for _, dr := range l.DirectoryReaders {
@@ -144,6 +152,10 @@ func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
 				return in
 			}
 		}
+	}
+	data, err := readAll(f)
+	if err != nil {
+		return readErr(err)
 	}
 	doc, idx, err := jsonpos.Decode(data)
 	if err != nil {
@@ -166,4 +178,27 @@ func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
 			Msg: `no ARM resources found: expected a resource object with "id" and "type", an array of them, {"value": [...]} or {"data": [...]}`})
 	}
 	return []*source.Input{in}
+}
+
+// readAll reads f to its end into a buffer of the file's size, as
+// os.ReadFile does.
+func readAll(f *os.File) ([]byte, error) {
+	size := 512
+	if st, err := f.Stat(); err == nil && st.Size() > 0 && int64(int(st.Size())) == st.Size() {
+		size = int(st.Size()) + 1 // one more, to see the end of the file
+	}
+	data := make([]byte, 0, size)
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+	}
 }

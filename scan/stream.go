@@ -60,9 +60,7 @@ func (e *Engine) prepare(ctx context.Context, o Options) (*prepared, error) {
 			seenTarget[t] = true
 			rep.Targets = append(rep.Targets, t)
 		}
-		for _, r := range in.Resources {
-			set.Add(r)
-		}
+		set.AddAll(in.Resources)
 		for _, err := range in.Errors {
 			rep.Errors = append(rep.Errors, report.ErrorEntry{Target: in.Location, File: err.File, Line: err.Line, Message: err.Error()})
 		}
@@ -386,7 +384,7 @@ func (e *Engine) encodeInOrder(ctx context.Context, items []item, fixed []report
 		case b := <-free:
 			return b[:0]
 		default:
-			return make([]byte, 0, 8<<20)
+			return make([]byte, 0, 4<<20) // a chunk's results take about 3 MB
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)

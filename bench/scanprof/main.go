@@ -6,7 +6,9 @@
 //
 // -stream writes the report while evaluating, as Engine.RunJSON does.
 // -memprofile writes the heap profile taken after the evaluation, when the
-// resources and the results are all live.
+// resources and the results are all live (with -stream little is live then:
+// read its alloc_space samples, or add -memprofile-at 5s to take it after a
+// collection five seconds into the run).
 package main
 
 import (
@@ -29,7 +31,18 @@ func main() {
 	cpu := flag.String("cpuprofile", "", "write a CPU profile to `FILE`")
 	mem := flag.String("memprofile", "", "write a heap profile, taken after the evaluation, to `FILE`")
 	stream := flag.Bool("stream", false, "write the report while evaluating (Engine.RunJSON)")
+	memAt := flag.Duration("memprofile-at", 0, "take the -memprofile heap profile this long after the start (after a GC), to see what is live mid-run")
 	flag.Parse()
+	if *memAt > 0 && *mem != "" {
+		path := *mem
+		*mem = ""
+		time.AfterFunc(*memAt, func() {
+			runtime.GC()
+			if err := writeHeap(path); err != nil {
+				fmt.Fprintln(os.Stderr, "scanprof:", err)
+			}
+		})
+	}
 	if err := run(flag.Args(), *out, *cpu, *mem, *stream); err != nil {
 		fmt.Fprintln(os.Stderr, "scanprof:", err)
 		os.Exit(2)
@@ -76,6 +89,11 @@ func run(paths []string, out, cpu, mem string, stream bool) error {
 			return err
 		}
 		phase("runjson")
+		if mem != "" {
+			if err := writeHeap(mem); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintf(os.Stderr, "%d resources, %d results, %d errors, exit %d\n", len(rep.Resources), rep.Summary.Total, len(rep.Errors), code)
 		return f.Close()
 	}
@@ -85,14 +103,9 @@ func run(paths []string, out, cpu, mem string, stream bool) error {
 	}
 	phase("run")
 	if mem != "" {
-		f, err := os.Create(mem)
-		if err != nil {
+		if err := writeHeap(mem); err != nil {
 			return err
 		}
-		if err := pprof.WriteHeapProfile(f); err != nil {
-			return err
-		}
-		f.Close()
 	}
 	f, err := os.Create(out)
 	if err != nil {
@@ -104,5 +117,19 @@ func run(paths []string, out, cpu, mem string, stream bool) error {
 	}
 	phase("write")
 	fmt.Fprintf(os.Stderr, "%d resources, %d results, %d errors\n", len(rep.Resources), len(rep.Results), len(rep.Errors))
+	return f.Close()
+}
+
+// writeHeap writes the heap profile to path. With -stream it is taken after
+// the run, when little is live: read its alloc_space samples.
+func writeHeap(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
 	return f.Close()
 }

@@ -7,10 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 )
 
 func main() {
+	// A scan holds its whole resource model while the rules run; collecting
+	// garbage at 50% growth instead of Go's 100% keeps the peak about a
+	// fifth lower at no measured cost in time. GOGC, when set, wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 	// PGBASELINE_CPUPROFILE=FILE writes a CPU profile, for performance work.
 	if path := os.Getenv("PGBASELINE_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {

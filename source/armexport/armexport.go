@@ -15,7 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
@@ -86,15 +88,28 @@ func syntaxError(name string, err error) *source.Error {
 // may be nil.
 func FromDocument(name string, doc any, idx *jsonpos.Index) []*arm.Resource {
 	objs := collect(doc, nil)
-	out := make([]*arm.Resource, 0, len(objs))
-	for _, obj := range objs {
-		obj = unflatten(obj, idx)
-		line := 0
-		if o := idx.Lookup(obj); o != nil {
-			line = o.Line
-		}
-		out = append(out, arm.New(obj, arm.Origin{File: name, Line: line}).WithPositions(idx))
+	out := make([]*arm.Resource, len(objs))
+	// Each object is independent (the index is safe for concurrent use):
+	// large exports are made into resources on every core.
+	workers := runtime.GOMAXPROCS(0)
+	if len(objs) < 4096 {
+		workers = 1
 	}
+	chunk := (len(objs) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(objs); lo += chunk {
+		hi := min(lo+chunk, len(objs))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				obj := unflatten(objs[i], idx)
+				line, _ := idx.ObjectLine(obj)
+				out[i] = arm.New(obj, arm.Origin{File: name, Line: line}).WithPositions(idx)
+			}
+		}()
+	}
+	wg.Wait()
 	return out
 }
 

@@ -172,3 +172,31 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A large export of the az CLI's flattened shape (made into resources on
+// every core) keeps every resource in order with the lines of its
+// properties.
+func TestLargeFlattenedExport(t *testing.T) {
+	const n = 5000
+	var b strings.Builder
+	b.WriteString("[\n")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		name := "s" + strings.Repeat("x", i%7) + string(rune('a'+i%26))
+		b.WriteString(`{"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/` + name + `",` + "\n")
+		b.WriteString(`"network": {"publicNetworkAccess": "Enabled"}, "type": "Microsoft.DBforPostgreSQL/flexibleServers"}`)
+	}
+	b.WriteString("\n]")
+	in := Parse("list.json", []byte(b.String()))
+	if len(in.Resources) != n || len(in.Errors) != 0 {
+		t.Fatalf("resources %d errors %v", len(in.Resources), in.Errors)
+	}
+	for i, r := range in.Resources {
+		if r.Origin.Line != 2+2*i || r.Line("properties.network.publicNetworkAccess") != 3+2*i ||
+			r.GetString("properties.network.publicNetworkAccess") != "Enabled" {
+			t.Fatalf("resource %d: line %d, property line %d", i, r.Origin.Line, r.Line("properties.network.publicNetworkAccess"))
+		}
+	}
+}

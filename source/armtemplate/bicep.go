@@ -166,8 +166,11 @@ func runBicep(command, file string) ([]byte, error) {
 // relativePath templateLink, resolved against the file's directory. Files
 // that do not mention relativePath are not decoded.
 func relativeLinks(file string) []string {
+	if st, err := os.Stat(file); err != nil || st.Size() > 64<<20 {
+		return nil // an export of a fleet is no template: not read twice
+	}
 	data, err := os.ReadFile(file)
-	if err != nil || !bytes.Contains(data, []byte("relativePath")) || len(data) > 64<<20 {
+	if err != nil || !bytes.Contains(data, []byte("relativePath")) {
 		return nil
 	}
 	doc, _, err := jsonpos.Decode(data)
