@@ -263,7 +263,7 @@ var loadOnce = sync.OnceValues(func() (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	return LoadFS(sub)
+	return loadFS(sub, false) // strictly checked by the tests
 })
 
 // Load returns the embedded catalog, loaded and validated once.

@@ -379,12 +379,15 @@ func (e *Engine) encodeInOrder(ctx context.Context, items []item, fixed []report
 	window := make(chan struct{}, 4*workers)
 	next := make(chan int)
 	free := make(chan []byte, cap(window)+workers)
+	// A full chunk's results take about 3 MB; a small scan's take far
+	// less, and zeroing megabytes it never fills would cost it time.
+	bufSize := min(4<<20, min(len(items), streamChunk)*1600+4096)
 	getBuf := func() []byte {
 		select {
 		case b := <-free:
 			return b[:0]
 		default:
-			return make([]byte, 0, 4<<20) // a chunk's results take about 3 MB
+			return make([]byte, 0, bufSize)
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
