@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -51,6 +53,9 @@ type ServeConfig struct {
 	Targets []Target `yaml:"targets"`
 	// Webhooks are told about regressions.
 	Webhooks []Webhook `yaml:"webhooks"`
+	// Retention is how long finished scans are kept ("90d", "720h"); each
+	// target's newest done scan is always kept. Zero keeps everything.
+	Retention time.Duration `yaml:"-"`
 	// Scan is the scan configuration of the same file (rules and
 	// attestations), for the scan engine.
 	Scan *config.Config `yaml:"-"`
@@ -185,7 +190,7 @@ func ParseConfig(file string, data []byte) (*ServeConfig, error) {
 		return nil, fail(root.Line, "the configuration must be a mapping of keys")
 	}
 	if serve := mapValue(root, "serve"); serve != nil {
-		for _, k := range []string{"listen", "database", "tokens", "targets", "webhooks"} {
+		for _, k := range []string{"listen", "database", "retention", "tokens", "targets", "webhooks"} {
 			if v := mapValue(root, k); v != nil {
 				return nil, fail(v.Line, "%s is both at the top level and under serve: keep one", k)
 			}
@@ -281,6 +286,17 @@ func (c *ServeConfig) decode(root *yaml.Node, fail failFunc) error {
 		if err := decode(n, &c.Database, "database"); err != nil {
 			return err
 		}
+	}
+	if n := mapValue(root, "retention"); n != nil {
+		var v string
+		if err := decode(n, &v, "retention"); err != nil {
+			return err
+		}
+		d, err := ParseRetention(v)
+		if err != nil {
+			return fail(n.Line, "retention: %v", err)
+		}
+		c.Retention = d
 	}
 	seq := func(key string) ([]*yaml.Node, error) {
 		n := mapValue(root, key)
@@ -449,4 +465,27 @@ func (c *ServeConfig) check(fail failFunc) error {
 		}
 	}
 	return nil
+}
+
+// ParseRetention reads a retention period: a Go duration ("720h") or a
+// whole number of days ("90d"). It must be at least one hour.
+func ParseRetention(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a number of days such as 90d", s)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("%q is not a duration such as 90d or 720h", s)
+		}
+	}
+	if d < time.Hour {
+		return 0, fmt.Errorf("%q is shorter than an hour", s)
+	}
+	return d, nil
 }

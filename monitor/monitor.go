@@ -583,13 +583,17 @@ func (m *Monitor) finish(ctx context.Context, id string, rep *report.Report, sca
 // repairs the queue.
 func (m *Monitor) loop(ctx context.Context) {
 	defer close(m.loopDone)
-	var lastReconcile time.Time
+	var lastReconcile, lastPrune time.Time
 	for {
 		now := m.opts.clock.Now()
 		m.enqueueDue(ctx, now)
 		if lastReconcile.IsZero() || now.Sub(lastReconcile) >= m.opts.reconcile {
 			m.reconcile(ctx)
 			lastReconcile = now
+		}
+		if m.cfg.Retention > 0 && (lastPrune.IsZero() || now.Sub(lastPrune) >= pruneInterval) {
+			m.prune(ctx, now)
+			lastPrune = now
 		}
 		wake := now.Add(m.opts.reconcile)
 		for _, t := range m.cfg.Targets {
@@ -639,6 +643,33 @@ func (m *Monitor) enqueueDue(ctx context.Context, now time.Time) {
 // a job (a replica died between recording and queueing it) gets one once
 // it is a minute old; a running scan whose job River rescued goes back to
 // queued; a scan whose job River gave up on is marked failed.
+// pruneInterval is how often the scheduler deletes scans older than the
+// configured retention.
+const pruneInterval = time.Hour
+
+// pruner is the store method retention needs (every store.Open backend
+// has it).
+type pruner interface {
+	Prune(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// prune deletes the finished scans older than the retention, keeping each
+// target's newest done scan. Every replica may run it; deleting twice is
+// harmless.
+func (m *Monitor) prune(ctx context.Context, now time.Time) {
+	p, ok := m.st.(pruner)
+	if !ok {
+		return
+	}
+	n, err := p.Prune(ctx, now.Add(-m.cfg.Retention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		m.log.Error("retention: pruning old scans", "error", err)
+	case n > 0:
+		m.log.Info("retention: pruned old scans", "scans", n, "retention", m.cfg.Retention.String())
+	}
+}
+
 func (m *Monitor) reconcile(ctx context.Context) {
 	var active []store.Scan
 	for _, st := range []store.ScanStatus{store.ScanQueued, store.ScanRunning} {

@@ -43,6 +43,11 @@ type Backend interface {
 	// (target, slot) pair creates it (created is true); every later caller,
 	// from any replica, gets the existing scan and created false.
 	CreateScheduledScan(ctx context.Context, target string, slot time.Time) (s Scan, created bool, err error)
+	// Prune deletes the done and failed scans that finished before
+	// cutoff, with their reports and results, but never a target's newest
+	// done scan (the current posture and the base of the next diff). It
+	// returns how many scans it deleted.
+	Prune(ctx context.Context, cutoff time.Time) (int, error)
 }
 
 // Open opens (creating if needed) and migrates the store at url:

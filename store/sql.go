@@ -432,6 +432,19 @@ func (s *sqlStore) LatestDone(ctx context.Context) ([]Scan, error) {
 		ORDER BY s.target`)
 }
 
+func (s *sqlStore) Prune(ctx context.Context, cutoff time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM scans WHERE status IN ('done', 'failed') AND finished_us < $1
+		AND id NOT IN (SELECT s.id FROM scans s WHERE s.status = 'done' AND NOT EXISTS (
+			SELECT 1 FROM scans n WHERE n.target = s.target AND n.status = 'done'
+			AND (n.finished_us > s.finished_us OR (n.finished_us = s.finished_us AND n.id > s.id))))`,
+		cutoff.UnixMicro())
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 func (s *sqlStore) Trend(ctx context.Context, target string, since time.Time) ([]TrendPoint, error) {
 	q := `SELECT id, target, finished_us, summary, controls FROM scans WHERE status = 'done' AND finished_us >= $1`
 	args := []any{since.UnixMicro()}

@@ -85,6 +85,7 @@ func TestStore(t *testing.T) {
 		{"latest done and trend", testLatestTrend},
 		{"scheduled scans are created once", testScheduled},
 		{"audit", testAudit},
+		{"prune keeps each target's newest done scan", testPrune},
 	}
 	for name, setup := range backends() {
 		t.Run(name, func(t *testing.T) {
@@ -677,5 +678,60 @@ func testRealDiff(t *testing.T, st store.Backend) {
 				t.Errorf("trend point %d: control %s = %s, want %s", i, c.ID, p.Controls[c.ID], c.Status)
 			}
 		}
+	}
+}
+
+func testPrune(t *testing.T, st store.Backend) {
+	rep := fixedReport(map[string]report.Status{"R1 a": report.NonCompliant})
+	old1 := doneScan(t, st, "infra", rep)
+	old2 := doneScan(t, st, "infra", rep)
+	newest := doneScan(t, st, "infra", rep)
+	only := doneScan(t, st, "prod", rep)
+	failed, err := st.CreateScan(ctx, "infra", "api:ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FinishScan(ctx, failed.ID, nil, errors.New("unreachable")); err != nil {
+		t.Fatal(err)
+	}
+	queued, err := st.CreateScan(ctx, "infra", "api:ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AppendAudit(ctx, store.AuditEntry{Actor: "ci", Action: "scan.trigger", Object: "infra"}); err != nil {
+		t.Fatal(err)
+	}
+	// A cutoff before everything deletes nothing.
+	if n, err := st.Prune(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("prune before everything: %d, %v", n, err)
+	}
+	n, err := st.Prune(ctx, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Errorf("pruned %d scans, want 3 (two old done scans and the failed one)", n)
+	}
+	for _, gone := range []store.Scan{old1, old2, failed} {
+		if _, err := st.GetScan(ctx, gone.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("scan %s still there after pruning: %v", gone.ID, err)
+		}
+		if _, err := st.Report(ctx, gone.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("report of scan %s still there: %v", gone.ID, err)
+		}
+		if rs, _ := st.Results(ctx, gone.ID, store.ResultFilter{}); len(rs) != 0 {
+			t.Errorf("results of scan %s still there: %d", gone.ID, len(rs))
+		}
+	}
+	for _, kept := range []store.Scan{newest, only, queued} {
+		if _, err := st.GetScan(ctx, kept.ID); err != nil {
+			t.Errorf("scan %s (%s) pruned: %v", kept.ID, kept.Target, err)
+		}
+	}
+	if rs, err := st.Results(ctx, newest.ID, store.ResultFilter{}); err != nil || len(rs) != 1 {
+		t.Errorf("the newest scan lost its results: %d, %v", len(rs), err)
+	}
+	if a, err := st.Audit(ctx, 10); err != nil || len(a) == 0 {
+		t.Errorf("pruning touched the audit log: %v, %v", a, err)
 	}
 }
