@@ -308,8 +308,10 @@ const migrationLockKey = 0x7067627276 // "pgbrv"
 func (m *Monitor) riverConfig() *river.Config {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &scanWorker{m: m})
+	river.AddWorker(workers, &webhookWorker{m: m})
 	return &river.Config{
-		Queues:               map[string]river.QueueConfig{scanQueue: {MaxWorkers: m.opts.concurrency}},
+		Queues: map[string]river.QueueConfig{scanQueue: {MaxWorkers: m.opts.concurrency},
+			webhookQueue: {MaxWorkers: 2}},
 		Workers:              workers,
 		JobTimeout:           m.opts.scanTimeout,
 		RescueStuckJobsAfter: m.opts.rescueAfter,
@@ -561,11 +563,9 @@ func (m *Monitor) work(ctx context.Context, id, targetName string) error {
 		m.opts.observer.ScanFinished(target.Name, time.Since(began), scanErr)
 	}
 	if scanErr == nil && len(m.cfg.Webhooks) > 0 {
-		m.bgWG.Add(1)
-		go func() {
-			defer m.bgWG.Done()
-			m.notifyRegressions(m.bg, target.Name, id)
-		}()
+		// The deliveries are jobs of their own, committed before this
+		// scan's job completes: they survive a crash and are retried.
+		m.notifyRegressions(ctx, target.Name, id)
 	}
 	return nil
 }

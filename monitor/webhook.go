@@ -15,6 +15,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/store"
 )
@@ -67,15 +69,95 @@ func (m *Monitor) notifyRegressions(ctx context.Context, target, id string) {
 		m.log.Error("webhook: encoding", "error", err)
 		return
 	}
-	for _, w := range m.cfg.Webhooks {
+	for i, w := range m.cfg.Webhooks {
 		if !wants(w, EventRegression) {
 			continue
 		}
-		if err := m.deliver(ctx, w, body); err != nil {
-			m.log.Error("webhook not delivered", "url", redactQuery(w.URL), "scan", id, "error", err)
+		job := webhookJob{ScanID: id, Index: i, URLHash: urlHash(w.URL), Body: body}
+		if _, err := m.client.Insert(ctx, job, nil); err != nil {
+			m.log.Error("webhook: queueing the delivery", "url", redactQuery(w.URL), "scan", id, "error", err)
 		}
 	}
 }
+
+// webhookJob is the River job of one webhook delivery. It is kept in the
+// store's database with the rest of the queue, so a delivery survives a
+// crash of the replica and is retried with back-off until it succeeds, is
+// refused (4xx) or runs out of attempts. It names the webhook by its
+// place in the configuration and a hash of its URL (whose query may hold a
+// key), never by the URL or the secret.
+type webhookJob struct {
+	ScanID  string          `json:"scan_id" river:"unique"`
+	Index   int             `json:"webhook" river:"unique"`
+	URLHash string          `json:"url_sha256"`
+	Body    json.RawMessage `json:"body"`
+}
+
+const (
+	webhookJobKind     = "pgbaseline_webhook"
+	webhookQueue       = "pgbaseline_webhooks"
+	webhookMaxAttempts = 8
+)
+
+// Kind names the job kind in River's tables.
+func (webhookJob) Kind() string { return webhookJobKind }
+
+// InsertOpts puts deliveries on their own queue, one per scan and webhook.
+func (webhookJob) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: webhookQueue, MaxAttempts: webhookMaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+type webhookWorker struct {
+	river.WorkerDefaults[webhookJob]
+	m *Monitor
+}
+
+// Work delivers the event, with a few quick retries in-process; River
+// retries the job later when the endpoint stays unavailable.
+func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookJob]) error {
+	hook, ok := w.m.webhookFor(job.Args.Index, job.Args.URLHash)
+	if !ok {
+		return river.JobCancel(errors.New("the webhook is no longer configured"))
+	}
+	err := w.m.deliver(ctx, hook, job.Args.Body)
+	var refused *refusedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &refused):
+		w.m.log.Error("webhook refused the delivery", "url", redactQuery(hook.URL), "scan", job.Args.ScanID, "error", err)
+		return river.JobCancel(err)
+	default:
+		w.m.log.Warn("webhook not delivered yet", "url", redactQuery(hook.URL), "scan", job.Args.ScanID,
+			"attempt", job.Attempt, "error", err)
+		return err
+	}
+}
+
+// webhookFor finds a configured webhook by its place and URL hash, or by
+// the hash alone when the configuration was reordered.
+func (m *Monitor) webhookFor(index int, hash string) (Webhook, bool) {
+	if index >= 0 && index < len(m.cfg.Webhooks) && urlHash(m.cfg.Webhooks[index].URL) == hash {
+		return m.cfg.Webhooks[index], true
+	}
+	for _, w := range m.cfg.Webhooks {
+		if urlHash(w.URL) == hash {
+			return w, true
+		}
+	}
+	return Webhook{}, false
+}
+
+func urlHash(u string) string {
+	h := sha256.Sum256([]byte(u))
+	return hex.EncodeToString(h[:])
+}
+
+// refusedError is a delivery the endpoint refused with a client error;
+// it is not retried.
+type refusedError struct{ status int }
+
+func (e *refusedError) Error() string { return fmt.Sprintf("HTTP %d (not retried)", e.status) }
 
 func wants(w Webhook, event string) bool {
 	for _, e := range w.Events {
@@ -124,7 +206,7 @@ func (m *Monitor) deliver(ctx context.Context, w Webhook, body []byte) error {
 		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests:
 			last = fmt.Errorf("HTTP %d", resp.StatusCode)
 		default:
-			return fmt.Errorf("HTTP %d (not retried)", resp.StatusCode)
+			return &refusedError{status: resp.StatusCode}
 		}
 	}
 	return fmt.Errorf("after %d attempts: %w", m.opts.webhookTries, last)
