@@ -118,10 +118,6 @@ func NewEngine(cat *baseline.Catalog, cfg *config.Config) (*Engine, error) {
 	return e, nil
 }
 
-// AddPolicies adds users' policy evaluations (definitions, initiatives and
-// assignments loaded with policy.LoadFiles).
-func (e *Engine) AddPolicies(evals []*policy.Evaluation) { e.extra = append(e.extra, evals...) }
-
 // Evaluate runs every rule on the set and returns the results in catalog
 // order: by control, rule and resource.
 func (e *Engine) Evaluate(set *arm.Set, now time.Time) []report.Result {

@@ -18,20 +18,12 @@ import (
 var skipDirs = map[string]bool{".terraform": true, ".git": true, "node_modules": true}
 
 // DocumentReader turns a decoded JSON document into an input when it
-// recognises the document's kind. Sources register theirs in Readers.
+// recognises the document's kind. A Loader holds the readers of a scan.
 type DocumentReader func(name string, data []byte, doc any, idx *jsonpos.Index) (*source.Input, bool)
 
 // DirectoryReader reads the files of one kind in a directory as one input
 // (a Terraform module, say) and reports which files it consumed.
 type DirectoryReader func(dir string, files []string) (inputs []*source.Input, consumed []string)
-
-// Readers are the registered readers, tried in order before the ARM export
-// reader, which takes any document holding ARM resources. LoadPaths uses
-// them; a Loader carries its own.
-var (
-	Readers          []DocumentReader
-	DirectoryReaders []DirectoryReader
-)
 
 // A Loader reads files and directories with a given set of readers. Its
 // zero value reads ARM exports only. Package detect builds one with every
@@ -45,11 +37,8 @@ type Loader struct {
 	DirectoryReaders []DirectoryReader
 }
 
-// LoadPaths reads every path with the registered Readers and
-// DirectoryReaders. See Loader.Load.
-func LoadPaths(paths []string) []*source.Input {
-	return (&Loader{Readers: Readers, DirectoryReaders: DirectoryReaders}).Load(paths)
-}
+// LoadPaths reads every path as ARM exports: the zero Loader's Load.
+func LoadPaths(paths []string) []*source.Input { return (&Loader{}).Load(paths) }
 
 // Load reads every path: a file, or a directory searched recursively.
 // Each file's kind is detected from its content. Problems become errors in

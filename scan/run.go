@@ -15,7 +15,8 @@ import (
 type Options struct {
 	// Paths are files and directories to read.
 	Paths []string
-	// Loader reads Paths; nil means LoadPaths (the registered readers).
+	// Loader reads Paths; nil means LoadPaths (ARM exports only).
+	// detect.Loader reads every input kind.
 	Loader *Loader
 	// Inputs are inputs already read by other sources (live Azure, ...).
 	Inputs []*source.Input

@@ -9,8 +9,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/pgbaseline/pgbaseline/report"
-	"github.com/pgbaseline/pgbaseline/scan"
 	"github.com/pgbaseline/pgbaseline/source"
 	"github.com/pgbaseline/pgbaseline/source/azure"
 )
@@ -90,11 +88,4 @@ func azureInputs(ctx context.Context, f azureFlags, stderr io.Writer, quiet bool
 		}
 	}
 	return res.Inputs, nil
-}
-
-// azureFinish completes the report of a scan with live Azure inputs: the
-// results that depended on data Azure refused to give become Error
-// results (azure.MarkHidden). It does nothing to other reports.
-func azureFinish(engine *scan.Engine, rep *report.Report) {
-	azure.MarkHidden(engine, rep)
 }

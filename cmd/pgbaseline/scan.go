@@ -19,6 +19,7 @@ import (
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/scan"
 	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/azure"
 	"github.com/pgbaseline/pgbaseline/source/detect"
 )
 
@@ -158,7 +159,7 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		}
 		// Rules that read what Azure refused to show give Error (live
 		// scans and their snapshots).
-		azureFinish(engine, rep)
+		azure.MarkHidden(engine, rep)
 		if err := writeReport(cmd, rep, cat, format, f); err != nil {
 			return &exitError{code: 2, err: err}
 		}

@@ -28,7 +28,9 @@ package armtemplate
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 	"github.com/pgbaseline/pgbaseline/source"
@@ -60,6 +62,47 @@ type Options struct {
 	Subscription, ResourceGroup, Location string
 	// MaxDepth bounds the nesting of deployments; 0 means DefaultMaxDepth.
 	MaxDepth int
+
+	// linked, shared by the readers Readers returns, holds the files that
+	// expanded templates followed by a relative templateLink.
+	linked *linkedFiles
+}
+
+// linkedFiles is the set of template files read through a templateLink.
+type linkedFiles struct {
+	mu    sync.Mutex
+	files map[string]bool
+}
+
+func (l *linkedFiles) add(file string) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.files[filepath.Clean(file)] = true
+}
+
+func (l *linkedFiles) has(file string) bool {
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.files[filepath.Clean(file)]
+}
+
+// Readers returns the document reader and the directory reader of one
+// scan (see Reader and DirectoryReader). They share what the expansion
+// learns: a template that another template of the scan links to by a
+// relative templateLink is expanded as part of that deployment, with its
+// parameters, and not on its own, where its required parameters would
+// have no values. A directory walk reads a directory before its
+// subdirectories, which is where such links point.
+func Readers(o Options) (doc func(name string, data []byte, doc any, idx *jsonpos.Index) (*source.Input, bool),
+	dir func(dir string, files []string) ([]*source.Input, []string)) {
+	o.linked = &linkedFiles{files: map[string]bool{}}
+	return Reader(o), DirectoryReader(o)
 }
 
 func (o Options) withDefaults() Options {
@@ -113,7 +156,7 @@ func Expand(name string, data []byte, o Options) *source.Input {
 func Reader(o Options) func(name string, data []byte, doc any, idx *jsonpos.Index) (*source.Input, bool) {
 	return func(name string, data []byte, doc any, idx *jsonpos.Index) (*source.Input, bool) {
 		switch {
-		case IsParameterFile(doc):
+		case IsParameterFile(doc), o.linked.has(name):
 			return nil, true
 		case IsTemplate(doc):
 			return expandDocument(name, doc, idx, o, nil), true

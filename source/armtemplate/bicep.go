@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pgbaseline/pgbaseline/arm/expr"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 	"github.com/pgbaseline/pgbaseline/source"
 )
@@ -66,26 +65,16 @@ func bicepLine(lines []string, pattern string) int {
 // the same name is taken to be compiled already (the .json is scanned), and
 // .bicepparam files are consumed: they are read with their template.
 //
-// Templates that another template of the same walk links to by a relative
-// templateLink are consumed too: they are expanded as part of the
-// deployment that links them, with its parameters, and not on their own
-// (where their required parameters would have no values). A directory walk
-// visits a directory before its subdirectories, which is where such links
-// point; a link to a sibling directory visited earlier is not seen.
+// A template file that an expanded template of the same scan followed by a
+// relative templateLink is consumed too (see Readers).
 func DirectoryReader(o Options) func(dir string, files []string) ([]*source.Input, []string) {
-	linked := map[string]bool{}
 	return func(dir string, files []string) ([]*source.Input, []string) {
 		var inputs []*source.Input
 		var consumed []string
 		for _, f := range files {
-			if linked[filepath.Clean(f)] {
+			if o.linked.has(f) {
 				consumed = append(consumed, f)
 				continue
-			}
-			if strings.EqualFold(filepath.Ext(f), ".json") {
-				for _, l := range relativeLinks(f) {
-					linked[l] = true
-				}
 			}
 			switch strings.ToLower(filepath.Ext(f)) {
 			case ".bicepparam":
@@ -160,46 +149,4 @@ func runBicep(command, file string) ([]byte, error) {
 		return nil, fmt.Errorf("bicep %s failed: %s", command, msg)
 	}
 	return stdout.Bytes(), nil
-}
-
-// relativeLinks returns the files that the template in file links to by a
-// relativePath templateLink, resolved against the file's directory. Files
-// that do not mention relativePath are not decoded.
-func relativeLinks(file string) []string {
-	if st, err := os.Stat(file); err != nil || st.Size() > 64<<20 {
-		return nil // an export of a fleet is no template: not read twice
-	}
-	data, err := os.ReadFile(file)
-	if err != nil || !bytes.Contains(data, []byte("relativePath")) {
-		return nil
-	}
-	doc, _, err := jsonpos.Decode(data)
-	if err != nil || !IsTemplate(doc) {
-		return nil
-	}
-	var out []string
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, x := range v {
-				if strings.EqualFold(k, "templateLink") {
-					if link, ok := x.(map[string]any); ok {
-						for lk, rp := range link {
-							if s, ok := rp.(string); ok && strings.EqualFold(lk, "relativePath") && !expr.IsExpression(s) {
-								out = append(out, filepath.Clean(filepath.Join(filepath.Dir(file), filepath.FromSlash(s))))
-							}
-						}
-					}
-				}
-				walk(x)
-			}
-		case []any:
-			for _, x := range v {
-				walk(x)
-			}
-		}
-	}
-	walk(doc)
-	return out
 }

@@ -457,6 +457,7 @@ func (d *deployment) nested(s *scope, src map[string]any, path string, line int,
 			d.unfollowed(s, src, path, line, address, id, reason)
 			return
 		}
+		d.x.o.linked.add(file)
 		data, err := os.ReadFile(file)
 		if err != nil {
 			d.errorf(lpath, line, "cannot read the linked template %s: %v", file, err)

@@ -92,3 +92,31 @@ func TestTemplateVerdictsMatchExport(t *testing.T) {
 	}
 	t.Logf("%d control verdicts compared", len(keys))
 }
+
+// TestLinkedTemplateNotScannedAlone walks the linked-template example as a
+// scan does: the template under nested/, which main.json links to by a
+// relative templateLink, is expanded through main.json only, not on its
+// own (where its required parameters have no values).
+func TestLinkedTemplateNotScannedAlone(t *testing.T) {
+	doc, dir := armtemplate.Readers(armtemplate.Options{})
+	loader := &scan.Loader{Readers: []scan.DocumentReader{doc}, DirectoryReaders: []scan.DirectoryReader{dir}}
+	inputs := loader.Load([]string{filepath.Join("..", "..", "examples", "arm-templates", "linked-template")})
+	nested := filepath.Join("..", "..", "examples", "arm-templates", "linked-template", "nested", "server.json")
+	var servers int
+	for _, in := range inputs {
+		if filepath.Clean(in.Location) == filepath.Clean(nested) {
+			t.Errorf("nested/server.json was read on its own")
+		}
+		for _, e := range in.Errors {
+			t.Errorf("%s: %v", in.Location, e)
+		}
+		for _, r := range in.Resources {
+			if r.Type == "Microsoft.DBforPostgreSQL/flexibleServers" && filepath.Clean(r.Origin.File) == filepath.Clean(nested) {
+				servers++
+			}
+		}
+	}
+	if servers == 0 {
+		t.Error("no server was expanded from the linked template")
+	}
+}

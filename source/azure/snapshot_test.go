@@ -73,10 +73,8 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 	out.Close()
 
-	saved := scan.Readers
-	scan.Readers = append(append([]scan.DocumentReader{}, saved...), ReadSnapshot)
-	defer func() { scan.Readers = saved }()
-	again, err := eng.Run(context.Background(), scan.Options{Paths: []string{path}, Now: now})
+	loader := &scan.Loader{Readers: []scan.DocumentReader{ReadSnapshot}}
+	again, err := eng.Run(context.Background(), scan.Options{Paths: []string{path}, Loader: loader, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,14 +30,15 @@ type Options struct {
 // recognised by their own schema keys) and snapshots before the ARM export
 // reader, which takes any JSON that holds ARM resources.
 func Loader(o Options) *scan.Loader {
+	templates, templateDirs := armtemplate.Readers(o.ARM)
 	return &scan.Loader{
 		DirectoryReaders: []scan.DirectoryReader{
 			terraform.DirectoryReader(o.Terraform),
-			armtemplate.DirectoryReader(o.ARM),
+			templateDirs,
 		},
 		Readers: []scan.DocumentReader{
 			readPlan,
-			armtemplate.Reader(o.ARM),
+			templates,
 			azure.ReadSnapshot,
 		},
 	}
