@@ -1,6 +1,9 @@
 package arm
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 const srv = "/subscriptions/s1/resourceGroups/RG/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg1"
 
@@ -142,4 +145,82 @@ func TestByIDHashCollision(t *testing.T) {
 	if got := s.ByID(srv + "/configurations/c"); got != nil {
 		t.Errorf("unknown id found: %v", got.ID)
 	}
+}
+
+// TestLayer checks that a layer's lookups by relation find its own
+// resources and its base's, and that its listings hold only its own.
+func TestLayer(t *testing.T) {
+	srv := "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/a" // shadows the package one
+	res := func(id, typ string) *Resource {
+		return New(map[string]any{"id": id, "type": typ, "name": id[strings.LastIndexByte(id, '/')+1:]}, Origin{})
+	}
+	pe := res("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe", "Microsoft.Network/privateEndpoints")
+	baseCfg := res(srv+"/configurations/from-base", "Microsoft.DBforPostgreSQL/flexibleServers/configurations")
+	base := NewSet(pe, baseCfg)
+	server := res(srv, "Microsoft.DBforPostgreSQL/flexibleServers")
+	cfg := res(strings.ToUpper(srv)+"/configurations/own", "Microsoft.DBforPostgreSQL/flexibleServers/configurations")
+	diag := res(srv+"/providers/Microsoft.Insights/diagnosticSettings/d", "Microsoft.Insights/diagnosticSettings")
+	layer := NewLayer(base)
+	layer.AddAll([]*Resource{server, cfg, diag})
+
+	if layer.Base() != base || base.Base() != nil {
+		t.Fatal("Base")
+	}
+	if layer.ByID(pe.ID) != pe || layer.ByID(strings.ToLower(srv)) != server || base.ByID(srv) != nil {
+		t.Error("ByID does not search the layer, then the base")
+	}
+	if got := layer.Children(srv, "Microsoft.DBforPostgreSQL/flexibleServers/configurations"); len(got) != 2 || got[0] != cfg || got[1] != baseCfg {
+		t.Errorf("Children = %v, want the layer's then the base's", got)
+	}
+	if got := layer.Extensions(srv, "microsoft.insights/diagnosticsettings"); len(got) != 1 || got[0] != diag {
+		t.Errorf("Extensions = %v", got)
+	}
+	if got := layer.InResourceGroup("s", "RG", "Microsoft.Network/privateEndpoints"); len(got) != 1 || got[0] != pe {
+		t.Errorf("InResourceGroup = %v", got)
+	}
+	if got := layer.InSubscription("s", "Microsoft.DBforPostgreSQL/flexibleServers"); len(got) != 1 || got[0] != server {
+		t.Errorf("InSubscription = %v", got)
+	}
+	if layer.Len() != 3 || len(layer.OfType("Microsoft.Network/privateEndpoints")) != 0 || len(layer.Types()) != 3 {
+		t.Errorf("the layer's listings hold the base: Len %d, Types %v", layer.Len(), layer.Types())
+	}
+	if base.Len() != 2 {
+		t.Errorf("the base changed: %d resources", base.Len())
+	}
+}
+
+// keysByParse is keysOf as ParseID defines it.
+func keysByParse(id string) idKeys {
+	if id == "" {
+		return idKeys{}
+	}
+	return keysOfSlow(idKeys{id: Normalize(id), hash: hashNormal(id)})
+}
+
+// TestKeysOfMatchesParseID checks the allocation-free id parsing of the set
+// against ParseID.
+func TestKeysOfMatchesParseID(t *testing.T) {
+	for _, id := range []string{"", "/", "//", "x", "/subscriptions/S", "/subscriptions/S/resourceGroups/RG",
+		srv, srv + "/configurations/c", srv + "/", "//subscriptions/s//resourceGroups/rg/providers/P/t/n",
+		"subscriptions/s/resourceGroups/rg/providers/P/t/n/c/d", srv + "/providers/Microsoft.Insights/diagnosticSettings/d",
+		"/providers/Microsoft.Management/managementGroups/mg/providers/Microsoft.Authorization/policyAssignments/a",
+		"/subscriptions/s/providers/Microsoft.Security/pricings/OpenSourceRelationalDatabases", "/subscriptions/s/providers",
+		"/subscriptions/s/resourceGroups/rg/providers/P", "/a/b/c/providers/P/t/n/x", "/x/resourceGroups/rg/subscriptions/s/providers/P/t/n",
+		strings.Repeat("/a", 60) + "/providers/P/t/n", "/subscriptions/s/resourceGroups/rg/providers/P/t/n/providers/Q/u/m/v/w",
+	} {
+		if got, want := keysOf(id), keysByParse(id); got != want {
+			t.Errorf("keysOf(%q) = %+v, want %+v", id, got, want)
+		}
+	}
+}
+
+// FuzzKeysOf compares keysOf with ParseID on any id.
+func FuzzKeysOf(f *testing.F) {
+	f.Add(srv + "/configurations/c")
+	f.Add("//a/providers//b/")
+	f.Fuzz(func(t *testing.T, id string) {
+		if got, want := keysOf(id), keysByParse(id); got != want {
+			t.Errorf("keysOf(%q) = %+v, want %+v", id, got, want)
+		}
+	})
 }

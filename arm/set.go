@@ -22,6 +22,41 @@ type Set struct {
 	// types holds each type as written -> normalized, so that the
 	// normalized type of the many resources of one type is one string.
 	types map[string]string
+	// base is the set that a layer's relational lookups also search
+	// (NewLayer); nil for a plain set.
+	base *Set
+}
+
+// NewLayer returns an empty set on top of base. Resources added to the
+// layer are its own; base is not changed. Lookups by relation (ByID,
+// Children, Extensions, InResourceGroup and InSubscription) find the
+// layer's own resources and base's, the layer's first (ByID prefers the
+// layer's); All, Len, OfType and Types see only the layer's own.
+//
+// A scan of a large export uses one layer per flexible server, holding the
+// server and the resources under it, over a base holding everything else,
+// so that the fleet is never in memory at once. base must not change while
+// a layer over it is in use.
+func NewLayer(base *Set) *Set {
+	s := NewSet()
+	s.base = base
+	return s
+}
+
+// Base returns the set a layer was made on, or nil.
+func (s *Set) Base() *Set { return s.base }
+
+// merged returns own followed by base's list, allocating only when both
+// hold resources.
+func merged(own, base []*Resource) []*Resource {
+	switch {
+	case len(base) == 0:
+		return own
+	case len(own) == 0:
+		return base
+	}
+	out := make([]*Resource, 0, len(own)+len(base))
+	return append(append(out, own...), base...)
 }
 
 // The indexes other than byID and byType are keyed by normalized parts
@@ -41,18 +76,87 @@ func keysOf(id string) idKeys {
 		return idKeys{}
 	}
 	k := idKeys{id: Normalize(id), hash: hashNormal(id)}
-	parsed, ok := ParseID(k.id)
-	if ok && len(parsed.Types) >= 2 { // as ParentID: drop the last type and name
-		p := k.id
-		for n := 0; n < 2 && p != ""; n++ {
-			i := strings.LastIndexByte(p, '/')
-			if i < 0 {
-				p = ""
-				break
-			}
-			p = p[:i]
+	// The segments of the id (as ParseID splits it), located without
+	// allocating; ids with very many segments go the slow way.
+	t := strings.Trim(k.id, "/")
+	var bounds [48]int32 // start of segment i at 2i, its end at 2i+1
+	nseg := 0
+	for start := 0; ; {
+		if nseg == len(bounds)/2 || t == "" {
+			return keysOfSlow(k)
 		}
-		k.parent = p
+		end := strings.IndexByte(t[start:], '/')
+		if end < 0 {
+			end = len(t)
+		} else {
+			end += start
+		}
+		bounds[2*nseg], bounds[2*nseg+1] = int32(start), int32(end)
+		nseg++
+		if end == len(t) {
+			break
+		}
+		start = end + 1
+	}
+	seg := func(i int) string { return t[bounds[2*i]:bounds[2*i+1]] }
+	p := -1
+	for i := nseg - 1; i >= 0; i-- {
+		if seg(i) == "providers" {
+			p = i
+			break
+		}
+	}
+	for i := 0; i+1 < nseg && (p < 0 || i < p); i += 2 {
+		switch {
+		case seg(i) == "subscriptions" && k.sub == "":
+			k.sub = seg(i + 1)
+		case seg(i) == "resourcegroups" && k.rg == "":
+			k.rg = seg(i + 1)
+		}
+	}
+	if p < 0 || p+1 >= nseg {
+		return k
+	}
+	base := 0
+	if k.rg != "" {
+		base = 4
+	} else if k.sub != "" {
+		base = 2
+	}
+	if p > base {
+		scope := t[:bounds[2*p]-1]
+		if len(k.id) > len(scope) && k.id[0] == '/' && k.id[1:1+len(scope)] == scope {
+			k.scope = k.id[:1+len(scope)]
+		} else {
+			k.scope = "/" + scope
+		}
+		k.scope = strings.TrimRight(k.scope, "/") // as Normalize
+	}
+	if types := (nseg - p - 2 + 1) / 2; types >= 2 { // as ParentID: drop the last type and name
+		k.parent = parentOf(k.id)
+	}
+	return k
+}
+
+// parentOf drops the last two segments of a normalized id.
+func parentOf(id string) string {
+	p := id
+	for n := 0; n < 2 && p != ""; n++ {
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			return ""
+		}
+		p = p[:i]
+	}
+	return p
+}
+
+// keysOfSlow is keysOf through ParseID, for the ids keysOf does not split
+// itself; k holds the normalized id and its hash.
+func keysOfSlow(k idKeys) idKeys {
+	parsed, ok := ParseID(k.id)
+	if ok && len(parsed.Types) >= 2 {
+		k.parent = parentOf(k.id)
 	}
 	k.scope = Normalize(parsed.Scope)
 	k.sub = parsed.Subscription
@@ -325,6 +429,17 @@ func (s *Set) Len() int { return len(s.all) }
 
 // ByID returns the resource with the given id, compared case-insensitively.
 func (s *Set) ByID(id string) *Resource {
+	if s.base != nil {
+		if r := s.own(id); r != nil {
+			return r
+		}
+		return s.base.ByID(id)
+	}
+	return s.own(id)
+}
+
+// own is ByID among the set's own resources.
+func (s *Set) own(id string) *Resource {
 	if r, ok := s.byID[hashNormal(id)]; ok && sameID(r.ID, id) {
 		return r
 	}
@@ -333,6 +448,9 @@ func (s *Set) ByID(id string) *Resource {
 	}
 	return s.byIDMore[Normalize(id)]
 }
+
+// hasType reports whether the set holds resources of a full type.
+func (s *Set) hasType(fullType string) bool { return len(s.OfType(fullType)) > 0 }
 
 // OfType returns the resources of a full type, compared case-insensitively.
 func (s *Set) OfType(fullType string) []*Resource {
@@ -344,26 +462,42 @@ func (s *Set) OfType(fullType string) []*Resource {
 // childType (e.g. Microsoft.DBforPostgreSQL/flexibleServers/configurations).
 func (s *Set) Children(parentID, childType string) []*Resource {
 	var buf [256]byte
-	return get(s.children, normalKey(buf[:0], parentID, childType))
+	own := get(s.children, normalKey(buf[:0], parentID, childType))
+	if s.base == nil || !s.base.hasType(childType) {
+		return own
+	}
+	return merged(own, s.base.Children(parentID, childType))
 }
 
 // Extensions returns the extension resources of fullType (e.g.
 // Microsoft.Insights/diagnosticSettings) on the resource scopeID.
 func (s *Set) Extensions(scopeID, fullType string) []*Resource {
 	var buf [256]byte
-	return get(s.extensions, normalKey(buf[:0], scopeID, fullType))
+	own := get(s.extensions, normalKey(buf[:0], scopeID, fullType))
+	if s.base == nil || !s.base.hasType(fullType) {
+		return own
+	}
+	return merged(own, s.base.Extensions(scopeID, fullType))
 }
 
 // InResourceGroup returns the resources of fullType in a resource group.
 func (s *Set) InResourceGroup(subscription, group, fullType string) []*Resource {
 	var buf [256]byte
-	return get(s.byGroup, normalKey(buf[:0], subscription, group, fullType))
+	own := get(s.byGroup, normalKey(buf[:0], subscription, group, fullType))
+	if s.base == nil || !s.base.hasType(fullType) {
+		return own
+	}
+	return merged(own, s.base.InResourceGroup(subscription, group, fullType))
 }
 
 // InSubscription returns the resources of fullType in a subscription.
 func (s *Set) InSubscription(subscription, fullType string) []*Resource {
 	var buf [256]byte
-	return get(s.bySub, normalKey(buf[:0], subscription, fullType))
+	own := get(s.bySub, normalKey(buf[:0], subscription, fullType))
+	if s.base == nil || !s.base.hasType(fullType) {
+		return own
+	}
+	return merged(own, s.base.InSubscription(subscription, fullType))
 }
 
 // Types returns the distinct normalized types in the set, sorted.

@@ -52,7 +52,10 @@ func (p Params) Ints(name string, def []int) []int {
 	return out
 }
 
-// Func is a check.
+// Func is a check. It may look up, in set, r's ancestors, children and
+// extension resources, and any resource that is not under a flexible
+// server's id (networks, private endpoints, policy objects): a fleet scan
+// holds only one server's resources at a time (see package scan).
 type Func func(r *arm.Resource, set *arm.Set, p Params) Outcome
 
 // Registry maps rule ids to their checks.

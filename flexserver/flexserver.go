@@ -48,6 +48,9 @@ type Parameter struct {
 type Defaults struct {
 	Parameters     map[string]Parameter `yaml:"parameters"`
 	DefaultVersion string               `yaml:"defaultVersion"`
+
+	namesOnce sync.Once
+	names     []string
 }
 
 var (
@@ -122,29 +125,32 @@ func Complete(set *arm.Set) error {
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(d.Parameters))
-	for n := range d.Parameters {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := d.sortedNames()
 	servers := append([]*arm.Resource(nil), set.OfType(ServerType)...)
-	// The default configurations of each server, made on every core: they
-	// depend only on the server and its configurations in the input.
+	// The default configurations of each server, made on every core when
+	// there are many: they depend only on the server and its
+	// configurations in the input.
 	defaults := make([][]*arm.Resource, len(servers))
 	workers := runtime.GOMAXPROCS(0)
 	chunk := max(64, (len(servers)+workers-1)/workers)
 	var wg sync.WaitGroup
 	for lo := 0; lo < len(servers); lo += chunk {
 		hi := min(lo+chunk, len(servers))
+		work := func() {
+			for i := lo; i < hi; i++ {
+				if servers[i].ID != "" {
+					defaults[i] = defaultConfigurations(set, d, names, servers[i])
+				}
+			}
+		}
+		if hi-lo == len(servers) {
+			work() // one chunk: no goroutine
+			break
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			props := map[string]map[string]any{}
-			for i := lo; i < hi; i++ {
-				if servers[i].ID != "" {
-					defaults[i] = defaultConfigurations(set, d, names, servers[i], props)
-				}
-			}
+			work()
 		}()
 	}
 	wg.Wait()
@@ -163,11 +169,27 @@ func Complete(set *arm.Set) error {
 	return nil
 }
 
+// sharedProps holds the properties object of each default configuration,
+// by parameter and version: objects that depend only on those are shared
+// by every server and every scan (resources are read, never written, once
+// a set is complete).
+var sharedProps sync.Map // name \x00 version -> map[string]any
+
+// sortedNames returns the parameters of the defaults table, sorted.
+func (d *Defaults) sortedNames() []string {
+	d.namesOnce.Do(func() {
+		d.names = make([]string, 0, len(d.Parameters))
+		for n := range d.Parameters {
+			d.names = append(d.names, n)
+		}
+		sort.Strings(d.names)
+	})
+	return d.names
+}
+
 // defaultConfigurations returns the configurations children at their Azure
-// defaults that srv lacks. Their properties objects, which depend only on
-// the parameter and the version, are shared through props (resources are
-// read, never written, once a set is complete).
-func defaultConfigurations(set *arm.Set, d *Defaults, names []string, srv *arm.Resource, props map[string]map[string]any) []*arm.Resource {
+// defaults that srv lacks.
+func defaultConfigurations(set *arm.Set, d *Defaults, names []string, srv *arm.Resource) []*arm.Resource {
 	version := d.MajorVersion(srv)
 	have := map[string]bool{}
 	for _, c := range set.Children(srv.ID, ConfigurationType) {
@@ -184,14 +206,16 @@ func defaultConfigurations(set *arm.Set, d *Defaults, names []string, srv *arm.R
 			continue
 		}
 		key := name + "\x00" + version
-		p, ok := props[key]
-		if !ok {
-			p = map[string]any{
+		var p map[string]any
+		if v, ok := sharedProps.Load(key); ok {
+			p = v.(map[string]any)
+		} else {
+			v, _ = sharedProps.LoadOrStore(key, map[string]any{
 				"value":        value,
 				"defaultValue": value,
 				"source":       "system-default",
-			}
-			props[key] = p
+			})
+			p = v.(map[string]any)
 		}
 		obj := map[string]any{
 			"id":         arm.ChildID(srv.ID, ConfigurationType, name),

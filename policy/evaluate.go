@@ -75,12 +75,14 @@ type Result struct {
 // Evidence is one comparison the verdict rests on.
 type Evidence struct {
 	ResourceID string // the resource whose value was read
-	Path       string // JSON path in that resource, e.g. properties.network.publicNetworkAccess ([0] for array elements)
-	Field      string // the field or alias as written in the rule
-	Operator   string
-	Value      any // observed value (nil if missing)
-	Expected   any
-	Missing    bool
+	// Resource is that resource, when the evaluation had it.
+	Resource *arm.Resource
+	Path     string // JSON path in that resource, e.g. properties.network.publicNetworkAccess ([0] for array elements)
+	Field    string // the field or alias as written in the rule
+	Operator string
+	Value    any // observed value (nil if missing)
+	Expected any
+	Missing  bool
 
 	outcome tri  // how the comparison came out
 	neg     bool // under an odd number of nots
@@ -782,7 +784,7 @@ func (c *evalCtx) noteT(l *leaf, ref *fieldRef, t target, path string, v any, pr
 	if t.res != nil {
 		id = t.res.ID
 	}
-	c.ev = append(c.ev, Evidence{ResourceID: id, Path: path, Field: ref.raw, Operator: l.op.String(), Value: v,
+	c.ev = append(c.ev, Evidence{ResourceID: id, Resource: t.res, Path: path, Field: ref.raw, Operator: l.op.String(), Value: v,
 		Expected: rhs, Missing: !present, outcome: out, neg: c.neg, op: l.op})
 }
 
@@ -790,7 +792,7 @@ func (c *evalCtx) note(l *leaf, field, path string, v any, present bool, rhs any
 	if !c.record {
 		return
 	}
-	c.ev = append(c.ev, Evidence{ResourceID: c.res.ID, Path: path, Field: field, Operator: l.op.String(), Value: v,
+	c.ev = append(c.ev, Evidence{ResourceID: c.res.ID, Resource: c.res, Path: path, Field: field, Operator: l.op.String(), Value: v,
 		Expected: rhs, Missing: !present, outcome: out, neg: c.neg, op: l.op})
 }
 

@@ -74,7 +74,7 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 	if len(candidates) == 0 {
 		field := det.typ
 		return &Result{Applicable: true, Effect: effect, State: NonCompliant, Details: detailMap, Reason: noRelated,
-			Evidence: []Evidence{{ResourceID: r.ID, Field: field, Operator: "exists", Expected: true, Missing: true}}}
+			Evidence: []Evidence{{ResourceID: r.ID, Resource: r, Field: field, Operator: "exists", Expected: true, Missing: true}}}
 	}
 	if det.existence == nil {
 		detailMap["satisfiedBy"] = candidates[0].ID
@@ -150,4 +150,38 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 		}
 	}
 	return false
+}
+
+// RelatedScope says where an AuditIfNotExists or DeployIfNotExists check
+// looks for related resources (see Definition.Related).
+type RelatedScope int
+
+// The places a check looks in, as Env.Related is asked.
+const (
+	RelatedNone          RelatedScope = iota // the definition looks for no related resources
+	RelatedChildren                          // children of the resource
+	RelatedExtensions                        // extension resources of the resource
+	RelatedResourceGroup                     // a resource group (the resource's, or details.resourceGroupName)
+	RelatedSubscription                      // the resource's subscription
+)
+
+// Related reports which related resources the definition's existence
+// check would look for when it evaluates a resource of type target: their
+// type, and where it looks. It lets a caller that holds only part of the
+// resources (one server at a time, say) tell whether a check could need
+// the others.
+func (d *Definition) Related(target string) (typ string, scope RelatedScope) {
+	det := d.details
+	if det == nil || det.typ == "" || det.operations != nil || det.appends != nil {
+		return "", RelatedNone
+	}
+	switch {
+	case len(det.typ) > len(target) && det.typ[len(target)] == '/' && asciiHasPrefixFold(det.typ, target):
+		return det.typ, RelatedChildren
+	case strings.EqualFold(det.existenceScope, "subscription"):
+		return det.typ, RelatedSubscription
+	case det.extension:
+		return det.typ, RelatedExtensions
+	}
+	return det.typ, RelatedResourceGroup
 }

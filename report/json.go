@@ -217,6 +217,30 @@ func appendResourceJSON(b []byte, r *Resource) []byte {
 // without reflection; evidence values other than strings, numbers, booleans
 // and null go through encoding/json.
 func AppendResultJSON(b []byte, r *Result) ([]byte, error) {
+	b = appendRulePart(b, r)
+	b = appendResourcePart(b, r)
+	b = appendStatusPart(b, r)
+	b = appendMessagePart(b, r.Message)
+	b, err := appendEvidencePart(b, r.Evidence)
+	if err != nil {
+		return b, err
+	}
+	if l := r.Location; l != nil {
+		b = appendLocationFile(b, l.File)
+		b = appendLocationLines(b, l)
+	}
+	if m := r.Remediation; m != nil {
+		b = appendRemediationPart(b, m)
+	}
+	return append(b, closeResult...), nil
+}
+
+// The parts of an encoded result, in order. A ResultEncoder reuses the
+// bytes of the parts that results share.
+
+// appendRulePart appends the opening brace and the members that come
+// from the rule: ruleId to policyDefinitionId.
+func appendRulePart(b []byte, r *Result) []byte {
 	b = append(b, '{')
 	b = appendMember(b, memberIndent, "ruleId", r.RuleID)
 	b = append(b, ',')
@@ -231,74 +255,180 @@ func AppendResultJSON(b []byte, r *Result) ([]byte, error) {
 		b = append(b, ',')
 		b = appendMember(b, memberIndent, "policyDefinitionId", r.PolicyDefinitionID)
 	}
+	return b
+}
+
+// appendResourcePart appends resourceId, resourceType and resourceName.
+func appendResourcePart(b []byte, r *Result) []byte {
 	b = append(b, ',')
 	b = appendMember(b, memberIndent, "resourceId", r.ResourceID)
 	b = append(b, ',')
 	b = appendMember(b, memberIndent, "resourceType", r.ResourceType)
 	b = append(b, ',')
-	b = appendMember(b, memberIndent, "resourceName", r.ResourceName)
+	return appendMember(b, memberIndent, "resourceName", r.ResourceName)
+}
+
+// appendStatusPart appends status and effect.
+func appendStatusPart(b []byte, r *Result) []byte {
 	b = append(b, ',')
 	b = appendMember(b, memberIndent, "status", string(r.Status))
 	if r.Effect != "" {
 		b = append(b, ',')
 		b = appendMember(b, memberIndent, "effect", r.Effect)
 	}
+	return b
+}
+
+func appendMessagePart(b []byte, msg string) []byte {
 	b = append(b, ',')
-	b = appendMember(b, memberIndent, "message", r.Message)
-	if len(r.Evidence) > 0 {
-		b = append(b, ","+memberIndent+`"evidence": {`...)
-		keys := make([]string, 0, len(r.Evidence))
-		for k := range r.Evidence {
-			keys = append(keys, k)
+	return appendMember(b, memberIndent, "message", msg)
+}
+
+// appendEvidencePart appends the evidence object, keys sorted, when there
+// is evidence.
+func appendEvidencePart(b []byte, ev map[string]any) ([]byte, error) {
+	if len(ev) == 0 {
+		return b, nil
+	}
+	b = append(b, ","+memberIndent+`"evidence": {`...)
+	var buf [8]string
+	keys := buf[:0]
+	for k := range ev {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		sort.Strings(keys)
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, nestedIndent...)
-			b = appendJSONString(b, k)
-			b = append(b, ": "...)
-			var err error
-			if b, err = appendEvidenceValue(b, r.Evidence[k]); err != nil {
-				return b, err
-			}
+		b = append(b, nestedIndent...)
+		b = appendJSONString(b, k)
+		b = append(b, ": "...)
+		var err error
+		if b, err = appendEvidenceValue(b, ev[k]); err != nil {
+			return b, err
 		}
-		b = append(b, closeNested...)
+	}
+	return append(b, closeNested...), nil
+}
+
+// appendLocationFile opens the location object with its file.
+func appendLocationFile(b []byte, file string) []byte {
+	b = append(b, ","+memberIndent+`"location": {`...)
+	return appendMember(b, nestedIndent, "file", file)
+}
+
+// appendLocationLines appends the location's lines and closes it.
+func appendLocationLines(b []byte, l *Location) []byte {
+	if l.StartLine != 0 {
+		b = append(b, ","+nestedIndent+`"startLine": `...)
+		b = strconv.AppendInt(b, int64(l.StartLine), 10)
+	}
+	if l.EndLine != 0 {
+		b = append(b, ","+nestedIndent+`"endLine": `...)
+		b = strconv.AppendInt(b, int64(l.EndLine), 10)
+	}
+	return append(b, closeNested...)
+}
+
+func appendRemediationPart(b []byte, m *Remediation) []byte {
+	b = append(b, ","+memberIndent+`"remediation": {`...)
+	n := 0
+	for _, f := range [...]struct{ name, v string }{
+		{"summary", m.Summary}, {"azureCli", m.AzureCLI}, {"terraform", m.Terraform}, {"bicep", m.Bicep}, {"sql", m.SQL},
+	} {
+		if f.v == "" {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = appendMember(b, nestedIndent, f.name, f.v)
+	}
+	if n == 0 {
+		return append(b, '}')
+	}
+	return append(b, closeNested...)
+}
+
+// A ResultEncoder appends results exactly as AppendResultJSON does, faster
+// for a report's runs of results that share a rule or a resource: the
+// encoded members that come from the rule (ids, title, severity, its
+// compliant message, remediation) and from the resource are kept and
+// copied. A cached part is used only when the result's strings equal the
+// cached ones (cheap when they are the same strings, as the scan engine
+// gives them). It is not safe for concurrent use.
+type ResultEncoder struct {
+	rules        map[string]*encodedRule
+	remediations map[*Remediation]*encodedRemediation
+	resource     [3]string // id, type, name of res
+	res          []byte
+	file         string
+	fileEnc      []byte
+}
+
+// encodedRemediation is a remediation as it was encoded.
+type encodedRemediation struct {
+	was Remediation
+	enc []byte
+}
+
+// encodedRule holds the encoded parts of one rule's results.
+type encodedRule struct {
+	key    [6]string // ruleId, controlId, feature, title, severity, policyDefinitionId
+	head   []byte
+	msg    string // the last message, encoded in msgEnc
+	msgEnc []byte
+}
+
+// Append appends r to b as AppendResultJSON does.
+func (e *ResultEncoder) Append(b []byte, r *Result) ([]byte, error) {
+	if e.rules == nil {
+		e.rules = map[string]*encodedRule{}
+		e.remediations = map[*Remediation]*encodedRemediation{}
+	}
+	key := [6]string{r.RuleID, r.ControlID, r.Feature, r.Title, string(r.Severity), r.PolicyDefinitionID}
+	rule := e.rules[r.RuleID]
+	if rule == nil || rule.key != key {
+		rule = &encodedRule{key: key, head: appendRulePart(nil, r)}
+		if len(e.rules) < 4096 {
+			e.rules[r.RuleID] = rule
+		}
+	}
+	b = append(b, rule.head...)
+	if e.res == nil || e.resource != [3]string{r.ResourceID, r.ResourceType, r.ResourceName} {
+		e.resource = [3]string{r.ResourceID, r.ResourceType, r.ResourceName}
+		e.res = appendResourcePart(e.res[:0], r)
+	}
+	b = append(b, e.res...)
+	b = appendStatusPart(b, r)
+	if rule.msgEnc == nil || rule.msg != r.Message {
+		rule.msg = r.Message
+		rule.msgEnc = appendMessagePart(rule.msgEnc[:0], r.Message)
+	}
+	b = append(b, rule.msgEnc...)
+	b, err := appendEvidencePart(b, r.Evidence)
+	if err != nil {
+		return b, err
 	}
 	if l := r.Location; l != nil {
-		b = append(b, ","+memberIndent+`"location": {`...)
-		b = appendMember(b, nestedIndent, "file", l.File)
-		if l.StartLine != 0 {
-			b = append(b, ","+nestedIndent+`"startLine": `...)
-			b = strconv.AppendInt(b, int64(l.StartLine), 10)
+		if e.fileEnc == nil || e.file != l.File {
+			e.file = l.File
+			e.fileEnc = appendLocationFile(e.fileEnc[:0], l.File)
 		}
-		if l.EndLine != 0 {
-			b = append(b, ","+nestedIndent+`"endLine": `...)
-			b = strconv.AppendInt(b, int64(l.EndLine), 10)
-		}
-		b = append(b, closeNested...)
+		b = append(b, e.fileEnc...)
+		b = appendLocationLines(b, l)
 	}
 	if m := r.Remediation; m != nil {
-		b = append(b, ","+memberIndent+`"remediation": {`...)
-		n := 0
-		for _, f := range [...]struct{ name, v string }{
-			{"summary", m.Summary}, {"azureCli", m.AzureCLI}, {"terraform", m.Terraform}, {"bicep", m.Bicep}, {"sql", m.SQL},
-		} {
-			if f.v == "" {
-				continue
+		enc := e.remediations[m]
+		if enc == nil || enc.was != *m {
+			enc = &encodedRemediation{was: *m, enc: appendRemediationPart(nil, m)}
+			if len(e.remediations) < 4096 {
+				e.remediations[m] = enc
 			}
-			if n > 0 {
-				b = append(b, ',')
-			}
-			n++
-			b = appendMember(b, nestedIndent, f.name, f.v)
 		}
-		if n == 0 {
-			b = append(b, '}')
-		} else {
-			b = append(b, closeNested...)
-		}
+		b = append(b, enc.enc...)
 	}
 	return append(b, closeResult...), nil
 }
@@ -362,6 +492,50 @@ func appendJSONFloat(b []byte, f float64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// SWAR constants: the byte 0x01 and 0x80 in every lane.
+const (
+	lanes01 = 0x0101010101010101
+	lanes80 = 0x8080808080808080
+)
+
+// plainRun returns the index of the first byte of s at or after i that
+// appendJSONString must look at (a control character, '"', '\\', '<',
+// '>', '&' or a non-ASCII byte), or len(s). It tests eight bytes at a time.
+func plainRun(s string, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// A lane is flagged when it is below 0x20, has its high bit set,
+		// or equals one of the five special bytes (a zero lane after
+		// XOR). Borrows may flag lanes above a flagged one too: the bytes
+		// of a flagged word are looked at one by one.
+		bad := (x - 0x20*lanes01) | x
+		for _, v := range [...]uint64{'"' * lanes01, '\\' * lanes01, '<' * lanes01, '>' * lanes01, '&' * lanes01} {
+			y := x ^ v
+			bad |= (y - lanes01) &^ y
+		}
+		if bad&lanes80 == 0 {
+			continue
+		}
+		for j := i; j < i+8; j++ {
+			if special(s[j]) {
+				return j
+			}
+		}
+	}
+	for ; i < len(s); i++ {
+		if special(s[i]) {
+			return i
+		}
+	}
+	return i
+}
+
+// special reports whether appendJSONString must look at the byte c.
+func special(c byte) bool {
+	return c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&'
+}
+
 // appendJSONString appends s quoted as encoding/json quotes it, with HTML
 // escaping: control characters, quote and backslash escaped, <, > and &
 // as \u003c, \u003e and \u0026, U+2028 and U+2029 escaped, and invalid
@@ -370,6 +544,9 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i = plainRun(s, i); i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {

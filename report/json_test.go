@@ -147,3 +147,60 @@ func TestJSONStreamEmpty(t *testing.T) {
 		}
 	}
 }
+
+// TestResultEncoderMatchesAppendResultJSON encodes runs of results that
+// share rules, resources, messages and remediations, and some that change
+// them in place, with one ResultEncoder, and compares each with
+// AppendResultJSON.
+func TestResultEncoderMatchesAppendResultJSON(t *testing.T) {
+	rem := &Remediation{Summary: "fix <it>", AzureCLI: "az x"}
+	var results []Result
+	for i := 0; i < 200; i++ {
+		r := Result{RuleID: []string{"A", "B", "C"}[i%3], ControlID: "NS-1", Feature: "F", Title: "T & t",
+			Severity: []Severity{High, Low}[i%2], ResourceID: []string{"/x", "/x/y", "/z"}[(i/5)%3], ResourceType: "t", ResourceName: "n",
+			Status: []Status{Compliant, NonCompliant}[i%2], Message: []string{"same", "differs " + strings.Repeat("é", i%4)}[i%2 & (i / 7 % 2)],
+			Location: &Location{File: []string{"a.json", "b\".json"}[(i/11)%2], StartLine: i, EndLine: i}}
+		if i%4 == 0 {
+			r.Remediation = rem
+		}
+		if i%3 == 1 {
+			r.PolicyDefinitionID = "/providers/p"
+			r.Evidence = map[string]any{"k": float64(i), "a": "v"}
+		}
+		if i%50 == 49 {
+			r.Title = "changed title" // same rule id, another rule's text
+			rem.SQL = "ALTER " + strings.Repeat("x", i)
+		}
+		results = append(results, r)
+	}
+	var enc ResultEncoder
+	for i := range results {
+		want, err := AppendResultJSON(nil, &results[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := enc.Append([]byte("prefix"), &results[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got[len("prefix"):], want) {
+			t.Fatalf("result %d:\n%s\nwant\n%s", i, got, want)
+		}
+	}
+}
+
+// FuzzAppendJSONString checks the string encoder against encoding/json.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain ascii text", "a\"b\\c<d>e&f", "\x00\x1f\x7f", "é日本\u2028\u2029", "bad \xff\xc3", "12345678<", "1234567\n89"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("%q: got %s, want %s", s, got, want)
+		}
+	})
+}

@@ -141,7 +141,7 @@ func (e *Engine) evalAssigned(ap *assignedPolicies, cr *compiledRule, r *arm.Res
 	if best == nil {
 		return false
 	}
-	applyPolicyResult(res, cr.def, r, set, best)
+	e.applyPolicyResult(res, cr.def, r, set, best)
 	a := bestEv.Assignment
 	res.Evidence = mergeEvidence(res.Evidence, map[string]any{"policyAssignment": a.ID})
 	if bestEv.ReferenceID != "" {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pgbaseline/pgbaseline/arm"
@@ -30,6 +31,8 @@ type Engine struct {
 	extra   []*policy.Evaluation // users' definitions and assignments
 	// policies are users' assignments and exemptions (UsePolicies).
 	policies *policy.Collection
+	// compliant caches the Compliant message of each definition.
+	compliant sync.Map // *policy.Definition -> string
 }
 
 type compiledRule struct {
@@ -167,7 +170,7 @@ func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *
 			local := *env
 			local.Params = cr.params
 			pr := cr.def.Evaluate(r, &local)
-			applyPolicyResult(&res, cr.def, r, set, pr)
+			e.applyPolicyResult(&res, cr.def, r, set, pr)
 		}
 		if cr.rule.Kind == baseline.KindBuiltin && res.Status != report.NotApplicable && res.Status != report.Exempt {
 			if ex := ap.opaqueExemption(r, now); ex != nil {
@@ -265,7 +268,7 @@ func definitionID(d *policy.Definition) string {
 
 // applyPolicyResult turns a policy verdict into the result's status,
 // message, evidence and location.
-func applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resource, set *arm.Set, pr *policy.Result) {
+func (e *Engine) applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resource, set *arm.Set, pr *policy.Result) {
 	res.Status = report.Status(pr.State)
 	res.Effect = pr.Effect
 	ev := make(map[string]any, len(pr.Evidence))
@@ -277,8 +280,12 @@ func applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resour
 			key = e.Field
 		}
 		holder := r
-		if e.ResourceID != "" && !strings.EqualFold(e.ResourceID, r.ID) {
-			if rel := set.ByID(e.ResourceID); rel != nil {
+		if e.ResourceID != "" && e.Resource != r && !strings.EqualFold(e.ResourceID, r.ID) {
+			rel := e.Resource
+			if rel == nil {
+				rel = set.ByID(e.ResourceID)
+			}
+			if rel != nil {
 				holder = rel
 				key = relatedName(rel) + ": " + key
 				if rel.Synthesized != "" {
@@ -296,7 +303,7 @@ func applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resour
 		if e.Path != "" && (path == "" || (pathMissing && !e.Missing)) {
 			at, path, pathMissing = holder, e.Path, e.Missing
 		}
-		if len(facts) < 3 {
+		if len(facts) < 3 && res.Status == report.NonCompliant { // only a failure's message tells them
 			facts = append(facts, describeEvidence(e, holder, r))
 		}
 	}
@@ -304,13 +311,9 @@ func applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resour
 		res.Evidence = ev
 	}
 	res.Location = location(at, path)
-	name := def.DisplayName
-	if name == "" {
-		name = def.Name
-	}
 	switch res.Status {
 	case report.Compliant:
-		res.Message = "Compliant with '" + name + "'."
+		res.Message = e.compliantMessage(def)
 	case report.NonCompliant:
 		res.Message = strings.TrimSpace(pr.Reason)
 		if len(facts) > 0 {
@@ -330,6 +333,20 @@ func applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resour
 	if res.Message == "" {
 		res.Message = string(res.Status)
 	}
+}
+
+// compliantMessage returns a definition's Compliant message, made once per
+// engine (a fleet's compliant results would otherwise build it anew).
+func (e *Engine) compliantMessage(def *policy.Definition) string {
+	if m, ok := e.compliant.Load(def); ok {
+		return m.(string)
+	}
+	name := def.DisplayName
+	if name == "" {
+		name = def.Name
+	}
+	m, _ := e.compliant.LoadOrStore(def, "Compliant with '"+name+"'.")
+	return m.(string)
 }
 
 func relatedName(r *arm.Resource) string {
@@ -403,7 +420,7 @@ func (e *Engine) userPolicyResult(ev *policy.Evaluation, r *arm.Resource, set *a
 		res.ControlID = c.ID
 		res.Feature = c.Features[0].Name
 	}
-	applyPolicyResult(&res, def, r, set, pr)
+	e.applyPolicyResult(&res, def, r, set, pr)
 	return res
 }
 

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -35,6 +36,12 @@ type Loader struct {
 	// DirectoryReaders are given each directory's files (and each file
 	// named on its own) before the JSON readers.
 	DirectoryReaders []DirectoryReader
+	// LazyMin, when above 0, is the size in bytes from which an export
+	// file is listed but left undecoded (source.Input.Lazy), so that
+	// Engine.RunJSON can read it one flexible server at a time and never
+	// hold the fleet in memory; Run decodes such inputs whole.
+	// DefaultLazyMin suits the CLI.
+	LazyMin int
 }
 
 // LoadPaths reads every path as ARM exports: the zero Loader's Load.
@@ -142,6 +149,9 @@ func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
 			}
 		}
 	}
+	if in := l.loadLazy(f, path); in != nil {
+		return []*source.Input{in}
+	}
 	data, err := readAll(f)
 	if err != nil {
 		return readErr(err)
@@ -167,6 +177,42 @@ func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
 			Msg: `no ARM resources found: expected a resource object with "id" and "type", an array of them, {"value": [...]} or {"data": [...]}`})
 	}
 	return []*source.Input{in}
+}
+
+// loadLazy returns the lazy input of f when the Loader reads large exports
+// lazily and f is one; nil otherwise (and f is read from the start). The
+// file is mapped into memory rather than read, and unmapped once the
+// input's resources are unreachable (the lazy reader copies every value
+// it decodes, so nothing else points into the mapping).
+func (l *Loader) loadLazy(f *os.File, path string) *source.Input {
+	if l.LazyMin <= 0 {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() < int64(l.LazyMin) || int64(int(st.Size())) != st.Size() {
+		return nil
+	}
+	data, unmap, err := mapFile(f, int(st.Size()))
+	if err != nil {
+		data, err = readAll(f)
+		if err != nil {
+			_, _ = f.Seek(0, io.SeekStart)
+			return nil
+		}
+		unmap = nil
+	}
+	lz := armexport.Skim(path, data)
+	if lz == nil {
+		if unmap != nil {
+			unmap()
+		}
+		_, _ = f.Seek(0, io.SeekStart)
+		return nil
+	}
+	if unmap != nil {
+		runtime.AddCleanup(lz, func(unmap func()) { unmap() }, unmap)
+	}
+	return &source.Input{Kind: source.KindARMExport, Location: path, Lazy: lz}
 }
 
 // readAll reads f to its end into a buffer of the file's size, as

@@ -19,6 +19,10 @@ type evalTask struct {
 	cr *compiledRule
 	ev *policy.Evaluation
 	r  *arm.Resource
+	// seq is the task's place in Evaluate's order (rules, then users'
+	// evaluations, each by target type), which breaks ties between
+	// resources that share an id.
+	seq int32
 }
 
 // evalEnv is what evaluating a task needs, computed once per scan.
@@ -76,24 +80,25 @@ func forEachParallel(n int, fn func(i int)) {
 	wg.Wait()
 }
 
-// sortResultsByRank orders results by rank(controlId), then rule id, then
-// resource id, stably. It sorts a permutation of 32-bit indices rather than
-// moving the (large) results around, and does nothing when the results are
-// already in order.
+// sortResultsByRank orders results in the report's order: by resource id
+// as a tree (compareResourceIDs: a resource's children and extensions
+// follow it), then rank(controlId), then rule id, stably. It sorts a
+// permutation of 32-bit indices rather than moving the (large) results
+// around, and does nothing when the results are already in order.
 func sortResultsByRank(rs []report.Result, rank func(controlID string) int) {
 	ranks := make([]int32, len(rs))
 	for i := range rs {
 		ranks[i] = int32(rank(rs[i].ControlID))
 	}
 	cmp := func(i, j int32) int {
+		a, b := &rs[i], &rs[j]
+		if c := compareResourceIDs(a.ResourceID, b.ResourceID); c != 0 {
+			return c
+		}
 		if ranks[i] != ranks[j] {
 			return int(ranks[i]) - int(ranks[j])
 		}
-		a, b := &rs[i], &rs[j]
-		if c := strings.Compare(a.RuleID, b.RuleID); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ResourceID, b.ResourceID)
+		return strings.Compare(a.RuleID, b.RuleID)
 	}
 	sorted := true
 	for i := 1; i < len(rs); i++ {
@@ -129,4 +134,38 @@ func sortResultsByRank(rs []report.Result, rank func(controlID string) int) {
 			j = k
 		}
 	}
+}
+
+// compareResourceIDs orders resource ids (or Terraform addresses) as a
+// tree: case-insensitively (ASCII), segment by segment ('/' sorts before
+// any other byte), so that every resource whose id extends another's
+// ("<id>/...") follows it, before any other id. Ids that differ only in
+// case compare as bytes.
+func compareResourceIDs(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if x, y = treeByte(x), treeByte(y); x != y {
+			return int(x) - int(y)
+		}
+	}
+	if len(a) != len(b) {
+		return len(a) - len(b)
+	}
+	return strings.Compare(a, b)
+}
+
+// treeByte is the byte compareResourceIDs compares: lower case, and '/'
+// lowest.
+func treeByte(c byte) byte {
+	switch {
+	case c == '/':
+		return 0
+	case 'A' <= c && c <= 'Z':
+		return c + 'a' - 'A'
+	}
+	return c
 }

@@ -19,25 +19,41 @@ func TestSortResultsByRankMatchesStableSort(t *testing.T) {
 		rs := make([]report.Result, n)
 		for i := range rs {
 			rs[i] = report.Result{ControlID: []string{"NS-1", "DP-3", "custom"}[rng.Intn(3)],
-				RuleID: []string{"a", "b"}[rng.Intn(2)], ResourceID: []string{"x", "y", "z"}[rng.Intn(3)],
+				RuleID: []string{"a", "b"}[rng.Intn(2)], ResourceID: []string{"/x", "/x/y", "/X-z", "/x/Y", "/y"}[rng.Intn(5)],
 				Message: string(rune('A' + i%50))}
 			rs[i].Evidence = map[string]any{"i": i}
 		}
 		want := slices.Clone(rs)
 		sort.SliceStable(want, func(i, j int) bool {
 			a, b := want[i], want[j]
+			if a.ResourceID != b.ResourceID {
+				return compareResourceIDs(a.ResourceID, b.ResourceID) < 0
+			}
 			if rank(a.ControlID) != rank(b.ControlID) {
 				return rank(a.ControlID) < rank(b.ControlID)
 			}
-			if a.RuleID != b.RuleID {
-				return a.RuleID < b.RuleID
-			}
-			return a.ResourceID < b.ResourceID
+			return a.RuleID < b.RuleID
 		})
 		sortResultsByRank(rs, rank)
 		for i := range rs {
 			if rs[i].Evidence["i"] != want[i].Evidence["i"] {
 				t.Fatalf("n=%d: position %d holds input %v, want input %v", n, i, rs[i].Evidence["i"], want[i].Evidence["i"])
+			}
+		}
+	}
+}
+
+// TestCompareResourceIDs checks the tree order: descendants right after
+// their ancestor, case folded, '/' first.
+func TestCompareResourceIDs(t *testing.T) {
+	ordered := []string{"", "/s/rg/providers/p/servers/a", "/s/rg/providers/p/servers/A/configurations/x",
+		"/s/rg/providers/p/servers/a/firewallRules/f", "/s/rg/providers/p/servers/a-b", "/s/rg/providers/p/servers/a.b",
+		"/s/rg/providers/p/servers/ab", "/s/rg/providers/p/servers/B", "/s/rg/providers/p/servers/b"}
+	for i := range ordered {
+		for j := range ordered {
+			got := compareResourceIDs(ordered[i], ordered[j])
+			if (got < 0) != (i < j) || (got == 0) != (i == j) {
+				t.Errorf("compare(%q, %q) = %d", ordered[i], ordered[j], got)
 			}
 		}
 	}

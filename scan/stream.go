@@ -27,19 +27,34 @@ type prepared struct {
 // the report's header, resources and errors.
 func (e *Engine) prepare(ctx context.Context, o Options) (*prepared, error) {
 	started := time.Now().UTC()
+	inputs, err := e.load(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return e.prepareInputs(o, inputs, started)
+}
+
+// load reads the scan's inputs.
+func (e *Engine) load(ctx context.Context, o Options) ([]*source.Input, error) {
+	l := o.Loader
+	if l == nil {
+		l = &Loader{}
+	}
+	inputs := append(l.Load(o.Paths), o.Inputs...)
+	return inputs, ctx.Err()
+}
+
+// prepareInputs is prepare once the inputs are read; it decodes the lazy
+// ones.
+func (e *Engine) prepareInputs(o Options, inputs []*source.Input, started time.Time) (*prepared, error) {
 	now := o.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	var inputs []*source.Input
-	if o.Loader != nil {
-		inputs = o.Loader.Load(o.Paths)
-	} else {
-		inputs = LoadPaths(o.Paths)
-	}
-	inputs = append(inputs, o.Inputs...)
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	for _, in := range inputs {
+		if err := materialize(in); err != nil {
+			return nil, err
+		}
 	}
 	rep := &report.Report{
 		SchemaVersion: report.SchemaVersion,
@@ -95,7 +110,21 @@ func (e *Engine) prepare(ctx context.Context, o Options) (*prepared, error) {
 // Controls and Errors are complete) and the exit code ExitCode would give
 // the full report for failOn.
 func (e *Engine) RunJSON(ctx context.Context, o Options, w io.Writer, failOn string) (*report.Report, int, error) {
-	p, err := e.prepare(ctx, o)
+	started := time.Now().UTC()
+	inputs, err := e.load(ctx, o)
+	if err != nil {
+		return nil, 0, err
+	}
+	if slices.ContainsFunc(inputs, func(in *source.Input) bool { return in.Lazy != nil }) {
+		fp, err := e.planFleet(o, inputs, started)
+		if err != nil {
+			return nil, 0, err
+		}
+		if fp != nil {
+			return e.runFleet(ctx, fp, w, failOn)
+		}
+	}
+	p, err := e.prepareInputs(o, inputs, started)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -142,126 +171,175 @@ func (e *Engine) ruleKey(t evalTask) (controlID, ruleID string) {
 	return controlID, firstNonEmpty(t.ev.ReferenceID, def.Name)
 }
 
-// reportOrder lists the report's results in the order Run sorts them: by
-// the control's rank, the rule id and the resource id, stably, with the
-// rules' results before the fixed results on ties. It sorts each resource
-// type once instead of every rule's results.
-func (e *Engine) reportOrder(set *arm.Set, fixed []report.Result) []item {
+// taskPlan holds, per normalized resource type, the tasks that apply to
+// resources of that type (with r unset), in the report's order for one
+// resource: by control rank, then rule id, stably (catalog rules in
+// catalog order, then users' evaluations).
+type taskPlan struct {
+	byType map[string][]evalTask
+}
+
+// newTaskPlan plans the tasks of the given resource types (as written or
+// normalized); users' evaluations without target types apply to all of
+// them.
+func (e *Engine) newTaskPlan(types []string) *taskPlan {
 	rank := e.controlRank()
-	type run struct {
-		rank      int
-		ruleID    string
-		first     evalTask // the rule; r is set per resource
-		resources []*arm.Resource
-	}
-	sortedByType := map[string][]*arm.Resource{}
-	ofType := func(t string) []*arm.Resource {
-		key := arm.Normalize(t)
-		if list, ok := sortedByType[key]; ok {
-			return list
-		}
-		var list []*arm.Resource
-		for _, r := range set.OfType(t) {
-			if r.Synthesized == "" {
-				list = append(list, r)
-			}
-		}
-		slices.SortStableFunc(list, func(a, b *arm.Resource) int { return strings.Compare(resourceID(a), resourceID(b)) })
-		sortedByType[key] = list
-		return list
-	}
-	var runs []run
-	add := func(t evalTask, types []string) {
-		c, id := e.ruleKey(t)
-		for _, typ := range types {
-			runs = append(runs, run{rank: rank(c), ruleID: id, first: t, resources: ofType(typ)})
-		}
+	p := &taskPlan{byType: map[string][]evalTask{}}
+	seq := int32(0)
+	add := func(typ string, t evalTask) {
+		k := arm.Normalize(typ)
+		t.seq = seq
+		seq++
+		p.byType[k] = append(p.byType[k], t)
 	}
 	for _, cr := range e.rules {
-		add(evalTask{cr: cr}, cr.targets)
+		for _, typ := range cr.targets {
+			add(typ, evalTask{cr: cr})
+		}
 	}
 	for _, ev := range e.extra {
-		add(evalTask{ev: ev}, targetsOrAll(ev.Definition.TargetTypes(), set))
-	}
-	slices.SortStableFunc(runs, func(a, b run) int {
-		if a.rank != b.rank {
-			return a.rank - b.rank
+		targets := ev.Definition.TargetTypes()
+		if len(targets) == 0 {
+			targets = types
 		}
-		return strings.Compare(a.ruleID, b.ruleID)
-	})
+		for _, typ := range targets {
+			add(typ, evalTask{ev: ev})
+		}
+	}
+	for typ, tasks := range p.byType {
+		keys := make(map[*evalTask]struct {
+			rank int
+			id   string
+		}, len(tasks))
+		for i := range tasks {
+			c, id := e.ruleKey(tasks[i])
+			keys[&tasks[i]] = struct {
+				rank int
+				id   string
+			}{rank(c), id}
+		}
+		order := make([]int, len(tasks))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(i, j int) int {
+			a, b := keys[&tasks[i]], keys[&tasks[j]]
+			if a.rank != b.rank {
+				return a.rank - b.rank
+			}
+			return strings.Compare(a.id, b.id)
+		})
+		sorted := make([]evalTask, len(tasks))
+		for i, o := range order {
+			sorted[i] = tasks[o]
+		}
+		p.byType[typ] = sorted
+	}
+	return p
+}
+
+// forType returns the tasks for resources of type typ.
+func (p *taskPlan) forType(typ string) []evalTask {
+	if list, ok := p.byType[typ]; ok {
+		return list
+	}
+	return p.byType[arm.Normalize(typ)]
+}
+
+// reportOrder lists the report's results in the order Run sorts them: by
+// resource (compareResourceIDs), control rank and rule id, stably, with the
+// rules' results before the fixed results on ties.
+func (e *Engine) reportOrder(set *arm.Set, fixed []report.Result) []item {
+	rank := e.controlRank()
+	plan := e.newTaskPlan(set.Types())
+	var resources []*arm.Resource
+	for _, r := range set.All() {
+		if r.Synthesized == "" {
+			resources = append(resources, r)
+		}
+	}
+	slices.SortStableFunc(resources, func(a, b *arm.Resource) int { return compareResourceIDs(resourceID(a), resourceID(b)) })
 	fixedOrder := make([]int32, len(fixed))
 	for i := range fixedOrder {
 		fixedOrder[i] = int32(i)
 	}
-	fixedKey := func(i int32) (int, string, string) {
-		return rank(fixed[i].ControlID), fixed[i].RuleID, fixed[i].ResourceID
+	fixedKey := func(i int32) (string, int, string) {
+		return fixed[i].ResourceID, rank(fixed[i].ControlID), fixed[i].RuleID
 	}
-	slices.SortStableFunc(fixedOrder, func(a, b int32) int {
-		ra, ia, xa := fixedKey(a)
-		rb, ib, xb := fixedKey(b)
-		if ra != rb {
-			return ra - rb
-		}
-		if c := strings.Compare(ia, ib); c != 0 {
+	compareKeys := func(x1 string, r1 int, i1 string, x2 string, r2 int, i2 string) int {
+		if c := compareResourceIDs(x1, x2); c != 0 {
 			return c
 		}
-		return strings.Compare(xa, xb)
+		if r1 != r2 {
+			return r1 - r2
+		}
+		return strings.Compare(i1, i2)
+	}
+	slices.SortStableFunc(fixedOrder, func(a, b int32) int {
+		xa, ra, ia := fixedKey(a)
+		xb, rb, ib := fixedKey(b)
+		return compareKeys(xa, ra, ia, xb, rb, ib)
 	})
-	total := len(fixed)
-	for _, r := range runs {
-		total += len(r.resources)
-	}
-	out := make([]item, 0, total)
+	out := make([]item, 0, len(fixed)+len(resources)*8)
 	nextFixed := 0
-	// fixedBefore reports whether the n-th fixed result sorts before a
-	// rule's result with the key (rank, rule, resource); on a tie the rule's
-	// result comes first.
-	fixedBefore := func(n int, rank int, ruleID, resID string) bool {
-		fr, fi, fx := fixedKey(fixedOrder[n])
-		return fr < rank || fr == rank && (fi < ruleID || fi == ruleID && fx < resID)
-	}
-	// flushFixed emits the fixed results that sort before (rank, rule,
-	// resource), or all of them when all is set.
-	flushFixed := func(rank int, ruleID, resID string, all bool) {
+	emit := func(t evalTask, id string) {
+		c, ruleID := e.ruleKey(t)
+		rk := rank(c)
+		// The fixed results that sort before this one (on a tie, the
+		// rule's result comes first).
 		for nextFixed < len(fixedOrder) {
-			if !all && !fixedBefore(nextFixed, rank, ruleID, resID) {
-				return
+			x, fr, fi := fixedKey(fixedOrder[nextFixed])
+			if compareKeys(x, fr, fi, id, rk, ruleID) >= 0 {
+				break
 			}
 			out = append(out, item{fixed: fixedOrder[nextFixed]})
 			nextFixed++
 		}
+		out = append(out, item{task: t, fixed: -1})
 	}
-	for i := 0; i < len(runs); {
+	for i := 0; i < len(resources); {
+		id := resourceID(resources[i])
 		j := i + 1
-		for j < len(runs) && runs[j].rank == runs[i].rank && runs[j].ruleID == runs[i].ruleID {
+		for j < len(resources) && resourceID(resources[j]) == id {
 			j++
 		}
-		groupStart := len(out)
-		for _, r := range runs[i:j] {
-			for _, res := range r.resources {
-				t := r.first
-				t.r = res
-				out = append(out, item{task: t, fixed: -1})
+		if j == i+1 {
+			for _, t := range plan.forType(resources[i].Type) {
+				t.r = resources[i]
+				emit(t, id)
+			}
+			i = j
+			continue
+		}
+		// Resources that share an id (Terraform addresses of two modules,
+		// say): their results in Evaluate's order, by task, then by the
+		// order the resources were added.
+		var tasks []evalTask
+		for _, r := range resources[i:j] {
+			for _, t := range plan.forType(r.Type) {
+				t.r = r
+				tasks = append(tasks, t)
 			}
 		}
-		group := out[groupStart:]
-		if j-i > 1 {
-			slices.SortStableFunc(group, func(a, b item) int {
-				return strings.Compare(resourceID(a.task.r), resourceID(b.task.r))
-			})
-		}
-		if len(group) > 0 && nextFixed < len(fixedOrder) && fixedBefore(nextFixed, runs[i].rank, runs[i].ruleID, resourceID(group[len(group)-1].task.r)) {
-			// Interleave the fixed results that sort inside the group.
-			group = slices.Clone(group)
-			out = out[:groupStart]
-			for _, it := range group {
-				flushFixed(runs[i].rank, runs[i].ruleID, resourceID(it.task.r), false)
-				out = append(out, it)
+		slices.SortStableFunc(tasks, func(a, b evalTask) int {
+			ca, ia := e.ruleKey(a)
+			cb, ib := e.ruleKey(b)
+			if ra, rb := rank(ca), rank(cb); ra != rb {
+				return ra - rb
 			}
+			if c := strings.Compare(ia, ib); c != 0 {
+				return c
+			}
+			return int(a.seq) - int(b.seq) // then by resource: a stable sort keeps their order
+		})
+		for _, t := range tasks {
+			emit(t, id)
 		}
 		i = j
 	}
-	flushFixed(0, "", "", true)
+	for ; nextFixed < len(fixedOrder); nextFixed++ {
+		out = append(out, item{fixed: fixedOrder[nextFixed]})
+	}
 	return out
 }
 
@@ -364,13 +442,46 @@ const streamChunk = 2048
 // order. At most a few chunks per worker are in memory at once.
 func (e *Engine) encodeInOrder(ctx context.Context, items []item, fixed []report.Result, env *evalEnv, agg *tally, stream *report.JSONStream) error {
 	nChunks := (len(items) + streamChunk - 1) / streamChunk
-	workers := max(1, min(runtime.GOMAXPROCS(0), nChunks))
-	type chunk struct {
-		buf []byte
-		n   int
-		t   *tally
-		err error
+	// A full chunk's results take about 3 MB; a small scan's take far
+	// less, and zeroing megabytes it never fills would cost it time.
+	bufSize := min(4<<20, min(len(items), streamChunk)*1600+4096)
+	return e.writeInOrder(ctx, nChunks, bufSize, agg, stream, func(c int, out *chunk) {
+		for i := c * streamChunk; i < min((c+1)*streamChunk, len(items)); i++ {
+			res := e.itemResult(items[i], fixed, env)
+			if !out.add(&res) {
+				return
+			}
+		}
+	})
+}
+
+// chunk is a run of consecutive results, encoded.
+type chunk struct {
+	buf []byte
+	n   int
+	t   *tally
+	err error
+	enc *report.ResultEncoder // the worker's
+}
+
+// add counts and encodes one more result; it reports false after an
+// encoding error, which ends the chunk.
+func (out *chunk) add(res *report.Result) bool {
+	out.t.add(res)
+	out.buf = append(out.buf, report.ResultSeparator(1)...) // the stream drops the first comma
+	if out.buf, out.err = out.enc.Append(out.buf, res); out.err != nil {
+		return false
 	}
+	out.n++
+	return true
+}
+
+// writeInOrder calls produce for chunks 0 to nChunks-1 on GOMAXPROCS
+// workers, each taking the next chunk, and writes the chunks' results to
+// the stream in order. At most a few chunks per worker are in memory at
+// once.
+func (e *Engine) writeInOrder(ctx context.Context, nChunks, bufSize int, agg *tally, stream *report.JSONStream, produce func(c int, out *chunk)) error {
+	workers := max(1, min(runtime.GOMAXPROCS(0), nChunks))
 	done := make([]chan chunk, nChunks)
 	for i := range done {
 		done[i] = make(chan chunk, 1)
@@ -379,9 +490,6 @@ func (e *Engine) encodeInOrder(ctx context.Context, items []item, fixed []report
 	window := make(chan struct{}, 4*workers)
 	next := make(chan int)
 	free := make(chan []byte, cap(window)+workers)
-	// A full chunk's results take about 3 MB; a small scan's take far
-	// less, and zeroing megabytes it never fills would cost it time.
-	bufSize := min(4<<20, min(len(items), streamChunk)*1600+4096)
 	getBuf := func() []byte {
 		select {
 		case b := <-free:
@@ -409,21 +517,15 @@ func (e *Engine) encodeInOrder(ctx context.Context, items []item, fixed []report
 	}()
 	for w := 0; w < workers; w++ {
 		go func() {
+			enc := &report.ResultEncoder{}
 			for c := range next {
-				out := chunk{buf: getBuf(), t: newTally(e)}
-				for i := c * streamChunk; i < min((c+1)*streamChunk, len(items)); i++ {
-					res := e.itemResult(items[i], fixed, env)
-					out.t.add(&res)
-					out.buf = append(out.buf, report.ResultSeparator(i)...)
-					if out.buf, out.err = report.AppendResultJSON(out.buf, &res); out.err != nil {
-						break
-					}
-					out.n++
-				}
+				out := chunk{buf: getBuf(), t: newTally(e), enc: enc}
+				produce(c, &out)
 				done[c] <- out
 			}
 		}()
 	}
+	written := 0
 	for c := 0; c < nChunks; c++ {
 		var out chunk
 		select {
@@ -434,9 +536,14 @@ func (e *Engine) encodeInOrder(ctx context.Context, items []item, fixed []report
 		if out.err != nil {
 			return out.err
 		}
-		if err := stream.Results(out.buf, out.n); err != nil {
+		buf := out.buf
+		if written == 0 && len(buf) > 0 && buf[0] == ',' {
+			buf = buf[1:] // the first result of the array
+		}
+		if err := stream.Results(buf, out.n); err != nil {
 			return err
 		}
+		written += out.n
 		agg.merge(out.t)
 		select {
 		case free <- out.buf:

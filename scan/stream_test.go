@@ -43,16 +43,27 @@ func TestRunJSONMatchesRun(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
+	// lazyMin 1 reads every export file one server group at a time (the
+	// fleet path) where that gives the same report; fleet says that it
+	// must.
 	cases := []struct {
 		name     string
 		paths    []string
 		policies bool
+		lazyMin  int
+		fleet    bool
 	}{
-		{"examples", []string{"../examples"}, false},
-		{"examples with a user policy", []string{"../examples"}, true},
-		{"one export", []string{"../examples/exports/public-server.json"}, false},
-		{"missing file", []string{filepath.Join(dir, "missing.json")}, false},
-		{"nothing", nil, false},
+		{"examples", []string{"../examples"}, false, 0, false},
+		{"examples with a user policy", []string{"../examples"}, true, 0, false},
+		{"examples, exports read lazily", []string{"../examples"}, false, 1, false},
+		{"one export", []string{"../examples/exports/public-server.json"}, false, 0, false},
+		{"one export, lazily", []string{"../examples/exports/hardened-server.json"}, false, 1, true},
+		{"mixed fleet", []string{"testdata/fleet-mixed.json"}, false, 1, true},
+		{"mixed fleet with a user policy", []string{"testdata/fleet-mixed.json"}, true, 1, true},
+		{"mixed fleet and templates", []string{"testdata/fleet-mixed.json", "../examples/arm-templates", "../examples/terraform"}, false, 1, false},
+		{"mixed fleet and other exports", []string{"testdata/fleet-mixed.json", "../examples/exports/server-fleet.json"}, false, 1, false},
+		{"missing file", []string{filepath.Join(dir, "missing.json")}, false, 0, false},
+		{"nothing", nil, false, 0, false},
 	}
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for _, c := range cases {
@@ -66,7 +77,14 @@ func TestRunJSONMatchesRun(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			o := scan.Options{Paths: c.paths, Loader: detect.Loader(detect.Options{}), Now: now}
+			loader := detect.Loader(detect.Options{})
+			loader.LazyMin = c.lazyMin
+			o := scan.Options{Paths: c.paths, Loader: loader, Now: now}
+			if c.fleet {
+				if ok, err := scan.FleetPlanned(e, o); err != nil || !ok {
+					t.Fatalf("the fleet path was not taken (%v)", err)
+				}
+			}
 			rep, err := e.Run(context.Background(), o)
 			if err != nil {
 				t.Fatal(err)

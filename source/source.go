@@ -31,6 +31,10 @@ type Input struct {
 	// Errors are the problems met; the resources read despite them are
 	// still in Resources.
 	Errors []*Error
+	// Lazy, when set, holds the input's resources still undecoded, and
+	// Resources is empty. Only a scan.Loader with Lazy set makes such
+	// inputs; scan.Engine.RunJSON reads them.
+	Lazy LazyResources
 	// Findings are verdicts the source reached from the text of the input
 	// itself, such as a literal secret in a file.
 	Findings []Finding
@@ -83,4 +87,30 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s: %s: %s", loc, e.Path, e.Msg)
 	}
 	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// LazyResources are the resources of a large document, listed but not yet
+// decoded (see armexport.Lazy). A scan reads them a few at a time while
+// the rules run, so that they are never all in memory.
+type LazyResources interface {
+	// File is the document's file.
+	File() string
+	// Entries lists the resources in document order.
+	Entries() []LazyEntry
+	// NewReader returns a reader of the resources; each goroutine needs
+	// its own.
+	NewReader() LazyReader
+}
+
+// LazyEntry is one resource of a LazyResources, before it is read: its id,
+// type and name as the resource will have them, and the line it starts on.
+type LazyEntry struct {
+	ID, Type, Name string
+	Line           int
+}
+
+// LazyReader reads resources of a LazyResources.
+type LazyReader interface {
+	// Read returns the resources of the entries at the given indexes.
+	Read(indexes []int) ([]*arm.Resource, error)
 }

@@ -4,7 +4,8 @@
 //
 //	go run ./bench/scanprof -o /dev/null -cpuprofile cpu.prof -memprofile mem.prof /tmp/fleet-20000.json
 //
-// -stream writes the report while evaluating, as Engine.RunJSON does.
+// -stream writes the report while evaluating, as Engine.RunJSON does, and
+// reads large exports one server at a time, as the CLI does.
 // -memprofile writes the heap profile taken after the evaluation, when the
 // resources and the results are all live (with -stream little is live then:
 // read its alloc_space samples, or add -memprofile-at 5s to take it after a
@@ -77,7 +78,11 @@ func run(paths []string, out, cpu, mem string, stream bool) error {
 		return err
 	}
 	phase("engine")
-	o := scan.Options{Paths: paths, Loader: detect.Loader(detect.Options{}), ToolVersion: "bench"}
+	loader := detect.Loader(detect.Options{})
+	if stream {
+		loader.LazyMin = scan.DefaultLazyMin // as the CLI: large exports read one server at a time
+	}
+	o := scan.Options{Paths: paths, Loader: loader, ToolVersion: "bench"}
 	if stream {
 		f, err := os.Create(out)
 		if err != nil {

@@ -138,7 +138,13 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		return err
 	}
 	dbInputs, dbResources, dbResults := scanDatabases(ctx, f.postgres)
-	inputs := detect.Loader(loadOpts).Load(args)
+	loader := detect.Loader(loadOpts)
+	if format == report.FormatJSON {
+		// Large exports are listed, then read one server at a time
+		// while the rules run (Run reads them whole if need be).
+		loader.LazyMin = scan.DefaultLazyMin
+	}
+	inputs := loader.Load(args)
 	live := len(azInputs) > 0 // live Azure, or a snapshot of it
 	for _, in := range inputs {
 		live = live || in.Kind == source.KindAzure

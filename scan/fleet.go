@@ -1,0 +1,496 @@
+package scan
+
+import (
+	"context"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pgbaseline/pgbaseline/arm"
+	"github.com/pgbaseline/pgbaseline/baseline"
+	"github.com/pgbaseline/pgbaseline/flexserver"
+	"github.com/pgbaseline/pgbaseline/policy"
+	"github.com/pgbaseline/pgbaseline/report"
+	"github.com/pgbaseline/pgbaseline/source"
+)
+
+// DefaultLazyMin is the Loader.LazyMin of the CLI: exports from 4 MiB are
+// read one flexible server at a time by RunJSON.
+const DefaultLazyMin = 4 << 20
+
+// Fleet scans. RunJSON reads a large export (an array of resources, or
+// {"value": [...]}) without decoding it: jsonpos.Skim validates it and
+// lists each resource's id, type and name. Every flexible server and the
+// resources under its id (configurations, firewall rules, diagnostic
+// settings, ...) form a group; everything else (networks, private
+// endpoints, subscriptions, policy objects, the inputs read whole) is the
+// base set, decoded at once. The report's results are in resource order
+// (compareResourceIDs), in which a group's resources are consecutive, so
+// that each group is decoded, completed with its defaults, evaluated over
+// an arm.NewLayer on the base, encoded and dropped in turn, on every core.
+//
+// The results are those of the whole-set scan exactly when no rule needs
+// two groups at once. planFleet checks that, and falls back to decoding
+// everything otherwise: when a policy's existence check looks for a type
+// that groups hold in a resource group or subscription, when ids repeat,
+// when a resource read whole lies under a grouped server, when results
+// come from outside the engine, or when an id is empty or not ASCII. The
+// Go checks (package check) look only at a resource's ancestors, children
+// and extensions and at network resources, which the rule holds.
+
+// materialize decodes a lazy input's resources into in.Resources.
+func materialize(in *source.Input) error {
+	if in.Lazy == nil {
+		return nil
+	}
+	all := make([]int, len(in.Lazy.Entries()))
+	for i := range all {
+		all[i] = i
+	}
+	res, err := in.Lazy.NewReader().Read(all)
+	if err != nil {
+		return err
+	}
+	in.Resources, in.Lazy = res, nil
+	return nil
+}
+
+// fleetSlot is one resource of a fleet scan, read or still to read.
+type fleetSlot struct {
+	id, typ string
+	r       *arm.Resource // the base set's resource; nil for a grouped one
+	in      int32         // the lazy input and entry of a grouped one
+	entry   int32
+}
+
+// fleetPlan is a fleet scan's work.
+type fleetPlan struct {
+	inputs []*source.Input
+	base   *arm.Set
+	slots  []fleetSlot // in report order
+	units  []int       // slots[units[i]:units[i+1]] is the i-th unit
+	plan   *taskPlan
+	rep    *report.Report
+	now    time.Time
+}
+
+// serverSegment precedes a flexible server's name in its id and in the ids
+// of the resources under it (compared case-insensitively).
+const serverSegment = "/providers/Microsoft.DBforPostgreSQL/flexibleServers/"
+
+// serverPrefix returns the length of the id of the flexible server that id
+// is, or lies under; 0 when none.
+func serverPrefix(id string) int {
+	for i := 0; i+len(serverSegment) < len(id); i++ {
+		if id[i] == '/' && strings.EqualFold(id[i:i+len(serverSegment)], serverSegment) {
+			end := i + len(serverSegment)
+			if j := strings.IndexByte(id[end:], '/'); j >= 0 {
+				return end + j
+			}
+			return len(id)
+		}
+	}
+	return 0
+}
+
+// foldHash is the 64-bit FNV-1a hash of an ASCII id in lower case; ok is
+// false for an id that is empty, ends in '/' or is not ASCII (a fleet scan
+// leaves such inputs to the whole-set scan).
+func foldHash(id string) (h uint64, ok bool) {
+	if id == "" || id[len(id)-1] == '/' {
+		return 0, false
+	}
+	h = 14695981039346656037
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c >= 0x80 {
+			return 0, false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h, true
+}
+
+// entryKeys are what planFleet needs of one resource: its id's hash, and
+// the hash of the server id it lies under (0 when none).
+type entryKeys struct {
+	id, server uint64
+	ok         bool
+}
+
+func keysOfID(id string) entryKeys {
+	h, ok := foldHash(id)
+	k := entryKeys{id: h, ok: ok}
+	if n := serverPrefix(id); n > 0 && ok {
+		k.server, _ = foldHash(id[:n])
+	}
+	return k
+}
+
+// planFleet plans a fleet scan of inputs, or returns nil when the scan
+// must read everything at once (see above).
+func (e *Engine) planFleet(o Options, inputs []*source.Input, started time.Time) (*fleetPlan, error) {
+	if len(o.Results) > 0 || len(o.Resources) > 0 {
+		return nil, nil
+	}
+	for _, in := range inputs {
+		for _, rule := range e.Catalog.Rules {
+			if in.Lazy != nil && rule.Kind == baseline.KindSource && containsFold(rule.Inputs, in.Kind) && e.enabled(rule) {
+				return nil, nil // its results are made from in.Resources
+			}
+		}
+	}
+	if len(e.sourceResults(inputs, time.Time{})) > 0 {
+		return nil, nil
+	}
+	// Every resource's keys, computed on every core.
+	keys := make([][]entryKeys, len(inputs))
+	for i, in := range inputs {
+		if in.Lazy == nil {
+			keys[i] = make([]entryKeys, len(in.Resources))
+			forEachParallel(len(in.Resources), func(j int) { keys[i][j] = keysOfID(in.Resources[j].ID) })
+			continue
+		}
+		entries := in.Lazy.Entries()
+		keys[i] = make([]entryKeys, len(entries))
+		forEachParallel(len(entries), func(j int) { keys[i][j] = keysOfID(entries[j].ID) })
+	}
+	// The grouped servers: those of the lazy inputs.
+	servers := map[uint64]int32{}
+	for i, in := range inputs {
+		if in.Lazy == nil {
+			continue
+		}
+		for j, en := range in.Lazy.Entries() {
+			if k := keys[i][j]; strings.EqualFold(en.Type, flexserver.ServerType) {
+				if !k.ok || k.server != k.id {
+					return nil, nil
+				}
+				if _, dup := servers[k.id]; dup {
+					return nil, nil
+				}
+				servers[k.id] = int32(len(servers))
+			}
+		}
+	}
+	// Every id once; no resource read whole under a grouped server.
+	seen := make(map[uint64]struct{}, len(servers)*12)
+	groupTypes := map[string]bool{}
+	var types []string
+	typeSeen := map[string]bool{}
+	addType := func(t string) {
+		if typeSeen[t] {
+			return
+		}
+		typeSeen[t] = true
+		if k := arm.Normalize(t); !typeSeen[k] {
+			typeSeen[k] = true
+			types = append(types, k)
+		}
+	}
+	for i, in := range inputs {
+		for j, k := range keys[i] {
+			if !k.ok {
+				return nil, nil
+			}
+			if _, dup := seen[k.id]; dup {
+				return nil, nil
+			}
+			seen[k.id] = struct{}{}
+			_, underServer := servers[k.server]
+			if in.Lazy == nil {
+				if underServer {
+					return nil, nil
+				}
+				addType(in.Resources[j].Type)
+				continue
+			}
+			typ := in.Lazy.Entries()[j].Type
+			addType(typ)
+			if underServer && !isPolicyType(typ) {
+				groupTypes[arm.Normalize(typ)] = true
+			}
+		}
+	}
+	seen = nil
+	if !e.groupLocal(types, groupTypes) {
+		return nil, nil
+	}
+
+	// The base set: every resource that is in no group, in input order.
+	// Units: each grouped server with the resources under its id, and
+	// each other resource on its own.
+	base := arm.NewSet()
+	p := &fleetPlan{inputs: inputs, base: base, now: o.Now}
+	if p.now.IsZero() {
+		p.now = time.Now()
+	}
+	groups := make([][]fleetSlot, len(servers))
+	var singles []fleetSlot
+	for i, in := range inputs {
+		if in.Lazy == nil {
+			base.AddAll(in.Resources)
+			continue
+		}
+		var global []int
+		for j, en := range in.Lazy.Entries() {
+			g, underServer := servers[keys[i][j].server]
+			if underServer && !isPolicyType(en.Type) {
+				groups[g] = append(groups[g], fleetSlot{id: en.ID, typ: en.Type, in: int32(i), entry: int32(j)})
+			} else {
+				global = append(global, j)
+			}
+		}
+		if len(global) > 0 {
+			res, err := in.Lazy.NewReader().Read(global)
+			if err != nil {
+				return nil, err
+			}
+			base.AddAll(res)
+		}
+	}
+	if err := flexserver.Complete(base); err != nil {
+		return nil, err
+	}
+	for _, r := range base.All() {
+		if r.Synthesized != "" {
+			continue
+		}
+		slot := fleetSlot{id: resourceID(r), typ: r.Type, r: r}
+		if g, ok := servers[keysOfID(r.ID).server]; ok { // a policy object under a server
+			groups[g] = append(groups[g], slot)
+		} else {
+			singles = append(singles, slot)
+		}
+	}
+	// The report's order (compareResourceIDs): the units by their first
+	// resource, and each group's resources after its server.
+	forEachParallel(len(groups), func(g int) {
+		slices.SortFunc(groups[g], func(a, b fleetSlot) int { return compareResourceIDs(a.id, b.id) })
+	})
+	units := make([][]fleetSlot, 0, len(groups)+len(singles))
+	units = append(units, groups...)
+	for i := range singles {
+		units = append(units, singles[i:i+1])
+	}
+	slices.SortFunc(units, func(a, b []fleetSlot) int { return compareResourceIDs(a[0].id, b[0].id) })
+	n := len(singles)
+	for _, g := range groups {
+		n += len(g)
+	}
+	p.slots = make([]fleetSlot, 0, n)
+	for _, u := range units {
+		p.units = append(p.units, len(p.slots))
+		p.slots = append(p.slots, u...)
+	}
+	p.units = append(p.units, len(p.slots))
+	p.plan = e.newTaskPlan(types)
+	p.rep = e.fleetHeader(o, inputs, started)
+	return p, nil
+}
+
+// isPolicyType reports whether typ is a policy object's (assignments,
+// exemptions, definitions), which the base set holds wherever its id
+// lies, since assignedEvaluations reads them all.
+func isPolicyType(typ string) bool {
+	return len(typ) > len("Microsoft.Authorization/") && strings.EqualFold(typ[:len("Microsoft.Authorization/")], "Microsoft.Authorization/")
+}
+
+// groupLocal reports whether every policy the engine evaluates finds its
+// related resources within the evaluated resource's own group, or among
+// types that no group holds.
+func (e *Engine) groupLocal(types []string, groupTypes map[string]bool) bool {
+	check := func(def *policy.Definition, targets []string) bool {
+		for _, t := range targets {
+			typ, scope := def.Related(t)
+			if (scope == policy.RelatedResourceGroup || scope == policy.RelatedSubscription) && groupTypes[arm.Normalize(typ)] {
+				return false
+			}
+		}
+		return true
+	}
+	for _, cr := range e.rules {
+		if cr.def != nil && !check(cr.def, cr.targets) {
+			return false
+		}
+	}
+	for _, ev := range e.extra {
+		targets := ev.Definition.TargetTypes()
+		if len(targets) == 0 {
+			targets = types
+		}
+		if !check(ev.Definition, targets) {
+			return false
+		}
+	}
+	return true
+}
+
+// fleetHeader is the report's header, resources and errors, as
+// prepareInputs makes them.
+func (e *Engine) fleetHeader(o Options, inputs []*source.Input, started time.Time) *report.Report {
+	rep := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          report.Tool{Name: "pgbaseline", Version: o.ToolVersion},
+		Benchmark: report.Benchmark{ID: e.Catalog.Benchmark.ID, Version: e.Catalog.Benchmark.Version,
+			Baseline: e.Catalog.Benchmark.Baseline},
+		StartedAt: started,
+		Targets:   []report.Target{},
+		Resources: []report.Resource{},
+		Results:   []report.Result{},
+		Errors:    []report.ErrorEntry{},
+	}
+	seenTarget := map[report.Target]bool{}
+	for _, in := range inputs {
+		t := report.Target{Kind: in.Kind, Location: in.Location}
+		if !seenTarget[t] {
+			seenTarget[t] = true
+			rep.Targets = append(rep.Targets, t)
+		}
+		for _, err := range in.Errors {
+			rep.Errors = append(rep.Errors, report.ErrorEntry{Target: in.Location, File: err.File, Line: err.Line, Message: err.Error()})
+		}
+		if in.Lazy == nil {
+			for _, r := range in.Resources {
+				rr := report.Resource{ID: resourceID(r), Type: r.Type, Name: r.Name}
+				if r.Origin.File != "" {
+					rr.Origin = &report.Origin{File: r.Origin.File, Line: r.Origin.Line}
+				}
+				rep.Resources = append(rep.Resources, rr)
+			}
+			continue
+		}
+		file := in.Lazy.File()
+		for _, en := range in.Lazy.Entries() {
+			rep.Resources = append(rep.Resources, report.Resource{ID: en.ID, Type: en.Type, Name: en.Name,
+				Origin: &report.Origin{File: file, Line: en.Line}})
+		}
+	}
+	return rep
+}
+
+// fleetChunk is about how many results a worker evaluates and encodes at a
+// time in a fleet scan (whole units at a time).
+const fleetChunk = 2048
+
+// runFleet evaluates the plan's units in parallel and streams the results.
+func (e *Engine) runFleet(ctx context.Context, p *fleetPlan, w io.Writer, failOn string) (*report.Report, int, error) {
+	rep := p.rep
+	stream, err := report.BeginJSON(w, rep)
+	if err != nil {
+		return nil, 0, err
+	}
+	rep.Resources = nil // written; not kept
+	ap := e.assignedEvaluations(p.base)
+	baseEnv := &evalEnv{set: p.base, env: &policy.Env{Related: p.base, Now: p.now}, now: p.now, ap: ap}
+	// Chunks of whole units, of about fleetChunk results.
+	var chunks []int // units[chunks[c]:chunks[c+1]]
+	n := fleetChunk
+	for u := 0; u+1 < len(p.units); u++ {
+		if n >= fleetChunk {
+			chunks = append(chunks, u)
+			n = 0
+		}
+		for _, s := range p.slots[p.units[u]:p.units[u+1]] {
+			n += len(p.plan.forType(s.typ))
+		}
+	}
+	chunks = append(chunks, len(p.units)-1)
+	readers := make(chan map[int32]source.LazyReader, 64)
+	agg := newTally(e)
+	err = e.writeInOrder(ctx, len(chunks)-1, 4<<20, agg, stream, func(c int, out *chunk) {
+		var rd map[int32]source.LazyReader
+		select {
+		case rd = <-readers:
+		default:
+			rd = map[int32]source.LazyReader{}
+		}
+		defer func() { readers <- rd }()
+		for u := chunks[c]; u < chunks[c+1]; u++ {
+			if !e.fleetUnit(p, p.slots[p.units[u]:p.units[u+1]], rd, baseEnv, out) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	rep.Results = []report.Result{}
+	rep.Controls = agg.controls(e)
+	rep.Summary = agg.summary
+	rep.FinishedAt = time.Now().UTC()
+	if err := stream.End(rep); err != nil {
+		return nil, 0, err
+	}
+	return rep, agg.exitCode(rep, failOn), nil
+}
+
+// fleetUnit reads, completes and evaluates one unit, adding its results to
+// out; it reports false when out failed.
+func (e *Engine) fleetUnit(p *fleetPlan, unit []fleetSlot, rd map[int32]source.LazyReader, baseEnv *evalEnv, out *chunk) bool {
+	env := baseEnv
+	resources := make([]*arm.Resource, len(unit))
+	if unit[0].r == nil { // a group: read it, in input and document order
+		order := make([]int, 0, len(unit))
+		for i := range unit {
+			if unit[i].r == nil {
+				order = append(order, i)
+			} else {
+				resources[i] = unit[i].r
+			}
+		}
+		slices.SortFunc(order, func(a, b int) int {
+			if unit[a].in != unit[b].in {
+				return int(unit[a].in - unit[b].in)
+			}
+			return int(unit[a].entry - unit[b].entry)
+		})
+		layer := arm.NewLayer(p.base)
+		for lo := 0; lo < len(order); {
+			in := unit[order[lo]].in
+			hi := lo
+			var idx []int
+			for hi < len(order) && unit[order[hi]].in == in {
+				idx = append(idx, int(unit[order[hi]].entry))
+				hi++
+			}
+			r := rd[in]
+			if r == nil {
+				r = p.inputs[in].Lazy.NewReader()
+				rd[in] = r
+			}
+			res, err := r.Read(idx)
+			if err != nil {
+				out.err = err
+				return false
+			}
+			for k, x := range res {
+				resources[order[lo+k]] = x
+			}
+			layer.AddAll(res)
+			lo = hi
+		}
+		if err := flexserver.Complete(layer); err != nil {
+			out.err = err
+			return false
+		}
+		env = &evalEnv{set: layer, env: &policy.Env{Related: layer, Now: p.now}, now: p.now, ap: baseEnv.ap}
+	} else {
+		resources[0] = unit[0].r
+	}
+	for _, r := range resources {
+		for _, t := range p.plan.forType(r.Type) {
+			t.r = r
+			res := e.itemResult(item{task: t, fixed: -1}, nil, env)
+			if !out.add(&res) {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,11 @@
+//go:build !unix
+
+package scan
+
+import (
+	"errors"
+	"os"
+)
+
+// mapFile is not available here: large exports are read into the heap.
+func mapFile(*os.File, int) ([]byte, func(), error) { return nil, nil, errors.ErrUnsupported }
