@@ -117,7 +117,7 @@ func TestSkim(t *testing.T) {
 		"\xEF\xBB\xBF[{\"id\":\"x\"}]", `{"value": [{"id": "/a"}], "data": [1, 2], "nextLink": "x"}`,
 		`[1e400]`, `[1e308, -0, 0.5, 12345678901234567890]`, `{"a": [1, 2,]}`, `[1 2]`, `[{"a" 1}]`, `["\x"]`, "[\"a\tb\"]",
 		`[tru]`, `[-]`, `[01]`, `[1.]`, `[1e]`, `{"a":1}}`, `[{"id":"a"},{"id":"b"}`, strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1),
-		"[\n  {\"a\": {\n  },\n  \"b\": 1},\n  {\"c\": {\n  },\n  \"d\": 2},\n  {\"e\": 3}\n]", // a guessed cut inside an element
+		"[\n  {\"a\": {\n  },\n  \"b\": 1},\n  {\"c\": {\n  },\n  \"d\": 2},\n  {\"e\": 3}\n]",        // a guessed cut inside an element
 		"{\"value\": [\n  {\"a\": 1},\n  {\"b\": 2}\n], \"more\": [\n  {\"c\": 3},\n  {\"d\": 4}\n]}", // cuts past the array
 		"[\n  {\"a\": 1},\n  {\"b\": 2},\n  {\"c\": 3}\n", "[\n  {\"a\": 1},\n  {\"b\": 2},\n  {\"c\": 3},\n]",
 		`[` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `]`, `{"value":[` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `]}`,

@@ -158,7 +158,7 @@ func TestResultEncoderMatchesAppendResultJSON(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r := Result{RuleID: []string{"A", "B", "C"}[i%3], ControlID: "NS-1", Feature: "F", Title: "T & t",
 			Severity: []Severity{High, Low}[i%2], ResourceID: []string{"/x", "/x/y", "/z"}[(i/5)%3], ResourceType: "t", ResourceName: "n",
-			Status: []Status{Compliant, NonCompliant}[i%2], Message: []string{"same", "differs " + strings.Repeat("é", i%4)}[i%2 & (i / 7 % 2)],
+			Status: []Status{Compliant, NonCompliant}[i%2], Message: []string{"same", "differs " + strings.Repeat("é", i%4)}[i%2&(i/7%2)],
 			Location: &Location{File: []string{"a.json", "b\".json"}[(i/11)%2], StartLine: i, EndLine: i}}
 		if i%4 == 0 {
 			r.Remediation = rem
