@@ -268,6 +268,9 @@ func (d *decoder) str() (string, error) {
 	start := d.pos
 	// Fast path: no escapes, valid ASCII or UTF-8.
 	for d.pos < len(d.data) {
+		if d.pos = plainString(d.data, d.pos); d.pos >= len(d.data) {
+			break
+		}
 		c := d.data[d.pos]
 		if c == '"' {
 			s := d.data[start:d.pos]

@@ -48,6 +48,11 @@ type Env struct {
 	// APIVersion selects per-API-version alias paths; "" uses the
 	// resource's apiVersion when it has one, else the default paths.
 	APIVersion string
+	// NoDetails leaves out the summary of AuditIfNotExists and
+	// DeployIfNotExists checks (Result.Details: the related type, the
+	// candidates' ids, ...), which a caller that does not show it need
+	// not pay for on every resource.
+	NoDetails bool
 }
 
 // Result is the verdict of one definition on one resource.
@@ -783,6 +788,9 @@ func (c *evalCtx) noteT(l *leaf, ref *fieldRef, t target, path string, v any, pr
 	id := ""
 	if t.res != nil {
 		id = t.res.ID
+	}
+	if c.ev == nil {
+		c.ev = make([]Evidence, 0, 4) // most verdicts rest on a few comparisons
 	}
 	c.ev = append(c.ev, Evidence{ResourceID: id, Resource: t.res, Path: path, Field: ref.raw, Operator: l.op.String(), Value: v,
 		Expected: rhs, Missing: !present, outcome: out, neg: c.neg, op: l.op})

@@ -24,7 +24,10 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 		err := fmt.Errorf("%s needs details.type", effect)
 		return &Result{State: Error, Reason: err.Error(), Err: err}
 	}
-	detailMap := map[string]any{"type": det.typ}
+	var detailMap map[string]any
+	if !c.env.NoDetails {
+		detailMap = map[string]any{"type": det.typ}
+	}
 	name := ""
 	if det.name != nil {
 		v, err := det.name.eval(c)
@@ -33,10 +36,14 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 				Reason: "details.name could not be evaluated (" + err.Error() + "); Azure treats a failed evaluation as a deny."}
 		}
 		name, _ = v.(string)
-		detailMap["name"] = name
+		if detailMap != nil {
+			detailMap["name"] = name
+		}
 	}
 	if det.existenceScope != "" {
-		detailMap["existenceScope"] = det.existenceScope
+		if detailMap != nil {
+			detailMap["existenceScope"] = det.existenceScope
+		}
 	}
 	var candidates []*arm.Resource
 	if rel := c.env.Related; rel != nil {
@@ -58,7 +65,9 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 						Reason: "details.resourceGroupName could not be evaluated (" + err.Error() + ")."}
 				}
 				group, _ = v.(string)
-				detailMap["resourceGroupName"] = group
+				if detailMap != nil {
+					detailMap["resourceGroupName"] = group
+				}
 			}
 			candidates = rel.InResourceGroup(id.Subscription, group, det.typ)
 		}
@@ -66,18 +75,22 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 	if det.name != nil {
 		candidates = filterByName(candidates, name)
 	}
-	ids := make([]string, 0, len(candidates))
-	for _, cand := range candidates {
-		ids = append(ids, cand.ID)
+	if detailMap != nil {
+		ids := make([]string, 0, len(candidates))
+		for _, cand := range candidates {
+			ids = append(ids, cand.ID)
+		}
+		detailMap["related"] = ids
 	}
-	detailMap["related"] = ids
 	if len(candidates) == 0 {
 		field := det.typ
 		return &Result{Applicable: true, Effect: effect, State: NonCompliant, Details: detailMap, Reason: noRelated,
 			Evidence: []Evidence{{ResourceID: r.ID, Resource: r, Field: field, Operator: "exists", Expected: true, Missing: true}}}
 	}
 	if det.existence == nil {
-		detailMap["satisfiedBy"] = candidates[0].ID
+		if detailMap != nil {
+			detailMap["satisfiedBy"] = candidates[0].ID
+		}
 		return &Result{Applicable: true, Effect: effect, State: Compliant, Details: detailMap,
 			Reason: "A related resource of the type the policy requires exists."}
 	}
@@ -101,7 +114,9 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 		}
 		switch t {
 		case triTrue:
-			detailMap["satisfiedBy"] = cand.ID
+			if detailMap != nil {
+				detailMap["satisfiedBy"] = cand.ID
+			}
 			got := c.ev
 			c.ev = saved
 			return &Result{Applicable: true, Effect: effect, State: Compliant, Details: detailMap,

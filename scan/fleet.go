@@ -183,15 +183,18 @@ func (e *Engine) planFleet(o Options, inputs []*source.Input, started time.Time)
 	groupTypes := map[string]bool{}
 	var types []string
 	typeSeen := map[string]bool{}
-	addType := func(t string) {
-		if typeSeen[t] {
-			return
+	normType := map[string]string{} // as written -> normalized
+	addType := func(t string) string {
+		if k, ok := normType[t]; ok {
+			return k
 		}
-		typeSeen[t] = true
-		if k := arm.Normalize(t); !typeSeen[k] {
+		k := arm.Normalize(t)
+		normType[t] = k
+		if !typeSeen[k] {
 			typeSeen[k] = true
 			types = append(types, k)
 		}
+		return k
 	}
 	for i, in := range inputs {
 		for j, k := range keys[i] {
@@ -211,9 +214,9 @@ func (e *Engine) planFleet(o Options, inputs []*source.Input, started time.Time)
 				continue
 			}
 			typ := in.Lazy.Entries()[j].Type
-			addType(typ)
+			norm := addType(typ)
 			if underServer && !isPolicyType(typ) {
-				groupTypes[arm.Normalize(typ)] = true
+				groupTypes[norm] = true
 			}
 		}
 	}
@@ -366,9 +369,12 @@ func (e *Engine) fleetHeader(o Options, inputs []*source.Input, started time.Tim
 			continue
 		}
 		file := in.Lazy.File()
-		for _, en := range in.Lazy.Entries() {
-			rep.Resources = append(rep.Resources, report.Resource{ID: en.ID, Type: en.Type, Name: en.Name,
-				Origin: &report.Origin{File: file, Line: en.Line}})
+		entries := in.Lazy.Entries()
+		origins := make([]report.Origin, len(entries)) // one allocation, not one each
+		rep.Resources = slices.Grow(rep.Resources, len(entries))
+		for i, en := range entries {
+			origins[i] = report.Origin{File: file, Line: en.Line}
+			rep.Resources = append(rep.Resources, report.Resource{ID: en.ID, Type: en.Type, Name: en.Name, Origin: &origins[i]})
 		}
 	}
 	return rep
@@ -376,7 +382,7 @@ func (e *Engine) fleetHeader(o Options, inputs []*source.Input, started time.Tim
 
 // fleetChunk is about how many results a worker evaluates and encodes at a
 // time in a fleet scan (whole units at a time).
-const fleetChunk = 2048
+const fleetChunk = 1024
 
 // runFleet evaluates the plan's units in parallel and streams the results.
 func (e *Engine) runFleet(ctx context.Context, p *fleetPlan, w io.Writer, failOn string) (*report.Report, int, error) {
@@ -387,7 +393,7 @@ func (e *Engine) runFleet(ctx context.Context, p *fleetPlan, w io.Writer, failOn
 	}
 	rep.Resources = nil // written; not kept
 	ap := e.assignedEvaluations(p.base)
-	baseEnv := &evalEnv{set: p.base, env: &policy.Env{Related: p.base, Now: p.now}, now: p.now, ap: ap}
+	baseEnv := &evalEnv{set: p.base, env: &policy.Env{Related: p.base, Now: p.now, NoDetails: true}, now: p.now, ap: ap}
 	// Chunks of whole units, of about fleetChunk results.
 	var chunks []int // units[chunks[c]:chunks[c+1]]
 	n := fleetChunk
@@ -403,7 +409,7 @@ func (e *Engine) runFleet(ctx context.Context, p *fleetPlan, w io.Writer, failOn
 	chunks = append(chunks, len(p.units)-1)
 	readers := make(chan map[int32]source.LazyReader, 64)
 	agg := newTally(e)
-	err = e.writeInOrder(ctx, len(chunks)-1, 4<<20, agg, stream, func(c int, out *chunk) {
+	err = e.writeInOrder(ctx, len(chunks)-1, 2<<20, agg, stream, func(c int, out *chunk) {
 		var rd map[int32]source.LazyReader
 		select {
 		case rd = <-readers:
@@ -479,7 +485,7 @@ func (e *Engine) fleetUnit(p *fleetPlan, unit []fleetSlot, rd map[int32]source.L
 			out.err = err
 			return false
 		}
-		env = &evalEnv{set: layer, env: &policy.Env{Related: layer, Now: p.now}, now: p.now, ap: baseEnv.ap}
+		env = &evalEnv{set: layer, env: &policy.Env{Related: layer, Now: p.now, NoDetails: true}, now: p.now, ap: baseEnv.ap}
 	} else {
 		resources[0] = unit[0].r
 	}

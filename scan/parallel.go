@@ -34,7 +34,7 @@ type evalEnv struct {
 }
 
 func (e *Engine) newEvalEnv(set *arm.Set, now time.Time) *evalEnv {
-	return &evalEnv{set: set, env: &policy.Env{Related: set, Now: now}, now: now, ap: e.assignedEvaluations(set)}
+	return &evalEnv{set: set, env: &policy.Env{Related: set, Now: now, NoDetails: true}, now: now, ap: e.assignedEvaluations(set)}
 }
 
 // evalTask evaluates one task.
