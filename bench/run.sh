@@ -22,7 +22,11 @@
 # machine's description for the document), DOC and CHART (where to write),
 # APPEND=1 (add to the measurements of an earlier run instead of starting
 # afresh, to run the parts separately: EXPORT_SIZES= TF_SIZES=2000 APPEND=1),
-# SINGLE=0 (skip the one-server timings).
+# SINGLE=0 (skip the one-server timings), OUT (where the reports are written:
+# by default a directory on /dev/shm, a memory-backed file system, so that
+# the disk's write-back of the gigabytes of earlier runs' reports does not
+# disturb the timings; the reports are still encoded and written through
+# write(2) like any file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +38,8 @@ TRIVY=${TRIVY:-$(command -v trivy || echo /tmp/trivy-bin/trivy)}
 MACHINE=${MACHINE:-"$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go env GOVERSION), $(. /etc/os-release && echo "$PRETTY_NAME"), $(date -u +%Y-%m-%d)"}
 
 mkdir -p "$W"
+OUT=${OUT:-$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm/pgbaseline-bench-out || echo "$W")}
+mkdir -p "$OUT"
 for cmd in pgbaseline jsondecode genfleet benchdoc scanprof; do
   pkg=./bench/$cmd
   [ "$cmd" = pgbaseline ] && pkg=./cmd/pgbaseline
@@ -74,26 +80,26 @@ for n in $EXPORT_SIZES; do
   [ "$n" -gt 20000 ] && runs=1
   t=$(timeit "$runs" "$W/jsondecode" "$f")
   record export "$n" decode "$t" "" "$size"
-  t=$(timeit "$runs" "$W/pgbaseline" scan "$f" --format json -o "$W/report-$n.json" --fail-on never)
+  t=$(timeit "$runs" "$W/pgbaseline" scan "$f" --format json -o "$OUT/report-$n.json" --fail-on never)
   record export "$n" pgbaseline "$t" "" "$size"
   # The same scan through Engine.RunJSON, which streams the report (what
   # the CLI does once it calls RunJSON for --format json).
-  t=$(timeit "$runs" "$W/scanprof" -stream -o "$W/report-$n.json" "$f")
+  t=$(timeit "$runs" "$W/scanprof" -stream -o "$OUT/report-$n.json" "$f")
   record export "$n" stream "$t" "" "$size"
-  rm -f "$W/report-$n.json"
+  rm -f "$OUT/report-$n.json"
 done
 
 for n in $TF_SIZES; do
   d=$W/tf-$n
   mkdir -p "$d"
   "$W/genfleet" -kind terraform -servers "$n" -o "$d/main.tf"
-  t=$(timeit 1 "$W/pgbaseline" scan "$d" --format json -o "$W/tf-report-$n.json" --fail-on never)
-  c=$("$W/benchdoc" count-pgbaseline "$W/tf-report-$n.json")
+  t=$(timeit 1 "$W/pgbaseline" scan "$d" --format json -o "$OUT/tf-report-$n.json" --fail-on never)
+  c=$("$W/benchdoc" count-pgbaseline "$OUT/tf-report-$n.json")
   record terraform "$n" pgbaseline "$t" "$c" ""
   if [ -x "$TRIVY" ]; then
     t=$(timeit 1 "$TRIVY" config --skip-check-update --skip-version-check --disable-telemetry --cache-dir "$W/trivy-cache" \
-      --format json -o "$W/trivy-$n.json" "$d")
-    c=$("$W/benchdoc" count-trivy "$W/trivy-$n.json")
+      --format json -o "$OUT/trivy-$n.json" "$d")
+    c=$("$W/benchdoc" count-trivy "$OUT/trivy-$n.json")
     record terraform "$n" trivy "$t" "$c" "$("$TRIVY" --version | head -1)"
   fi
 done

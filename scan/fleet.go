@@ -134,7 +134,7 @@ func keysOfID(id string) entryKeys {
 
 // planFleet plans a fleet scan of inputs, or returns nil when the scan
 // must read everything at once (see above).
-func (e *Engine) planFleet(o Options, inputs []*source.Input, started time.Time) (*fleetPlan, error) {
+func (e *Engine) planFleet(o Options, inputs []*source.Input, started time.Time) (p *fleetPlan, err error) {
 	if len(o.Results) > 0 || len(o.Resources) > 0 {
 		return nil, nil
 	}
@@ -148,6 +148,14 @@ func (e *Engine) planFleet(o Options, inputs []*source.Input, started time.Time)
 	if len(e.sourceResults(inputs, time.Time{})) > 0 {
 		return nil, nil
 	}
+	// The report's header is made meanwhile (it needs only the inputs).
+	header := make(chan *report.Report, 1)
+	go func() { header <- e.fleetHeader(o, inputs, started) }()
+	defer func() {
+		if p == nil { // the header is not needed
+			<-header
+		}
+	}()
 	// Every resource's keys, computed on every core.
 	keys := make([][]entryKeys, len(inputs))
 	for i, in := range inputs {
@@ -179,7 +187,11 @@ func (e *Engine) planFleet(o Options, inputs []*source.Input, started time.Time)
 		}
 	}
 	// Every id once; no resource read whole under a grouped server.
-	seen := make(map[uint64]struct{}, len(servers)*12)
+	total := 0
+	for _, k := range keys {
+		total += len(k)
+	}
+	ids := make([]uint64, 0, total)
 	groupTypes := map[string]bool{}
 	var types []string
 	typeSeen := map[string]bool{}
@@ -201,10 +213,7 @@ func (e *Engine) planFleet(o Options, inputs []*source.Input, started time.Time)
 			if !k.ok {
 				return nil, nil
 			}
-			if _, dup := seen[k.id]; dup {
-				return nil, nil
-			}
-			seen[k.id] = struct{}{}
+			ids = append(ids, k.id)
 			_, underServer := servers[k.server]
 			if in.Lazy == nil {
 				if underServer {
@@ -220,7 +229,13 @@ func (e *Engine) planFleet(o Options, inputs []*source.Input, started time.Time)
 			}
 		}
 	}
-	seen = nil
+	slices.Sort(ids) // a repeated id (or, far less likely, a repeated hash) reads everything at once
+	for i := 1; i < len(ids); i++ {
+		if ids[i] == ids[i-1] {
+			return nil, nil
+		}
+	}
+	ids = nil
 	if !e.groupLocal(types, groupTypes) {
 		return nil, nil
 	}
@@ -229,7 +244,7 @@ func (e *Engine) planFleet(o Options, inputs []*source.Input, started time.Time)
 	// Units: each grouped server with the resources under its id, and
 	// each other resource on its own.
 	base := arm.NewSet()
-	p := &fleetPlan{inputs: inputs, base: base, now: o.Now}
+	p = &fleetPlan{inputs: inputs, base: base, now: o.Now}
 	if p.now.IsZero() {
 		p.now = time.Now()
 	}
@@ -293,7 +308,7 @@ func (e *Engine) planFleet(o Options, inputs []*source.Input, started time.Time)
 	}
 	p.units = append(p.units, len(p.slots))
 	p.plan = e.newTaskPlan(types)
-	p.rep = e.fleetHeader(o, inputs, started)
+	p.rep = <-header
 	return p, nil
 }
 
@@ -387,11 +402,14 @@ const fleetChunk = 1024
 // runFleet evaluates the plan's units in parallel and streams the results.
 func (e *Engine) runFleet(ctx context.Context, p *fleetPlan, w io.Writer, failOn string) (*report.Report, int, error) {
 	rep := p.rep
-	stream, err := report.BeginJSON(w, rep)
-	if err != nil {
-		return nil, 0, err
+	var stream *report.JSONStream
+	// The header is written while the workers start on the first units.
+	begin := func() (*report.JSONStream, error) {
+		var err error
+		stream, err = report.BeginJSON(w, rep)
+		rep.Resources = nil // written; not kept
+		return stream, err
 	}
-	rep.Resources = nil // written; not kept
 	ap := e.assignedEvaluations(p.base)
 	baseEnv := &evalEnv{set: p.base, env: &policy.Env{Related: p.base, Now: p.now, NoDetails: true}, now: p.now, ap: ap}
 	// Chunks of whole units, of about fleetChunk results.
@@ -409,7 +427,7 @@ func (e *Engine) runFleet(ctx context.Context, p *fleetPlan, w io.Writer, failOn
 	chunks = append(chunks, len(p.units)-1)
 	readers := make(chan map[int32]source.LazyReader, 64)
 	agg := newTally(e)
-	err = e.writeInOrder(ctx, len(chunks)-1, 2<<20, agg, stream, func(c int, out *chunk) {
+	err := e.writeInOrder(ctx, len(chunks)-1, 2<<20, agg, begin, func(c int, out *chunk) {
 		var rd map[int32]source.LazyReader
 		select {
 		case rd = <-readers:

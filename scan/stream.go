@@ -445,7 +445,8 @@ func (e *Engine) encodeInOrder(ctx context.Context, items []item, fixed []report
 	// A full chunk's results take about 3 MB; a small scan's take far
 	// less, and zeroing megabytes it never fills would cost it time.
 	bufSize := min(4<<20, min(len(items), streamChunk)*1600+4096)
-	return e.writeInOrder(ctx, nChunks, bufSize, agg, stream, func(c int, out *chunk) {
+	begin := func() (*report.JSONStream, error) { return stream, nil }
+	return e.writeInOrder(ctx, nChunks, bufSize, agg, begin, func(c int, out *chunk) {
 		for i := c * streamChunk; i < min((c+1)*streamChunk, len(items)); i++ {
 			res := e.itemResult(items[i], fixed, env)
 			if !out.add(&res) {
@@ -480,7 +481,9 @@ func (out *chunk) add(res *report.Result) bool {
 // workers, each taking the next chunk, and writes the chunks' results to
 // the stream in order. At most a few chunks per worker are in memory at
 // once.
-func (e *Engine) writeInOrder(ctx context.Context, nChunks, bufSize int, agg *tally, stream *report.JSONStream, produce func(c int, out *chunk)) error {
+// begin, called once the workers are started, returns the stream (having
+// written what goes before the results, if need be).
+func (e *Engine) writeInOrder(ctx context.Context, nChunks, bufSize int, agg *tally, begin func() (*report.JSONStream, error), produce func(c int, out *chunk)) error {
 	workers := max(1, min(runtime.GOMAXPROCS(0), nChunks))
 	done := make([]chan chunk, nChunks)
 	for i := range done {
@@ -524,6 +527,10 @@ func (e *Engine) writeInOrder(ctx context.Context, nChunks, bufSize int, agg *ta
 				done[c] <- out
 			}
 		}()
+	}
+	stream, err := begin()
+	if err != nil {
+		return err
 	}
 	written := 0
 	for c := 0; c < nChunks; c++ {

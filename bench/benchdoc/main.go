@@ -257,7 +257,7 @@ func renderMarkdown(ms []measurement, machine, chart string) string {
 	if sz := sizes(ms, "export"); len(sz) > 0 {
 		dec, pgb, str := pick(ms, "export", "decode"), pick(ms, "export", "pgbaseline"), pick(ms, "export", "stream")
 		b.WriteString("### Fleet exports: `pgbaseline scan` against one `encoding/json` decode\n\n")
-		b.WriteString("| servers | export | decode: wall / CPU / peak RSS | `pgbaseline scan --format json`: wall / CPU / peak RSS | streamed (`Engine.RunJSON`): wall / CPU / peak RSS | best time ÷ decode | best memory ÷ decode | s per 1,000 servers |\n|---:|---|---|---|---|---:|---:|---:|\n")
+		b.WriteString("| servers | export | decode: wall / CPU / peak RSS | `pgbaseline scan --format json`: wall / CPU / peak RSS | in-process `Engine.RunJSON` (`bench/scanprof -stream`, no PGO): wall / CPU / peak RSS | best time ÷ decode | best memory ÷ decode | s per 1,000 servers |\n|---:|---|---|---|---|---:|---:|---:|\n")
 		for _, s := range sz {
 			d, p := dec[s], pgb[s]
 			best := p

@@ -122,9 +122,10 @@ func BenchmarkReportJSON(b *testing.B) {
 	}
 }
 
-// BenchmarkScanJSON compares the two ways to a JSON report of a 1,000-server
-// export: Run then report.Write, which holds every result, and RunJSON,
-// which streams them.
+// BenchmarkScanJSON compares the ways to a JSON report of a 1,000-server
+// export: Run then report.Write, which holds every result; RunJSON, which
+// streams them; and RunJSON reading the export one server at a time, as
+// the CLI does with large exports.
 func BenchmarkScanJSON(b *testing.B) {
 	e := newEngine(b)
 	path := writeFleet(b, 0, 1000)
@@ -145,6 +146,17 @@ func BenchmarkScanJSON(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, _, err := e.RunJSON(context.Background(), o, io.Discard, "never"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	lazy := detect.Loader(detect.Options{})
+	lazy.LazyMin = 1
+	fo := scan.Options{Paths: []string{path}, Loader: lazy}
+	b.Run("runjson-fleet", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := e.RunJSON(context.Background(), fo, io.Discard, "never"); err != nil {
 				b.Fatal(err)
 			}
 		}
