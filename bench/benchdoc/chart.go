@@ -35,7 +35,7 @@ func writeChart(path string, ms []measurement) error {
 	for _, tool := range []struct {
 		name string
 		c    color.RGBA
-	}{{"pgbaseline", blue}, {"stream", green}, {"decode", gray}} {
+	}{{"pgbaseline", blue}, {"null", green}, {"decode", gray}} {
 		byServers := pick(ms, "export", tool.name)
 		var keys []string
 		for k := range byServers {
@@ -45,7 +45,7 @@ func writeChart(path string, ms []measurement) error {
 		if len(keys) == 0 {
 			continue
 		}
-		label := map[string]string{"pgbaseline": "pgbaseline scan", "stream": "streamed (RunJSON)", "decode": "encoding/json decode"}[tool.name]
+		label := map[string]string{"pgbaseline": "pgbaseline scan", "null": "pgbaseline, report to /dev/null", "decode": "encoding/json decode"}[tool.name]
 		t, m := series{name: label, color: tool.c}, series{name: label, color: tool.c}
 		for _, k := range keys {
 			x := float64(byServers[k].servers())

@@ -255,31 +255,28 @@ func renderMarkdown(ms []measurement, machine, chart string) string {
 		fmt.Fprintf(&b, "Measured on %s.\n\n", machine)
 	}
 	if sz := sizes(ms, "export"); len(sz) > 0 {
-		dec, pgb, str := pick(ms, "export", "decode"), pick(ms, "export", "pgbaseline"), pick(ms, "export", "stream")
+		dec, pgb, null := pick(ms, "export", "decode"), pick(ms, "export", "pgbaseline"), pick(ms, "export", "null")
 		b.WriteString("### Fleet exports: `pgbaseline scan` against one `encoding/json` decode\n\n")
-		b.WriteString("| servers | export | decode: wall / CPU / peak RSS | `pgbaseline scan --format json`: wall / CPU / peak RSS | in-process `Engine.RunJSON` (`bench/scanprof -stream`, no PGO): wall / CPU / peak RSS | best time ÷ decode | best memory ÷ decode | s per 1,000 servers |\n|---:|---|---|---|---|---:|---:|---:|\n")
+		b.WriteString("| servers | export | decode: wall / CPU / peak RSS | `pgbaseline scan --format json -o FILE`: wall / CPU / peak RSS | the same, `-o /dev/null`: wall / CPU / peak RSS | time ÷ decode | memory ÷ decode | s per 1,000 servers (file, /dev/null) |\n|---:|---|---|---|---|---:|---:|---:|\n")
 		for _, s := range sz {
 			d, p := dec[s], pgb[s]
-			best := p
-			streamed := "not run"
-			if x, ok := str[s]; ok {
-				streamed = fmt.Sprintf("%.2f s / %.2f s / %s", x.wall, x.cpu(), mb(x.rssKB))
-				if x.wall < best.wall {
-					best = x
+			toNull, perNull := "not run", ""
+			n := p.servers()
+			if x, ok := null[s]; ok {
+				toNull = fmt.Sprintf("%.2f s / %.2f s / %s", x.wall, x.cpu(), mb(x.rssKB))
+				if n > 0 {
+					perNull = fmt.Sprintf(", %.2f", x.wall/float64(n)*1000)
 				}
 			}
-			bestMem := p.rssKB
-			if x, ok := str[s]; ok && x.rssKB < bestMem {
-				bestMem = x.rssKB
-			}
 			per := ""
-			if n := p.servers(); n > 0 {
-				per = fmt.Sprintf("%.2f", best.wall/float64(n)*1000)
+			if n > 0 {
+				per = fmt.Sprintf("%.2f%s", p.wall/float64(n)*1000, perNull)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %.2f s / %.2f s / %s | %.2f s / %.2f s / %s | %s | %.1f× | %.1f× | %s |\n",
-				thousands(p.servers()), p.note, d.wall, d.cpu(), mb(d.rssKB), p.wall, p.cpu(), mb(p.rssKB), streamed,
-				ratio(best.wall, d.wall), ratio(float64(bestMem), float64(d.rssKB)), per)
+			fmt.Fprintf(&b, "| %s | %s | %.2f s / %.2f s / %s | %.2f s / %.2f s / %s | %s | %.2f× | %.2f× | %s |\n",
+				thousands(n), p.note, d.wall, d.cpu(), mb(d.rssKB), p.wall, p.cpu(), mb(p.rssKB), toNull,
+				ratio(p.wall, d.wall), ratio(float64(p.rssKB), float64(d.rssKB)), per)
 		}
+		b.WriteString("\nThe report is written to a file on `/dev/shm` (memory-backed, so that the disk's write-back of earlier runs' reports does not disturb the timings), and again to `/dev/null`. The report is about 12 times the export: at 100,000 servers 6.3 GB, whose storing costs the kernel more than the scan itself.\n")
 		b.WriteString("\nCPU is user + system time: on 2 cores a process that keeps both busy shows about twice its wall time.\n")
 		fmt.Fprintf(&b, "\n![Wall time and peak memory against fleet size](%s)\n\n", chartRef(chart))
 	}
