@@ -86,15 +86,7 @@ func ParentID(id string) string {
 	if !ok || len(parsed.Types) < 2 {
 		return ""
 	}
-	id = strings.TrimRight(id, "/")
-	for n := 0; n < 2; n++ {
-		i := strings.LastIndexByte(id, '/')
-		if i < 0 {
-			return ""
-		}
-		id = id[:i]
-	}
-	return id
+	return parentOf(strings.TrimRight(id, "/"))
 }
 
 // ScopeID returns the id of the resource that an extension resource (such as

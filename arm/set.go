@@ -138,7 +138,8 @@ func keysOf(id string) idKeys {
 	return k
 }
 
-// parentOf drops the last two segments of a normalized id.
+// parentOf drops the last two segments (a child's type and name) of an id
+// without trailing slashes.
 func parentOf(id string) string {
 	p := id
 	for n := 0; n < 2 && p != ""; n++ {

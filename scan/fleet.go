@@ -444,14 +444,7 @@ func (e *Engine) runFleet(ctx context.Context, p *fleetPlan, w io.Writer, failOn
 	if err != nil {
 		return nil, 0, err
 	}
-	rep.Results = []report.Result{}
-	rep.Controls = agg.controls(e)
-	rep.Summary = agg.summary
-	rep.FinishedAt = time.Now().UTC()
-	if err := stream.End(rep); err != nil {
-		return nil, 0, err
-	}
-	return rep, agg.exitCode(rep, failOn), nil
+	return e.endJSON(rep, agg, stream, failOn)
 }
 
 // fleetUnit reads, completes and evaluates one unit, adding its results to

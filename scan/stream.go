@@ -141,6 +141,12 @@ func (e *Engine) RunJSON(ctx context.Context, o Options, w io.Writer, failOn str
 	if err != nil {
 		return nil, 0, err
 	}
+	return e.endJSON(rep, agg, stream, failOn)
+}
+
+// endJSON completes the streamed report with what the tally counted, and
+// returns it without its results and with the exit code.
+func (e *Engine) endJSON(rep *report.Report, agg *tally, stream *report.JSONStream, failOn string) (*report.Report, int, error) {
 	rep.Results = []report.Result{}
 	rep.Controls = agg.controls(e)
 	rep.Summary = agg.summary

@@ -149,18 +149,7 @@ func isResource(m map[string]any) bool {
 	ts, _ := t.(string)
 	id, _ := arm.Lookup(m, "id")
 	ids, _ := id.(string)
-	if ts == "" && ids == "" {
-		return false
-	}
-	if ts != "" && !strings.Contains(ts, "/") {
-		return false
-	}
-	if ts == "" {
-		if _, ok := arm.ParseID(ids); !ok {
-			return false
-		}
-	}
-	return true
+	return isResourceIDType(ids, ts)
 }
 
 // unflatten folds the az CLI's flattened properties back under

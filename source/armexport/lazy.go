@@ -212,7 +212,8 @@ func entryOf(data []byte, el jsonpos.Element, types map[string]string) (source.L
 	return e, true
 }
 
-// isResourceIDType is isResource on an object's id and type strings.
+// isResourceIDType is isResource on an object's id and type strings: a type
+// with a namespace, or an id with a provider segment.
 func isResourceIDType(id, typ string) bool {
 	if typ == "" && id == "" {
 		return false
