@@ -352,34 +352,11 @@ func (e *Engine) groupLocal(types []string, groupTypes map[string]bool) bool {
 // fleetHeader is the report's header, resources and errors, as
 // prepareInputs makes them.
 func (e *Engine) fleetHeader(o Options, inputs []*source.Input, started time.Time) *report.Report {
-	rep := &report.Report{
-		SchemaVersion: report.SchemaVersion,
-		Tool:          report.Tool{Name: "pgbaseline", Version: o.ToolVersion},
-		Benchmark: report.Benchmark{ID: e.Catalog.Benchmark.ID, Version: e.Catalog.Benchmark.Version,
-			Baseline: e.Catalog.Benchmark.Baseline},
-		StartedAt: started,
-		Targets:   []report.Target{},
-		Resources: []report.Resource{},
-		Results:   []report.Result{},
-		Errors:    []report.ErrorEntry{},
-	}
-	seenTarget := map[report.Target]bool{}
+	rep := e.newReport(o, inputs, started)
 	for _, in := range inputs {
-		t := report.Target{Kind: in.Kind, Location: in.Location}
-		if !seenTarget[t] {
-			seenTarget[t] = true
-			rep.Targets = append(rep.Targets, t)
-		}
-		for _, err := range in.Errors {
-			rep.Errors = append(rep.Errors, report.ErrorEntry{Target: in.Location, File: err.File, Line: err.Line, Message: err.Error()})
-		}
 		if in.Lazy == nil {
 			for _, r := range in.Resources {
-				rr := report.Resource{ID: resourceID(r), Type: r.Type, Name: r.Name}
-				if r.Origin.File != "" {
-					rr.Origin = &report.Origin{File: r.Origin.File, Line: r.Origin.Line}
-				}
-				rep.Resources = append(rep.Resources, rr)
+				rep.Resources = append(rep.Resources, reportResource(r))
 			}
 			continue
 		}

@@ -56,6 +56,29 @@ func (e *Engine) prepareInputs(o Options, inputs []*source.Input, started time.T
 			return nil, err
 		}
 	}
+	rep := e.newReport(o, inputs, started)
+	set := arm.NewSet()
+	for _, in := range inputs {
+		set.AddAll(in.Resources)
+	}
+	if err := flexserver.Complete(set); err != nil {
+		return nil, err
+	}
+	rep.Resources = make([]report.Resource, 0, set.Len())
+	for _, r := range set.All() {
+		if r.Synthesized == "" {
+			rep.Resources = append(rep.Resources, reportResource(r))
+		}
+	}
+	extraRes, extraResults := joinDatabaseResults(set, o.Resources, o.Results)
+	rep.Resources = append(rep.Resources, extraRes...)
+	return &prepared{rep: rep, set: set, inputs: inputs, extra: extraResults, now: now}, nil
+}
+
+// newReport returns the report's header for the inputs: the tool, the
+// benchmark, the targets and the inputs' errors, with no resources or
+// results yet.
+func (e *Engine) newReport(o Options, inputs []*source.Input, started time.Time) *report.Report {
 	rep := &report.Report{
 		SchemaVersion: report.SchemaVersion,
 		Tool:          report.Tool{Name: "pgbaseline", Version: o.ToolVersion},
@@ -67,7 +90,6 @@ func (e *Engine) prepareInputs(o Options, inputs []*source.Input, started time.T
 		Results:   []report.Result{},
 		Errors:    []report.ErrorEntry{},
 	}
-	set := arm.NewSet()
 	seenTarget := map[report.Target]bool{}
 	for _, in := range inputs {
 		t := report.Target{Kind: in.Kind, Location: in.Location}
@@ -75,28 +97,20 @@ func (e *Engine) prepareInputs(o Options, inputs []*source.Input, started time.T
 			seenTarget[t] = true
 			rep.Targets = append(rep.Targets, t)
 		}
-		set.AddAll(in.Resources)
 		for _, err := range in.Errors {
 			rep.Errors = append(rep.Errors, report.ErrorEntry{Target: in.Location, File: err.File, Line: err.Line, Message: err.Error()})
 		}
 	}
-	if err := flexserver.Complete(set); err != nil {
-		return nil, err
+	return rep
+}
+
+// reportResource is r's entry in the report's resources.
+func reportResource(r *arm.Resource) report.Resource {
+	rr := report.Resource{ID: resourceID(r), Type: r.Type, Name: r.Name}
+	if r.Origin.File != "" {
+		rr.Origin = &report.Origin{File: r.Origin.File, Line: r.Origin.Line}
 	}
-	rep.Resources = make([]report.Resource, 0, set.Len())
-	for _, r := range set.All() {
-		if r.Synthesized != "" {
-			continue
-		}
-		rr := report.Resource{ID: resourceID(r), Type: r.Type, Name: r.Name}
-		if r.Origin.File != "" {
-			rr.Origin = &report.Origin{File: r.Origin.File, Line: r.Origin.Line}
-		}
-		rep.Resources = append(rep.Resources, rr)
-	}
-	extraRes, extraResults := joinDatabaseResults(set, o.Resources, o.Results)
-	rep.Resources = append(rep.Resources, extraRes...)
-	return &prepared{rep: rep, set: set, inputs: inputs, extra: extraResults, now: now}, nil
+	return rr
 }
 
 // RunJSON runs the scan as Run does and writes its JSON report to w while
