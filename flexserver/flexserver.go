@@ -173,7 +173,10 @@ func Complete(set *arm.Set) error {
 // by parameter and version: objects that depend only on those are shared
 // by every server and every scan (resources are read, never written, once
 // a set is complete).
-var sharedProps sync.Map // name \x00 version -> map[string]any
+var sharedProps sync.Map // propsKey -> map[string]any
+
+// propsKey identifies a default configuration's properties object.
+type propsKey struct{ name, version string }
 
 // sortedNames returns the parameters of the defaults table, sorted.
 func (d *Defaults) sortedNames() []string {
@@ -205,7 +208,7 @@ func defaultConfigurations(set *arm.Set, d *Defaults, names []string, srv *arm.R
 		if !ok {
 			continue
 		}
-		key := name + "\x00" + version
+		key := propsKey{name, version}
 		var p map[string]any
 		if v, ok := sharedProps.Load(key); ok {
 			p = v.(map[string]any)

@@ -202,6 +202,9 @@ func (e *Engine) planFleet(o Options, inputs []*source.Input, started time.Time)
 		}
 		k := arm.Normalize(t)
 		normType[t] = k
+		if k != t {
+			types = append(types, t) // a spelling forType then finds as it is
+		}
 		if !typeSeen[k] {
 			typeSeen[k] = true
 			types = append(types, k)
@@ -402,18 +405,10 @@ func (e *Engine) runFleet(ctx context.Context, p *fleetPlan, w io.Writer, failOn
 		}
 	}
 	chunks = append(chunks, len(p.units)-1)
-	readers := make(chan map[int32]source.LazyReader, 64)
 	agg := newTally(e)
 	err := e.writeInOrder(ctx, len(chunks)-1, 2<<20, agg, begin, func(c int, out *chunk) {
-		var rd map[int32]source.LazyReader
-		select {
-		case rd = <-readers:
-		default:
-			rd = map[int32]source.LazyReader{}
-		}
-		defer func() { readers <- rd }()
 		for u := chunks[c]; u < chunks[c+1]; u++ {
-			if !e.fleetUnit(p, p.slots[p.units[u]:p.units[u+1]], rd, baseEnv, out) {
+			if !e.fleetUnit(p, p.slots[p.units[u]:p.units[u+1]], out.w.readers, baseEnv, out) {
 				return
 			}
 		}

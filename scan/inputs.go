@@ -149,12 +149,15 @@ func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
 			}
 		}
 	}
-	if in := l.loadLazy(f, path); in != nil {
-		return []*source.Input{in}
+	lazy, data := l.loadLazy(f, path)
+	if lazy != nil {
+		return []*source.Input{lazy}
 	}
-	data, err := readAll(f)
-	if err != nil {
-		return readErr(err)
+	if data == nil {
+		var err error
+		if data, err = readAll(f); err != nil {
+			return readErr(err)
+		}
 	}
 	doc, idx, err := jsonpos.Decode(data)
 	if err != nil {
@@ -180,39 +183,39 @@ func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
 }
 
 // loadLazy returns the lazy input of f when the Loader reads large exports
-// lazily and f is one; nil otherwise (and f is read from the start). The
-// file is mapped into memory rather than read, and unmapped once the
+// lazily and f is one. Otherwise it returns no input, and f's bytes when it
+// read them into the heap (nil when it did not; f is then at its start).
+// The file is mapped into memory rather than read, and unmapped once the
 // input's resources are unreachable (the lazy reader copies every value
 // it decodes, so nothing else points into the mapping).
-func (l *Loader) loadLazy(f *os.File, path string) *source.Input {
+func (l *Loader) loadLazy(f *os.File, path string) (*source.Input, []byte) {
 	if l.LazyMin <= 0 {
-		return nil
+		return nil, nil
 	}
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() || st.Size() < int64(l.LazyMin) || int64(int(st.Size())) != st.Size() {
-		return nil
+		return nil, nil
 	}
 	data, unmap, err := mapFile(f, int(st.Size()))
 	if err != nil {
-		data, err = readAll(f)
-		if err != nil {
+		if data, err = readAll(f); err != nil {
 			_, _ = f.Seek(0, io.SeekStart)
-			return nil
+			return nil, nil
 		}
 		unmap = nil
 	}
 	lz := armexport.Skim(path, data)
 	if lz == nil {
-		if unmap != nil {
-			unmap()
+		if unmap == nil {
+			return nil, data // read into the heap: the caller decodes it
 		}
-		_, _ = f.Seek(0, io.SeekStart)
-		return nil
+		unmap()
+		return nil, nil
 	}
 	if unmap != nil {
 		runtime.AddCleanup(lz, func(unmap func()) { unmap() }, unmap)
 	}
-	return &source.Input{Kind: source.KindARMExport, Location: path, Lazy: lz}
+	return &source.Input{Kind: source.KindARMExport, Location: path, Lazy: lz}, nil
 }
 
 // readAll reads f to its end into a buffer of the file's size, as

@@ -199,61 +199,65 @@ type taskPlan struct {
 	byType map[string][]evalTask
 }
 
-// newTaskPlan plans the tasks of the given resource types (as written or
-// normalized); users' evaluations without target types apply to all of
-// them.
+// newTaskPlan plans the tasks of the given resource types, as written or
+// normalized; users' evaluations without target types apply to all of
+// them. forType finds each spelling given here without normalizing it.
 func (e *Engine) newTaskPlan(types []string) *taskPlan {
 	rank := e.controlRank()
-	p := &taskPlan{byType: map[string][]evalTask{}}
+	type planned struct {
+		t    evalTask
+		rank int
+		id   string
+	}
+	byType := map[string][]planned{}
 	seq := int32(0)
 	add := func(typ string, t evalTask) {
 		k := arm.Normalize(typ)
 		t.seq = seq
 		seq++
-		p.byType[k] = append(p.byType[k], t)
+		c, id := e.ruleKey(t)
+		byType[k] = append(byType[k], planned{t, rank(c), id})
 	}
 	for _, cr := range e.rules {
 		for _, typ := range cr.targets {
 			add(typ, evalTask{cr: cr})
 		}
 	}
+	var all []string // every type once, for the evaluations that target all
+	seen := map[string]bool{}
+	for _, typ := range types {
+		if k := arm.Normalize(typ); !seen[k] {
+			seen[k] = true
+			all = append(all, k)
+		}
+	}
 	for _, ev := range e.extra {
 		targets := ev.Definition.TargetTypes()
 		if len(targets) == 0 {
-			targets = types
+			targets = all
 		}
 		for _, typ := range targets {
 			add(typ, evalTask{ev: ev})
 		}
 	}
-	for typ, tasks := range p.byType {
-		keys := make(map[*evalTask]struct {
-			rank int
-			id   string
-		}, len(tasks))
-		for i := range tasks {
-			c, id := e.ruleKey(tasks[i])
-			keys[&tasks[i]] = struct {
-				rank int
-				id   string
-			}{rank(c), id}
-		}
-		order := make([]int, len(tasks))
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortStableFunc(order, func(i, j int) int {
-			a, b := keys[&tasks[i]], keys[&tasks[j]]
+	p := &taskPlan{byType: make(map[string][]evalTask, len(byType))}
+	for typ, list := range byType {
+		slices.SortStableFunc(list, func(a, b planned) int {
 			if a.rank != b.rank {
 				return a.rank - b.rank
 			}
 			return strings.Compare(a.id, b.id)
 		})
-		sorted := make([]evalTask, len(tasks))
-		for i, o := range order {
-			sorted[i] = tasks[o]
+		tasks := make([]evalTask, len(list))
+		for i, x := range list {
+			tasks[i] = x.t
 		}
-		p.byType[typ] = sorted
+		p.byType[typ] = tasks
+	}
+	for _, typ := range types {
+		if _, ok := p.byType[typ]; !ok {
+			p.byType[typ] = p.byType[arm.Normalize(typ)]
+		}
 	}
 	return p
 }
@@ -271,13 +275,19 @@ func (p *taskPlan) forType(typ string) []evalTask {
 // rules' results before the fixed results on ties.
 func (e *Engine) reportOrder(set *arm.Set, fixed []report.Result) []item {
 	rank := e.controlRank()
-	plan := e.newTaskPlan(set.Types())
 	var resources []*arm.Resource
+	types := set.Types()
+	spelled := map[string]bool{}
 	for _, r := range set.All() {
 		if r.Synthesized == "" {
 			resources = append(resources, r)
+			if !spelled[r.Type] {
+				spelled[r.Type] = true
+				types = append(types, r.Type)
+			}
 		}
 	}
+	plan := e.newTaskPlan(types)
 	slices.SortStableFunc(resources, func(a, b *arm.Resource) int { return compareResourceIDs(resourceID(a), resourceID(b)) })
 	fixedOrder := make([]int32, len(fixed))
 	for i := range fixedOrder {
@@ -482,7 +492,15 @@ type chunk struct {
 	n   int
 	t   *tally
 	err error
-	enc *report.ResultEncoder // the worker's
+	w   *worker // the worker's state
+}
+
+// worker is what a worker of writeInOrder keeps from chunk to chunk.
+type worker struct {
+	enc *report.ResultEncoder
+	// readers are the worker's readers of lazy inputs, by input (fleet
+	// scans); a reader is not safe for concurrent use.
+	readers map[int32]source.LazyReader
 }
 
 // add counts and encodes one more result; it reports false after an
@@ -490,7 +508,7 @@ type chunk struct {
 func (out *chunk) add(res *report.Result) bool {
 	out.t.add(res)
 	out.buf = append(out.buf, report.ResultSeparator(1)...) // the stream drops the first comma
-	if out.buf, out.err = out.enc.Append(out.buf, res); out.err != nil {
+	if out.buf, out.err = out.w.enc.Append(out.buf, res); out.err != nil {
 		return false
 	}
 	out.n++
@@ -540,9 +558,9 @@ func (e *Engine) writeInOrder(ctx context.Context, nChunks, bufSize int, agg *ta
 	}()
 	for w := 0; w < workers; w++ {
 		go func() {
-			enc := &report.ResultEncoder{}
+			w := &worker{enc: &report.ResultEncoder{}, readers: map[int32]source.LazyReader{}}
 			for c := range next {
-				out := chunk{buf: getBuf(), t: newTally(e), enc: enc}
+				out := chunk{buf: getBuf(), t: newTally(e), w: w}
 				produce(c, &out)
 				done[c] <- out
 			}

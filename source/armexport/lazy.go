@@ -134,8 +134,8 @@ func Skim(name string, data []byte) *Lazy {
 
 // keepMember selects the members of each element that Skim outlines.
 func keepMember(name string) bool {
-	return len(name) <= 10 && (strings.EqualFold(name, "id") || strings.EqualFold(name, "type") ||
-		strings.EqualFold(name, "name") || strings.EqualFold(name, "properties"))
+	return len(name) <= 4 && (strings.EqualFold(name, "id") || strings.EqualFold(name, "type") ||
+		strings.EqualFold(name, "name"))
 }
 
 // lookupMember finds key among members as arm.Lookup would: exactly,
@@ -196,8 +196,7 @@ func entryOf(data []byte, el jsonpos.Element, types map[string]string) (source.L
 	id, _, ok1 := get("id")
 	typ, typePresent, ok2 := get("type")
 	name, _, ok3 := get("name")
-	_, _, ok4 := get("properties")
-	if !ok1 || !ok2 || !ok3 || !ok4 || !isResourceIDType(id, typ) {
+	if !ok1 || !ok2 || !ok3 || !isResourceIDType(id, typ) {
 		return e, false
 	}
 	if !typePresent && id != "" {
