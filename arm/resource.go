@@ -29,9 +29,30 @@ type Origin struct {
 // deployment: a Terraform value known only after apply, an ARM reference(),
 // a data source. Rules that read an Unknown give the status Unknown rather
 // than a verdict.
+//
+// An Unknown may carry refinements: what is certain about the value even
+// though the value itself is not (as Terraform's value refinements do). A
+// key_vault_key_id taken from a key's id is unknown before apply, but it is
+// certainly a non-empty string starting with "https://". Rules use the
+// refinements in three-valued logic: an exists or a != "" test on such a
+// value is true, not unknown.
 type Unknown struct {
 	Reason string // why the value is unknown, e.g. "known after apply"
+	// NotNull: the value will not be null (it exists).
+	NotNull bool
+	// NonEmpty: the value will be a non-empty string, array or object
+	// (implies NotNull).
+	NonEmpty bool
+	// Prefix: the value will be a string that starts with Prefix
+	// (a non-empty Prefix implies NonEmpty).
+	Prefix string
 }
+
+// Exists reports whether the value is certain not to be null.
+func (u Unknown) Exists() bool { return u.NotNull || u.NonEmpty || u.Prefix != "" }
+
+// Filled reports whether the value is certain to be non-empty.
+func (u Unknown) Filled() bool { return u.NonEmpty || u.Prefix != "" }
 
 // Resource is one ARM resource.
 type Resource struct {
@@ -52,6 +73,14 @@ type Resource struct {
 	// Suppressions are the inline suppressions written on the resource's
 	// source block (Terraform's "# pgbaseline:ignore RULE ...").
 	Suppressions []Suppression
+	// MaybeAbsent, when not empty, says that the resource may not exist
+	// after deployment and why: its count, for_each or condition is not
+	// known (Terraform count = var.x ? 1 : 0 with no value for x, an ARM
+	// copy loop of unknown count). Such a resource is neither present nor
+	// absent: an existence check that would be satisfied only by it is
+	// Unknown. Its own configuration is judged as written (what it is if
+	// it is created).
+	MaybeAbsent string
 
 	pos *jsonpos.Index
 }
@@ -224,4 +253,37 @@ func splitPath(path string) []string {
 	}
 	path = strings.ReplaceAll(strings.ReplaceAll(path, "[", "."), "]", "")
 	return strings.Split(path, ".")
+}
+
+// Unresolved stands for resources an input may create that its reader
+// could not see: the resources of a Terraform module whose source was not
+// downloaded, or of a nested deployment that could not be expanded. An
+// existence check that finds nothing where an Unresolved could hold a
+// match is Unknown, never NonCompliant.
+type Unresolved struct {
+	// Scope is the id of the resource the unseen resources would be under
+	// or extend (a server the module was given, say); "" when they could
+	// be anywhere in the input.
+	Scope string
+	// Type is the full type of the unseen resources, "" when any type.
+	Type string
+	// Reason says what was not read and why, naming the module or
+	// deployment.
+	Reason string
+	// Origin is where the module call or deployment is written.
+	Origin Origin
+}
+
+// Covers reports whether the unseen resources could include a resource
+// of fullType related to the resource scopeID (a child, an extension, or
+// a resource in its group or subscription).
+func (u *Unresolved) Covers(scopeID, fullType string) bool {
+	if u.Type != "" && !strings.EqualFold(u.Type, fullType) {
+		return false
+	}
+	if u.Scope == "" {
+		return true
+	}
+	return len(scopeID) >= len(u.Scope) && strings.EqualFold(scopeID[:len(u.Scope)], u.Scope) &&
+		(len(scopeID) == len(u.Scope) || scopeID[len(u.Scope)] == '/')
 }

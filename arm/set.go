@@ -25,6 +25,32 @@ type Set struct {
 	// base is the set that a layer's relational lookups also search
 	// (NewLayer); nil for a plain set.
 	base *Set
+	// unresolved are the resources the inputs may create unseen.
+	unresolved []*Unresolved
+}
+
+// AddUnresolved records resources an input may create that its reader
+// could not see (see Unresolved).
+func (s *Set) AddUnresolved(u Unresolved) { s.unresolved = append(s.unresolved, &u) }
+
+// HasUnresolved reports whether the set (or a layer's base) records any
+// Unresolved.
+func (s *Set) HasUnresolved() bool {
+	return len(s.unresolved) > 0 || (s.base != nil && s.base.HasUnresolved())
+}
+
+// UnresolvedFor returns the first Unresolved that could hold a resource
+// of fullType related to scopeID, or nil.
+func (s *Set) UnresolvedFor(scopeID, fullType string) *Unresolved {
+	for _, u := range s.unresolved {
+		if u.Covers(scopeID, fullType) {
+			return u
+		}
+	}
+	if s.base != nil {
+		return s.base.UnresolvedFor(scopeID, fullType)
+	}
+	return nil
 }
 
 // NewLayer returns an empty set on top of base. Resources added to the

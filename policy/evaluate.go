@@ -32,6 +32,14 @@ type Related interface {
 	InSubscription(subscription, fullType string) []*arm.Resource
 }
 
+// Unseen is implemented by a Related that knows of resources the inputs
+// may create but that their readers could not see (*arm.Set does): an
+// existence check that finds no match where such resources could be is
+// Unknown, not NonCompliant.
+type Unseen interface {
+	UnresolvedFor(scopeID, fullType string) *arm.Unresolved
+}
+
 // Env is what an evaluation needs besides the resource.
 type Env struct {
 	// Params are parameter values by name (plain values); defaults fill

@@ -60,6 +60,9 @@ func (e *Engine) prepareInputs(o Options, inputs []*source.Input, started time.T
 	set := arm.NewSet()
 	for _, in := range inputs {
 		set.AddAll(in.Resources)
+		for _, u := range in.Unresolved {
+			set.AddUnresolved(u)
+		}
 	}
 	if err := flexserver.Complete(set); err != nil {
 		return nil, err

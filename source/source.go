@@ -38,6 +38,9 @@ type Input struct {
 	// Findings are verdicts the source reached from the text of the input
 	// itself, such as a literal secret in a file.
 	Findings []Finding
+	// Unresolved are resources the input may create that the reader could
+	// not see (a module not downloaded, a deployment not expanded).
+	Unresolved []arm.Unresolved
 }
 
 // Finding is a verdict of a source-text rule (a literal password in a
