@@ -155,7 +155,7 @@ func fixtureReport() *Report {
 				c.Counts[res.Status]++
 			}
 		}
-		c.Status = rollUp(c.Counts)
+		c.Status = Rollup(c.Counts)
 	}
 	for _, res := range r.Results {
 		r.Summary.Add(res.Status)

@@ -84,7 +84,7 @@ func buildView(r *Report, o Options) []*controlView {
 			v.ID = "(none)"
 		}
 		if fromResults[v.ID] || v.Status == "" {
-			v.Status = rollUp(v.Counts)
+			v.Status = Rollup(v.Counts)
 		}
 		sortResults(r.Results, v.Results)
 	}
@@ -102,9 +102,13 @@ var domainOrder = []string{
 	"Endpoint security", "Backup and recovery", "DevOps security", "Governance and strategy",
 }
 
-// rollUp is a control's status from its counts, as Defender for Cloud rolls
-// up assessments: any failure fails the control.
-func rollUp(c map[Status]int) Status {
+// Rollup is a control's (or any group's) status from its results' counts,
+// the one rule every format, the API and the dashboard use: NonCompliant
+// when any result is, else Error, else Unknown, else Compliant, else
+// Exempt; NotApplicable when nothing applies. A control is Compliant only
+// when no result in it is undecided, as Defender for Cloud fails a
+// control on any failing assessment.
+func Rollup(c map[Status]int) Status {
 	for _, s := range []Status{NonCompliant, Error, Unknown, Compliant, Exempt} {
 		if c[s] > 0 {
 			return s

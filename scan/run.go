@@ -79,19 +79,11 @@ func Summarize(e *Engine, results []report.Result) []report.ControlSummary {
 		if counts == nil {
 			counts = report.NewCounts()
 		}
-		out = append(out, report.ControlSummary{ID: c.ID, Title: c.Title, Domain: c.Domain, Status: rollup(counts), Counts: counts})
+		out = append(out, report.ControlSummary{ID: c.ID, Title: c.Title, Domain: c.Domain, Status: report.Rollup(counts), Counts: counts})
 	}
 	return out
 }
 
-func rollup(c map[report.Status]int) report.Status {
-	for _, s := range []report.Status{report.NonCompliant, report.Error, report.Compliant, report.Exempt, report.Unknown} {
-		if c[s] > 0 {
-			return s
-		}
-	}
-	return report.NotApplicable
-}
 
 // ExitCode is the scan's exit status: 2 when any input failed, else 1 when
 // a NonCompliant result is at or above failOn (an empty failOn means low;

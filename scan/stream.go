@@ -444,7 +444,7 @@ func (t *tally) controls(e *Engine) []report.ControlSummary {
 		for s, j := range statusIndex {
 			counts[s] = t.byControl[i][j]
 		}
-		out = append(out, report.ControlSummary{ID: c.ID, Title: c.Title, Domain: c.Domain, Status: rollup(counts), Counts: counts})
+		out = append(out, report.ControlSummary{ID: c.ID, Title: c.Title, Domain: c.Domain, Status: report.Rollup(counts), Counts: counts})
 	}
 	return out
 }

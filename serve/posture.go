@@ -145,11 +145,11 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 			p.Resources[i].Counts[res.Status]++
 		}
 		for id, counts := range perCtl {
-			ctlTargets[id] = append(ctlTargets[id], TargetStatus{Target: sc.Target, ScanID: sc.ID, Status: rollup(counts), Counts: counts})
+			ctlTargets[id] = append(ctlTargets[id], TargetStatus{Target: sc.Target, ScanID: sc.ID, Status: report.Rollup(counts), Counts: counts})
 		}
 	}
 	for i := range p.Resources {
-		p.Resources[i].Status = rollup(p.Resources[i].Counts)
+		p.Resources[i].Status = report.Rollup(p.Resources[i].Counts)
 	}
 	sort.SliceStable(p.Resources, func(i, j int) bool {
 		a, b := p.Resources[i], p.Resources[j]
@@ -169,7 +169,7 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 			targets = []TargetStatus{}
 		}
 		p.Controls = append(p.Controls, ControlStatus{ID: ctl.ID, Title: ctl.Title, Domain: ctl.Domain,
-			Status: rollup(counts), Counts: counts, Targets: targets})
+			Status: report.Rollup(counts), Counts: counts, Targets: targets})
 		d := domains[ctl.Domain]
 		if d == nil {
 			d = &DomainStatus{Name: ctl.Domain, Counts: report.NewCounts()}
@@ -182,7 +182,7 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 	}
 	for _, name := range baseline.Domains {
 		if d := domains[name]; d != nil {
-			d.Status = rollup(d.Counts)
+			d.Status = report.Rollup(d.Counts)
 			p.Domains = append(p.Domains, *d)
 		}
 	}
@@ -204,13 +204,3 @@ func addCount(m map[string]map[report.Status]int, key string, st report.Status) 
 	c[st]++
 }
 
-// rollup is the report's control rollup: NonCompliant when any result is,
-// else Error, Compliant, Exempt, Unknown, and NotApplicable last.
-func rollup(c map[report.Status]int) report.Status {
-	for _, s := range []report.Status{report.NonCompliant, report.Error, report.Compliant, report.Exempt, report.Unknown} {
-		if c[s] > 0 {
-			return s
-		}
-	}
-	return report.NotApplicable
-}
