@@ -41,6 +41,10 @@ type Input struct {
 	// Unresolved are resources the input may create that the reader could
 	// not see (a module not downloaded, a deployment not expanded).
 	Unresolved []arm.Unresolved
+	// Notes are things the user should know that are not errors (a .bicep
+	// file skipped beside its compiled JSON, say): printed on stderr and
+	// kept in the report. Each names its file.
+	Notes []string
 }
 
 // Finding is a verdict of a source-text rule (a literal password in a
