@@ -318,6 +318,16 @@ func checkCiphers(f *facts) outcome {
 		return o
 	}
 	v, ok := f.setting("ssl_ciphers")
+	if min, _ := f.setting("ssl_min_protocol_version"); strings.EqualFold(min, "TLSv1.3") {
+		// ssl_ciphers lists TLS 1.2 and older suites only (TLS 1.3 suites
+		// are fixed AEAD suites): with TLS 1.3 as the minimum it cannot
+		// weaken a connection, whatever it says.
+		e := ev{"ssl_min_protocol_version": min}
+		if ok {
+			e["ssl_ciphers"] = v
+		}
+		return pass("ssl_min_protocol_version is TLSv1.3, so ssl_ciphers (TLS 1.2 and older suites) cannot weaken any connection.", e)
+	}
 	if !ok {
 		return unknown("ssl_ciphers is not visible to this role", nil)
 	}

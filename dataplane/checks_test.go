@@ -68,6 +68,14 @@ func TestChecks(t *testing.T) {
 		{"PGB-DB-DP-3-03", "AEAD only", nil, report.Compliant, "forward-secret"},
 		{"PGB-DB-DP-3-03", "PostgreSQL default", func(f *facts) { f.settings["ssl_ciphers"] = "HIGH:MEDIUM:+3DES:!aNULL" }, report.NonCompliant, "HIGH, MEDIUM"},
 		{"PGB-DB-DP-3-03", "CBC suite", func(f *facts) { f.settings["ssl_ciphers"] = "ECDHE-RSA-AES128-SHA" }, report.NonCompliant, "ECDHE-RSA-AES128-SHA"},
+		{"PGB-DB-DP-3-03", "TLS 1.3 minimum makes the TLS 1.2 list moot", func(f *facts) {
+			f.settings["ssl_ciphers"] = "HIGH:MEDIUM:+3DES:!aNULL"
+			f.settings["ssl_min_protocol_version"] = "TLSv1.3"
+		}, report.Compliant, "cannot weaken"},
+		{"PGB-DB-DP-3-03", "TLS 1.2 minimum keeps the weak list failing", func(f *facts) {
+			f.settings["ssl_ciphers"] = "HIGH:MEDIUM:+3DES:!aNULL"
+			f.settings["ssl_min_protocol_version"] = "TLSv1.2"
+		}, report.NonCompliant, "HIGH, MEDIUM"},
 		{"PGB-DB-DP-3-04", "tls 1.3 verified", nil, report.Compliant, "TLSv1.3"},
 		{"PGB-DB-DP-3-04", "not verified", func(f *facts) { f.sslMode = "require" }, report.Compliant, "not verified"},
 		{"PGB-DB-DP-3-04", "plaintext", func(f *facts) { f.ownTLS = &ownTLS{}; f.sslMode = "prefer" }, report.NonCompliant, "not encrypted"},
