@@ -79,7 +79,7 @@ var checks = []check{
 		run: checkMinTLS, fallback: true},
 	{rule: Rule{ID: "PGB-DB-DP-3-03", Title: "Only forward-secret AEAD TLS cipher suites are enabled", Control: "DP-3", Feature: featureDP3,
 		Severity: report.Medium, CIS: "6.10", Privilege: PrivReadAllSettings,
-		Rationale: "CIS 6.10 limits ssl_ciphers to an allow-list of strong suites. This rule accepts explicitly listed ECDHE/DHE suites with GCM, CHACHA20 or CCM (and TLS 1.3 suites) and rejects broad classes such as HIGH or MEDIUM whose content depends on the OpenSSL build. Data in Transit Encryption is the DP-3 feature the cipher list configures.",
+		Rationale: "CIS 6.10 limits ssl_ciphers to an allow-list of strong suites. This rule accepts explicitly listed ECDHE/DHE suites with GCM, CHACHA20 or CCM (and TLS 1.3 suites) and rejects broad classes such as HIGH or MEDIUM whose content depends on the OpenSSL build. With ssl_min_protocol_version TLSv1.3 the list (TLS 1.2 and older suites only) cannot weaken any connection, and the rule passes. Data in Transit Encryption is the DP-3 feature the cipher list configures.",
 		Remediation: Remediation{Summary: "List only forward-secret AEAD suites in ssl_ciphers.",
 			SQL: "ALTER SYSTEM SET ssl_ciphers = 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305';\nSELECT pg_reload_conf();"}},
 		run: checkCiphers},
