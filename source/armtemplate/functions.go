@@ -226,7 +226,9 @@ var deploymentFuncs = []*expr.Func{
 // template author's message.
 type failError struct{ msg string }
 
-func (e *failError) Error() string { return "the deployment fails with the template's message: " + e.msg }
+func (e *failError) Error() string {
+	return "the deployment fails with the template's message: " + e.msg
+}
 
 func listFunc(c *expr.Context, args []any) (any, error) {
 	return unknown("list operations (listKeys, listSecrets, ...) read secrets of deployed resources; they are known only at deployment"), nil
