@@ -584,6 +584,12 @@ func (d *deployment) nestedParams(s *scope, props map[string]any, ppath string, 
 			continue
 		}
 		e, _ := entry.(map[string]any)
+		if entryEvaluated && len(e) == 0 && (entry == nil || e != nil) {
+			// An expression that gives null or {} passes no value
+			// (if(empty(x), createObject(), createObject('value', x))):
+			// the parameter takes its default.
+			continue
+		}
 		if v, ok := arm.Lookup(e, "value"); ok {
 			if entryEvaluated {
 				given[k] = v
