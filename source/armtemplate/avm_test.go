@@ -81,11 +81,11 @@ func TestAVMFlexibleServer(t *testing.T) {
 			set: "public-with-pe", name: "psql-avm-pe",
 			network: map[string]any{"publicNetworkAccess": "Disabled"},
 			types: map[string]int{
-				"Microsoft.DBforPostgreSQL/flexibleServers":                           1,
-				"Microsoft.DBforPostgreSQL/flexibleServers/administrators":            1,
-				"Microsoft.Network/privateEndpoints":                                  1,
+				"Microsoft.DBforPostgreSQL/flexibleServers":                            1,
+				"Microsoft.DBforPostgreSQL/flexibleServers/administrators":             1,
+				"Microsoft.Network/privateEndpoints":                                   1,
 				"Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections": 1,
-				"Microsoft.Network/privateEndpoints/privateDnsZoneGroups":             1,
+				"Microsoft.Network/privateEndpoints/privateDnsZoneGroups":              1,
 			},
 		},
 		{
