@@ -75,6 +75,9 @@ type deployment struct {
 	mg    string // target management group
 	loc   string // the resource group's location
 	name  string // the deployment's name
+	// nameUnknown is set when the deployment's name is not known before
+	// deployment: deployment().name is then Unknown.
+	nameUnknown *arm.Unknown
 	depth int
 	// ctx is the deployment whose context the functions (resourceGroup(),
 	// resourceId(), ...) read: itself, or its parent for a nested template

@@ -403,6 +403,9 @@ func (d *deployment) deploymentObject() map[string]any {
 		props["templateLink"] = map[string]any{"uri": "file://" + filepath.ToSlash(abs)}
 	}
 	out := map[string]any{"name": d.name, "properties": props}
+	if d.nameUnknown != nil {
+		out["name"] = *d.nameUnknown
+	}
 	if d.kind != atResourceGroup {
 		out["location"] = d.loc
 	}

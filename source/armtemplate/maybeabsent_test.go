@@ -69,6 +69,28 @@ func TestMaybeAbsent(t *testing.T) {
 			notes: []string{"resources[0].condition"},
 		},
 		{
+			// The private endpoints of an AVM-style module whose list comes
+			// from another deployment's output: the count and the
+			// deployment's name are unknown, and the endpoint inside is
+			// still expanded, linked, and may be absent.
+			name: "module loop over an output",
+			body: `"resources": [{"type": "Microsoft.DBforPostgreSQL/flexibleServers", "apiVersion": "2024-08-01", "name": "psql"},
+{"copy": {"name": "server_privateEndpoints",
+  "count": "[length(coalesce(reference('network').outputs.endpoints.value, createArray()))]"},
+ "type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+ "name": "[coalesce(tryGet(reference('network').outputs.endpoints.value[copyIndex()], 'name'), format('pe-{0}', copyIndex()))]",
+ "properties": {"mode": "Incremental", "expressionEvaluationOptions": {"scope": "inner"},
+  "parameters": {"index": {"value": "[copyIndex()]"}},
+  "template": {` + schema + `, "parameters": {"index": {"type": "int"}},
+   "resources": [{"name": "[format('pe-{0}', parameters('index'))]", ` + endpoint + `}]}}}]`,
+			present: []string{"psql"},
+			absent: map[string]string{
+				"pe-0":  `the copy loop "server_privateEndpoints" has a count not known`,
+				"pe-0.": `the copy loop "server_privateEndpoints" has a count not known`,
+			},
+			notes: []string{`resources[1].copy.count: the copy loop "server_privateEndpoints"`},
+		},
+		{
 			name:    "known count and condition",
 			body:    `"resources": [{"copy": {"name": "servers", "count": 2}, "condition": "[equals(copyIndex(), 1)]", "type": "Microsoft.DBforPostgreSQL/flexibleServers", "apiVersion": "2024-08-01", "name": "[format('psql-{0}', copyIndex())]"}]`,
 			present: []string{"psql-1"},

@@ -221,7 +221,14 @@ type identity struct {
 	id, typ, api string
 	names        []string
 	scope        string // the extended resource of an extension resource
+	// nameUnknown is set for a nested deployment whose name is not known
+	// before deployment; its name is then unknownDeploymentName.
+	nameUnknown *arm.Unknown
 }
+
+// unknownDeploymentName stands for the name of a nested deployment that is
+// not known before deployment.
+const unknownDeploymentName = "(a name not known before deployment)"
 
 // identify evaluates a resource's type, name and scope into its ARM id.
 func (d *deployment) identify(s *scope, src map[string]any, path string, line int, parent *parentRef) (identity, bool) {
@@ -252,7 +259,20 @@ func (d *deployment) identify(s *scope, src map[string]any, path string, line in
 		}
 		return id, false
 	}
-	name, ok := str("name")
+	var name string
+	if nv, has := arm.Lookup(src, "name"); has && parent == nil && strings.EqualFold(strings.Trim(typ, "/"), "Microsoft.Resources/deployments") {
+		// A nested deployment's name matters only to deployment().name:
+		// one not known before deployment still lets its template expand.
+		if u, isU := d.value(s, nv, joinPath(path, "name"), d.lineOf(src, "name", line)).(arm.Unknown); isU {
+			if strings.HasPrefix(u.Reason, "the expression is invalid") {
+				return id, false
+			}
+			name, ok, id.nameUnknown = unknownDeploymentName, true, &u
+		}
+	}
+	if name == "" {
+		name, ok = str("name")
+	}
 	if !ok || name == "" {
 		if _, has := arm.Lookup(src, "name"); !has {
 			d.errorf(path, line, "a resource needs a name")
@@ -451,7 +471,7 @@ func (d *deployment) nested(s *scope, src map[string]any, path string, line int,
 		return
 	}
 	child := &deployment{x: d.x, kind: d.kind, sub: d.sub, rg: d.rg, mg: d.mg, loc: d.loc,
-		name: id.names[len(id.names)-1], depth: d.depth + 1, absent: s.absent}
+		name: id.names[len(id.names)-1], nameUnknown: id.nameUnknown, depth: d.depth + 1, absent: s.absent}
 	str := func(key string) string {
 		v, ok := arm.Lookup(src, key)
 		if !ok {
