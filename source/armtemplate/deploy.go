@@ -64,21 +64,21 @@ type parsedExpr struct {
 // deployment is one template being deployed: the top-level template or a
 // nested one.
 type deployment struct {
-	x     *expansion
-	file  string         // the file the template was read from
-	idx   *jsonpos.Index // positions in file
-	tmpl  map[string]any
-	base  string // JSON path of the template in file, "" at its root
-	kind  scopeKind
-	sub   string // target subscription of the resources
-	rg    string // target resource group
-	mg    string // target management group
-	loc   string // the resource group's location
-	name  string // the deployment's name
+	x    *expansion
+	file string         // the file the template was read from
+	idx  *jsonpos.Index // positions in file
+	tmpl map[string]any
+	base string // JSON path of the template in file, "" at its root
+	kind scopeKind
+	sub  string // target subscription of the resources
+	rg   string // target resource group
+	mg   string // target management group
+	loc  string // the resource group's location
+	name string // the deployment's name
 	// nameUnknown is set when the deployment's name is not known before
 	// deployment: deployment().name is then Unknown.
 	nameUnknown *arm.Unknown
-	depth int
+	depth       int
 	// ctx is the deployment whose context the functions (resourceGroup(),
 	// resourceId(), ...) read: itself, or its parent for a nested template
 	// with outer expression scope.
