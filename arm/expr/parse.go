@@ -9,6 +9,10 @@
 // (parameters, variables, field, current, resourceId, ...) to one shared
 // core.
 //
+// Accessors include Bicep's safe dereference as ARM evaluates it: x.?name
+// and x[?index] give null when x is null or has no such member, and the
+// rest of the chain then short-circuits to null.
+//
 // Values are the JSON values of encoding/json (string, bool, nil,
 // map[string]any, []any) with numbers as int64 or float64.
 package expr
