@@ -462,12 +462,12 @@ func (d *deployment) nested(s *scope, src map[string]any, path string, line int,
 	ppath := joinPath(path, "properties")
 	if !ok {
 		d.errorf(ppath, line, "a nested deployment needs properties with a template or a templateLink")
-		d.unresolved(s, id, line, "its properties are missing", nil)
+		d.unresolved(s, id, line, address, "its properties are missing", nil)
 		return
 	}
 	if d.depth+1 > d.x.o.MaxDepth {
 		d.errorf(path, line, "deployments are nested deeper than %d levels", d.x.o.MaxDepth)
-		d.unresolved(s, id, line, fmt.Sprintf("it is nested deeper than %d levels", d.x.o.MaxDepth), nil)
+		d.unresolved(s, id, line, address, fmt.Sprintf("it is nested deeper than %d levels", d.x.o.MaxDepth), nil)
 		return
 	}
 	child := &deployment{x: d.x, kind: d.kind, sub: d.sub, rg: d.rg, mg: d.mg, loc: d.loc,
@@ -507,7 +507,7 @@ func (d *deployment) nested(s *scope, src map[string]any, path string, line int,
 			d.errorf(joinPath(ppath, "template"), d.lineOf(props, "template", line), "the template of a nested deployment must be an object, not %s", expr.TypeName(tv))
 		}
 		d.unfollowed(s, src, path, line, address, id, reason)
-		d.unresolved(s, id, line, reason, d.nestedParams(s, props, ppath, line, nil))
+		d.unresolved(s, id, line, address, reason, d.nestedParams(s, props, ppath, line, nil))
 		return
 	} else if lv, ok := arm.Lookup(props, "templateLink"); ok {
 		lpath := joinPath(ppath, "templateLink")
@@ -515,12 +515,12 @@ func (d *deployment) nested(s *scope, src map[string]any, path string, line int,
 		file, reason := d.linkedFile(link)
 		if file == "" {
 			d.unfollowed(s, src, path, line, address, id, reason)
-			d.unresolved(s, id, line, reason, d.nestedParams(s, props, ppath, line, nil))
+			d.unresolved(s, id, line, address, reason, d.nestedParams(s, props, ppath, line, nil))
 			return
 		}
 		d.x.o.linked.add(file)
 		fail := func(msg string) {
-			d.unresolved(s, id, line, msg, d.nestedParams(s, props, ppath, line, nil))
+			d.unresolved(s, id, line, address, msg, d.nestedParams(s, props, ppath, line, nil))
 		}
 		data, err := os.ReadFile(file)
 		if err != nil {
@@ -545,7 +545,7 @@ func (d *deployment) nested(s *scope, src map[string]any, path string, line int,
 		inner = true // a linked template always has its own scope
 	} else {
 		d.errorf(ppath, line, "a nested deployment needs a template or a templateLink")
-		d.unresolved(s, id, line, "it has neither a template nor a templateLink", nil)
+		d.unresolved(s, id, line, address, "it has neither a template nor a templateLink", nil)
 		return
 	}
 	if inner {
@@ -628,10 +628,10 @@ func (d *deployment) nestedParams(s *scope, props map[string]any, ppath string, 
 // unresolved records that a nested deployment creates resources that are
 // not seen. Their scope is the one resource id the deployment's parameters
 // name, when they name exactly one; else anything in the input.
-func (d *deployment) unresolved(s *scope, id identity, line int, reason string, params map[string]any) {
+func (d *deployment) unresolved(s *scope, id identity, line int, address, reason string, params map[string]any) {
 	origin := arm.Origin{File: d.file, Line: line}
 	if b := d.x.bicep; b != nil && d.file == b.file {
-		origin = arm.Origin{File: b.file}
+		origin = arm.Origin{File: b.file, Line: b.lineOf(address)}
 	}
 	ids := map[string]string{}
 	var collect func(v any)
