@@ -212,7 +212,8 @@ var deploymentFuncs = []*expr.Func{
 		if !ok {
 			msg = "(a message not known before deployment)"
 			if !expr.IsUnknown(args[0]) {
-				msg = expr.ToString(args[0])
+				// Not printed: it could be a secure object.
+				msg = "(a message that is " + expr.TypeName(args[0]) + ", not a string)"
 			}
 		}
 		return nil, &failError{msg}
