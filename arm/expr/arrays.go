@@ -33,6 +33,24 @@ var arrayFuncs = []*Func{
 	{Name: "indexFromEnd", MinArgs: 2, MaxArgs: 2, Call: func(c *Context, args []any) (any, error) {
 		return fromEnd("indexFromEnd", args, false)
 	}},
+	{Name: "tryIndex", MinArgs: 2, MaxArgs: 2, Call: func(c *Context, args []any) (any, error) {
+		// a[?i] as a function: null for a null array or an index out of range.
+		if args[0] == nil {
+			return nil, nil
+		}
+		a, err := argArray("tryIndex", args, 0)
+		if err != nil {
+			return nil, err
+		}
+		n, err := argInt("tryIndex", args, 1)
+		if err != nil {
+			return nil, err
+		}
+		if n < 0 || n >= int64(len(a)) {
+			return nil, nil
+		}
+		return a[n], nil
+	}},
 	{Name: "tryIndexFromEnd", MinArgs: 2, MaxArgs: 2, Call: func(c *Context, args []any) (any, error) {
 		return fromEnd("tryIndexFromEnd", args, true)
 	}},

@@ -208,6 +208,49 @@ func (x *Index) Eval(ctx *Context) (any, error) {
 	}
 }
 
+// Eval reads a property of an object, giving null when the object is null
+// or (unless Chained) has no such property.
+func (m *SafeMember) Eval(ctx *Context) (any, error) {
+	t, err := m.Target.Eval(ctx)
+	if err != nil || IsUnknown(t) || t == nil {
+		return t, err
+	}
+	if !m.Chained {
+		if obj, ok := t.(map[string]any); ok {
+			v, _ := arm.Lookup(obj, m.Name)
+			return v, nil
+		}
+	}
+	return property(t, m.Name)
+}
+
+// Eval indexes an array or an object, giving null when the target is null
+// or (unless Chained) the index is out of range or no property.
+func (x *SafeIndex) Eval(ctx *Context) (any, error) {
+	t, err := x.Target.Eval(ctx)
+	if err != nil || IsUnknown(t) || t == nil {
+		return t, err
+	}
+	i, err := x.Index.Eval(ctx)
+	if err != nil || IsUnknown(i) {
+		return i, err
+	}
+	if !x.Chained {
+		switch tv := t.(type) {
+		case []any:
+			if n, ok := AsInt(i); ok && (n < 0 || n >= int64(len(tv))) {
+				return nil, nil
+			}
+		case map[string]any:
+			if s, ok := i.(string); ok {
+				v, _ := arm.Lookup(tv, s)
+				return v, nil
+			}
+		}
+	}
+	return (&Index{Target: Literal{t}, Index: Literal{i}}).Eval(ctx)
+}
+
 // Validate checks, without evaluating, that every function the expression
 // calls exists in lib and gets an allowed number of arguments.
 func Validate(n Node, lib Library) error {
@@ -227,7 +270,14 @@ func Validate(n Node, lib Library) error {
 		}
 	case *Member:
 		return Validate(v.Target, lib)
+	case *SafeMember:
+		return Validate(v.Target, lib)
 	case *Index:
+		if err := Validate(v.Target, lib); err != nil {
+			return err
+		}
+		return Validate(v.Index, lib)
+	case *SafeIndex:
 		if err := Validate(v.Target, lib); err != nil {
 			return err
 		}
@@ -246,7 +296,12 @@ func Walk(n Node, fn func(Node)) {
 		}
 	case *Member:
 		Walk(v.Target, fn)
+	case *SafeMember:
+		Walk(v.Target, fn)
 	case *Index:
+		Walk(v.Target, fn)
+		Walk(v.Index, fn)
+	case *SafeIndex:
 		Walk(v.Target, fn)
 		Walk(v.Index, fn)
 	}

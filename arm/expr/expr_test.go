@@ -22,6 +22,13 @@ func FuzzParse(f *testing.F) {
 		"'unterminated",
 		"createObject('a', 1).A",
 		"map(range(0, 3), lambda('i', lambdaVariables('i')))",
+		"parameters('p')[?'a'].b[0]",
+		"createObject('a', null()).?a.?b",
+		"createArray()[?3].x.?y",
+		"x.?",
+		"x[?]",
+		"tryIndex(createArray(1), 3)",
+		"coalesce(tryGet(null(), 'kind'), 'None')",
 	} {
 		f.Add(seed)
 	}

@@ -9,6 +9,10 @@
 // (parameters, variables, field, current, resourceId, ...) to one shared
 // core.
 //
+// Accessors include Bicep's safe dereference as ARM evaluates it: x.?name
+// and x[?index] give null when x is null or has no such member, and the
+// rest of the chain then short-circuits to null.
+//
 // Values are the JSON values of encoding/json (string, bool, nil,
 // map[string]any, []any) with numbers as int64 or float64.
 package expr
@@ -47,6 +51,25 @@ type Member struct {
 type Index struct {
 	Target Node
 	Index  Node
+}
+
+// SafeMember is a safe property access, x.?name: null when x is null or
+// has no property name. Chained marks a plain access (x.name) that follows
+// a safe access in the same chain, as in a[?0].name: it gives null when x
+// is null (the chain short-circuits), but a missing property is an error.
+type SafeMember struct {
+	Target  Node
+	Name    string
+	Chained bool
+}
+
+// SafeIndex is a safe index access, x[?i]: null when x is null, or i is
+// out of the array's range or no property of the object. Chained marks a
+// plain index access that follows a safe access in the same chain.
+type SafeIndex struct {
+	Target  Node
+	Index   Node
+	Chained bool
 }
 
 // SyntaxError is an error in the text of an expression.
@@ -178,7 +201,9 @@ func (p *parser) expr(depth int) (Node, error) {
 	default:
 		return nil, p.errorf("unexpected %q", string(c))
 	}
-	// Accessors.
+	// Accessors. After a safe access (.?name or [?index]) the rest of the
+	// chain short-circuits: it gives null when the safe access did.
+	inSafe := false
 	for {
 		p.space()
 		if p.pos >= len(p.src) {
@@ -188,6 +213,11 @@ func (p *parser) expr(depth int) (Node, error) {
 		case '.':
 			p.pos++
 			p.space()
+			safe := p.pos < len(p.src) && p.src[p.pos] == '?'
+			if safe {
+				p.pos++
+				p.space()
+			}
 			start := p.pos
 			for p.pos < len(p.src) && (isIdent(p.src[p.pos]) && (p.pos > start || isIdentStart(p.src[p.pos]))) {
 				p.pos++
@@ -195,9 +225,22 @@ func (p *parser) expr(depth int) (Node, error) {
 			if start == p.pos {
 				return nil, p.errorf("expected a property name after '.'")
 			}
-			n = &Member{Target: n, Name: p.src[start:p.pos]}
+			name := p.src[start:p.pos]
+			switch {
+			case safe:
+				n, inSafe = &SafeMember{Target: n, Name: name}, true
+			case inSafe:
+				n = &SafeMember{Target: n, Name: name, Chained: true}
+			default:
+				n = &Member{Target: n, Name: name}
+			}
 		case '[':
 			p.pos++
+			p.space()
+			safe := p.pos < len(p.src) && p.src[p.pos] == '?'
+			if safe {
+				p.pos++
+			}
 			idx, err := p.expr(depth + 1)
 			if err != nil {
 				return nil, err
@@ -207,7 +250,14 @@ func (p *parser) expr(depth int) (Node, error) {
 				return nil, p.errorf("expected ']'")
 			}
 			p.pos++
-			n = &Index{Target: n, Index: idx}
+			switch {
+			case safe:
+				n, inSafe = &SafeIndex{Target: n, Index: idx}, true
+			case inSafe:
+				n = &SafeIndex{Target: n, Index: idx, Chained: true}
+			default:
+				n = &Index{Target: n, Index: idx}
+			}
 		default:
 			return n, nil
 		}
@@ -354,3 +404,17 @@ func (c *Call) String() string {
 func (m *Member) String() string { return m.Target.String() + "." + m.Name }
 
 func (x *Index) String() string { return x.Target.String() + "[" + x.Index.String() + "]" }
+
+func (m *SafeMember) String() string {
+	if m.Chained {
+		return m.Target.String() + "." + m.Name
+	}
+	return m.Target.String() + ".?" + m.Name
+}
+
+func (x *SafeIndex) String() string {
+	if x.Chained {
+		return x.Target.String() + "[" + x.Index.String() + "]"
+	}
+	return x.Target.String() + "[?" + x.Index.String() + "]"
+}

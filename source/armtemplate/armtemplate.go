@@ -12,7 +12,22 @@
 // template links; user-defined functions; and symbolic-name templates
 // (languageVersion 2.0, as Bicep emits them). Values that only a deployment
 // knows (reference(), list*(), Key Vault references, parameters without a
-// value) are arm.Unknown.
+// value) are arm.Unknown. An optional parameter ("nullable": true, as
+// Bicep compiles `param x string?`) without a value is null, and null
+// passed to a parameter with a default gives the default, as in ARM.
+// fail() is an error naming the template's message where it is evaluated
+// (never in a branch of if() not taken). A nested deployment's parameters
+// may be expressions: the whole object, one parameter's {"value": ...}
+// object, or the value.
+//
+// What a template may or may not create is said, not guessed: a resource
+// copy loop whose count is not known gives one representative instance,
+// and a resource whose condition is not known is kept, both with
+// arm.Resource.MaybeAbsent set to the reason and a note in the input; the
+// resources of such a nested deployment inherit it. A nested deployment
+// that cannot be expanded (a link to a URL, a template spec, a template
+// not known) adds an arm.Unresolved to the input, so that existence checks
+// on what it may create are Unknown rather than NonCompliant.
 //
 // Every resource has the id Azure would give it in a deployment context
 // whose defaults are set by Options, points at the line of its object in

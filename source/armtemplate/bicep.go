@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,9 +62,14 @@ func bicepLine(lines []string, pattern string) int {
 // DirectoryReader returns a directory reader for the scan engine's
 // registry. It compiles the .bicep files of a directory with the bicep
 // executable on PATH and expands what it prints; without one, each file
-// gets an error saying it needs compiling. A .bicep file beside a .json of
-// the same name is taken to be compiled already (the .json is scanned), and
-// .bicepparam files are consumed: they are read with their template.
+// gets an error saying it needs compiling. A .bicep file whose compiled
+// template is beside it is not compiled: the template is scanned, and the
+// input gets a note saying so. Its compiled template is a .json of the same
+// name (main.bicep and main.json, as in Azure Verified Modules) or, when
+// it is the only .bicep file of its directory, the one deployment template
+// there that bicep generated (main.bicep and azuredeploy.json, as in the
+// Azure quickstarts). .bicepparam files are consumed: they are read with
+// their template.
 //
 // A template file that an expanded template of the same scan followed by a
 // relative templateLink is consumed too (see Readers).
@@ -81,7 +87,12 @@ func DirectoryReader(o Options) func(dir string, files []string) ([]*source.Inpu
 				consumed = append(consumed, f)
 			case ".bicep":
 				consumed = append(consumed, f)
-				if st, err := os.Stat(strings.TrimSuffix(f, filepath.Ext(f)) + ".json"); err == nil && st.Mode().IsRegular() {
+				if compiled := compiledBeside(f); compiled != "" {
+					msg := filepath.Base(f) + ": skipped; its compiled template " + filepath.Base(compiled) + " beside it was scanned"
+					if _, err := exec.LookPath("bicep"); err != nil {
+						msg += " (install bicep to compile the .bicep itself)"
+					}
+					inputs = append(inputs, &source.Input{Kind: source.KindARMTemplate, Location: f, Notes: []string{f + ": " + msg}})
 					continue
 				}
 				inputs = append(inputs, ExpandBicep(f, o))
@@ -90,6 +101,59 @@ func DirectoryReader(o Options) func(dir string, files []string) ([]*source.Inpu
 		return inputs, consumed
 	}
 }
+
+// compiledBeside returns the compiled template of a .bicep file that lies
+// beside it (see DirectoryReader), or "".
+func compiledBeside(file string) string {
+	same := strings.TrimSuffix(file, filepath.Ext(file)) + ".json"
+	if st, err := os.Stat(same); err == nil && st.Mode().IsRegular() {
+		return same
+	}
+	dir := filepath.Dir(file)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	var found string
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		switch strings.ToLower(filepath.Ext(e.Name())) {
+		case ".bicep":
+			if filepath.Clean(p) != filepath.Clean(file) {
+				return "" // more than one .bicep: which one is compiled is not clear
+			}
+		case ".json":
+			if generatedByBicep(p) {
+				if found != "" {
+					return ""
+				}
+				found = p
+			}
+		}
+	}
+	return found
+}
+
+// generatedByBicep reports whether a JSON file starts as a deployment
+// template that bicep generated: its first 64 KiB name a
+// deploymentTemplate schema and bicep as the metadata's _generator.
+func generatedByBicep(file string) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, buf)
+	head := strings.ToLower(string(buf[:n]))
+	return strings.Contains(head, "deploymenttemplate.json") && bicepGenerator.MatchString(head)
+}
+
+// bicepGenerator matches "_generator": {"name": "bicep" in lower-cased JSON.
+var bicepGenerator = regexp.MustCompile(`"_generator"\s*:\s*\{\s*"name"\s*:\s*"bicep"`)
 
 // ExpandBicep compiles a .bicep file with `bicep build` and expands the
 // template it prints. Resources point at the file and the line of their

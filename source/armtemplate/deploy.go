@@ -1,6 +1,7 @@
 package armtemplate
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -63,18 +64,21 @@ type parsedExpr struct {
 // deployment is one template being deployed: the top-level template or a
 // nested one.
 type deployment struct {
-	x     *expansion
-	file  string         // the file the template was read from
-	idx   *jsonpos.Index // positions in file
-	tmpl  map[string]any
-	base  string // JSON path of the template in file, "" at its root
-	kind  scopeKind
-	sub   string // target subscription of the resources
-	rg    string // target resource group
-	mg    string // target management group
-	loc   string // the resource group's location
-	name  string // the deployment's name
-	depth int
+	x    *expansion
+	file string         // the file the template was read from
+	idx  *jsonpos.Index // positions in file
+	tmpl map[string]any
+	base string // JSON path of the template in file, "" at its root
+	kind scopeKind
+	sub  string // target subscription of the resources
+	rg   string // target resource group
+	mg   string // target management group
+	loc  string // the resource group's location
+	name string // the deployment's name
+	// nameUnknown is set when the deployment's name is not known before
+	// deployment: deployment().name is then Unknown.
+	nameUnknown *arm.Unknown
+	depth       int
 	// ctx is the deployment whose context the functions (resourceGroup(),
 	// resourceId(), ...) read: itself, or its parent for a nested template
 	// with outer expression scope.
@@ -84,6 +88,9 @@ type deployment struct {
 	// symbolic name.
 	symbols map[string]map[string]any
 	params  map[string]any // the parameter values passed in, for deployment()
+	// absent says why the deployment itself may not happen (its
+	// condition or copy count is unknown); its resources inherit it.
+	absent string
 }
 
 // values are the parameters, variables and functions an expression sees.
@@ -132,6 +139,9 @@ type scope struct {
 	resLoop string         // the resource copy loop, "" outside one
 	fn      map[string]any // the arguments inside a user-defined function
 	used    map[string]bool
+	// absent, when set, says why the resources being expanded may not
+	// exist: a condition or a copy count not known before deployment.
+	absent string
 }
 
 func (s *scope) push(name string, i int64) { s.loops = append(s.loops, loop{name, i}) }
@@ -239,6 +249,11 @@ func (d *deployment) eval(s *scope, str, path string, line int) (any, bool) {
 			}
 			return v, true
 		}
+	}
+	var fe *failError
+	if errors.As(err, &fe) {
+		d.errorf(path, line, "fail() is called: %s", fe.msg)
+		return arm.Unknown{Reason: "the expression is invalid: " + err.Error()}, false
 	}
 	d.errorf(path, line, "%s: %v", clip(str), err)
 	return arm.Unknown{Reason: "the expression is invalid: " + err.Error()}, false
@@ -370,14 +385,18 @@ func propertyCopies(v any) ([]map[string]any, bool) {
 
 // propertyCopy evaluates one property (or variable) copy loop into its
 // name and array.
-func (d *deployment) propertyCopy(s *scope, c map[string]any, path string, line int) (string, []any) {
+func (d *deployment) propertyCopy(s *scope, c map[string]any, path string, line int) (string, any) {
 	nameV, _ := arm.Lookup(c, "name")
 	name, ok := d.value(s, nameV, joinPath(path, "name"), line).(string)
 	if !ok || name == "" {
 		d.errorf(joinPath(path, "name"), line, "a copy loop needs a name")
 		return "", nil
 	}
-	n, ok := d.copyCount(s, c, path, line)
+	n, unknown, ok := d.copyCount(s, c, path, line)
+	if unknown != nil {
+		// The array's length is not known: nor is the array.
+		return name, arm.Unknown{Reason: fmt.Sprintf("the copy loop %q has a count not known before deployment (%s)", name, unknown.Reason)}
+	}
 	if !ok {
 		return name, []any{}
 	}
@@ -395,34 +414,36 @@ func (d *deployment) propertyCopy(s *scope, c map[string]any, path string, line 
 	return name, out
 }
 
-// copyCount evaluates a copy loop's count and checks ARM's limits.
-func (d *deployment) copyCount(s *scope, c map[string]any, path string, line int) (int64, bool) {
+// copyCount evaluates a copy loop's count and checks ARM's limits. A count
+// not known before deployment is returned as unknown (with ok false); an
+// invalid one is reported.
+func (d *deployment) copyCount(s *scope, c map[string]any, path string, line int) (n int64, unknown *arm.Unknown, ok bool) {
 	cv, ok := arm.Lookup(c, "count")
 	cl := d.lineOf(c, "count", line)
 	if !ok {
 		d.errorf(joinPath(path, "count"), cl, "a copy loop needs a count")
-		return 0, false
+		return 0, nil, false
 	}
 	v := d.value(s, cv, joinPath(path, "count"), cl)
-	if expr.IsUnknown(v) {
-		if r := v.(arm.Unknown).Reason; !strings.HasPrefix(r, "the expression is invalid") {
-			d.errorf(joinPath(path, "count"), cl, "the copy count is not known before deployment (%s); the loop is not expanded", r)
+	if u, isU := v.(arm.Unknown); isU {
+		if strings.HasPrefix(u.Reason, "the expression is invalid") {
+			return 0, nil, false // reported where it failed
 		}
-		return 0, false
+		return 0, &u, false
 	}
 	n, isInt := expr.AsInt(v)
 	switch {
 	case !isInt:
 		d.errorf(joinPath(path, "count"), cl, "the copy count must be an integer, not %s", expr.TypeName(v))
-		return 0, false
+		return 0, nil, false
 	case n < 0:
 		d.errorf(joinPath(path, "count"), cl, "the copy count %d is negative", n)
-		return 0, false
+		return 0, nil, false
 	case n > MaxCopyCount:
 		d.errorf(joinPath(path, "count"), cl, "the copy count %d is over ARM's limit of %d", n, MaxCopyCount)
-		return 0, false
+		return 0, nil, false
 	}
-	return n, true
+	return n, nil, true
 }
 
 // record remembers that out was built from an object at pos.
@@ -528,20 +549,46 @@ func (v *values) param(name string) (any, error) {
 	}
 	p.state = 1
 	d := v.owner
+	dv, hasDefault := arm.Lookup(p.def, "defaultValue")
 	switch {
-	case p.provided:
+	case p.provided && (p.given != nil || !hasDefault):
 		p.value = p.given
-	case p.def != nil:
-		if dv, ok := arm.Lookup(p.def, "defaultValue"); ok {
-			p.value = d.value(&scope{d: d}, dv, joinPath(p.path, "defaultValue"), d.lineOf(p.def, "defaultValue", p.line))
-		} else {
-			p.value = arm.Unknown{Reason: fmt.Sprintf("parameter %q has no value; pass one in a parameter file", p.name)}
-		}
-	default:
+	case p.def == nil:
 		p.value = arm.Unknown{Reason: fmt.Sprintf("parameter %q is invalid", p.name)}
+	case hasDefault:
+		// ARM gives a parameter passed as null its default value.
+		p.value = d.value(&scope{d: d}, dv, joinPath(p.path, "defaultValue"), d.lineOf(p.def, "defaultValue", p.line))
+	case d.nullable(p.def):
+		// An optional parameter ("nullable": true, as Bicep compiles
+		// `param x string?`) with no value is null.
+		p.value = nil
+	default:
+		p.value = arm.Unknown{Reason: fmt.Sprintf("parameter %q has no value; pass one in a parameter file", p.name)}
 	}
 	p.state = 2
 	return p.value, nil
+}
+
+// nullable reports whether a parameter or type definition is nullable:
+// "nullable": true on it, or on the definition its "$ref" names
+// ("#/definitions/name", followed a few levels).
+func (d *deployment) nullable(def map[string]any) bool {
+	for range 8 {
+		if n, ok := arm.Lookup(def, "nullable"); ok {
+			return n == true
+		}
+		ref, _ := arm.Lookup(def, "$ref")
+		rs, _ := ref.(string)
+		name, ok := strings.CutPrefix(rs, "#/definitions/")
+		if !ok {
+			return false
+		}
+		defs, _ := lookupObject(d.tmpl, "definitions")
+		if def, ok = lookupObject(defs, name); !ok {
+			return false
+		}
+	}
+	return false
 }
 
 // variable returns the value of a variable, evaluating it once.

@@ -204,9 +204,31 @@ var deploymentFuncs = []*expr.Func{
 	{Name: "listKeys", MinArgs: 2, MaxArgs: 3, HandlesUnknown: true, Call: listFunc},
 	{Name: "list*", MinArgs: 1, MaxArgs: 3, HandlesUnknown: true, Call: listFunc},
 	{Name: "pickZones", MinArgs: 3, MaxArgs: 5, Call: pickZones},
+	{Name: "fail", MinArgs: 1, MaxArgs: 1, HandlesUnknown: true, Call: func(c *expr.Context, args []any) (any, error) {
+		// fail() stops the deployment with the template's message. It is
+		// an error only where it is evaluated: a branch of if() that is
+		// not taken never reaches it.
+		msg, ok := args[0].(string)
+		if !ok {
+			msg = "(a message not known before deployment)"
+			if !expr.IsUnknown(args[0]) {
+				// Not printed: it could be a secure object.
+				msg = "(a message that is " + expr.TypeName(args[0]) + ", not a string)"
+			}
+		}
+		return nil, &failError{msg}
+	}},
 	{Name: "providers", MinArgs: 1, MaxArgs: 2, Call: func(c *expr.Context, args []any) (any, error) {
 		return unknown("providers() reads the resource provider registry; it is not known offline"), nil
 	}},
+}
+
+// failError is the error of fail(): the deployment fails with the
+// template author's message.
+type failError struct{ msg string }
+
+func (e *failError) Error() string {
+	return "the deployment fails with the template's message: " + e.msg
 }
 
 func listFunc(c *expr.Context, args []any) (any, error) {
@@ -382,6 +404,9 @@ func (d *deployment) deploymentObject() map[string]any {
 		props["templateLink"] = map[string]any{"uri": "file://" + filepath.ToSlash(abs)}
 	}
 	out := map[string]any{"name": d.name, "properties": props}
+	if d.nameUnknown != nil {
+		out["name"] = *d.nameUnknown
+	}
 	if d.kind != atResourceGroup {
 		out["location"] = d.loc
 	}

@@ -23,6 +23,18 @@ func FuzzExpand(f *testing.F) {
 	f.Add([]byte(`{"$schema": "deploymentTemplate", "resources": [{"type": "A.B/c", "name": "[string(copyIndex())]", "copy": {"name": "x", "count": 30}, "properties": {"copy": [{"name": "p", "count": 30, "input": "[copyIndex('p')]"}]}}]}`))
 	f.Add([]byte(`{"$schema": "deploymentTemplate", "functions": [{"namespace": "f", "members": {"g": {"parameters": [], "output": {"value": "[f.g()]"}}}}], "resources": [{"type": "A.B/c", "name": "[f.g()]"}]}`))
 	f.Add([]byte(`{"$schema": "deploymentTemplate", "languageVersion": "2.0", "resources": {"a": {"type": "A.B/c", "name": "[resourceInfo('a').name]"}}}`))
+	for _, file := range []string{"testdata/avm-flexible-server/main.json", "testdata/quickstart-flexible-server-vnet/azuredeploy.json"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	// Nullable parameters, null to a default, safe dereference, fail().
+	f.Add([]byte(`{"$schema": "deploymentTemplate", "parameters": {"n": {"type": "object", "nullable": true}, "r": {"$ref": "#/definitions/r"}, "d": {"type": "string", "defaultValue": "[parameters('d')]"}}, "definitions": {"r": {"$ref": "#/definitions/r"}}, "resources": [{"type": "A.B/c", "name": "[coalesce(parameters('n').?a[?0].b, parameters('r'), 'x')]", "properties": {"f": "[if(empty(parameters('n')), null(), fail(parameters('n')))]", "g": "[fail(reference('x'))]"}}]}`))
+	// Expressions as nested deployment parameters; unknown copy counts and
+	// conditions; a template that is not known.
+	f.Add([]byte(`{"$schema": "deploymentTemplate", "resources": [{"type": "Microsoft.Resources/deployments", "name": "d", "condition": "[reference('c').ok]", "copy": {"name": "l", "count": "[length(reference('x').items)]"}, "properties": {"expressionEvaluationOptions": {"scope": "inner"}, "parameters": "[if(equals(copyIndex(), 0), createObject('p', createObject('value', null())), reference('p'))]", "template": {"$schema": "deploymentTemplate", "parameters": {"p": {"type": "array", "nullable": true}}, "resources": [{"type": "A.B/c", "name": "x", "properties": {"copy": [{"name": "q", "count": "[length(parameters('p'))]", "input": "[copyIndex('q')]"}]}}]}}}, {"type": "Microsoft.Resources/deployments", "name": "e", "properties": {"template": "[reference('t')]", "parameters": {"a": "[createObject('value', '/subscriptions/s/resourceGroups/r/providers/A.B/c/x')]", "b": "[createObject()]"}}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := Expand("fuzz.json", data, Options{MaxDepth: 3})
 		if in == nil || in.Kind != "arm-template" {

@@ -1,6 +1,7 @@
 package armtemplate
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -40,7 +41,7 @@ func (d *deployment) run() {
 	if !ok || rs == nil {
 		return
 	}
-	s := &scope{d: d}
+	s := &scope{d: d, absent: d.absent}
 	switch t := rs.(type) {
 	case []any:
 		for i, e := range t {
@@ -97,7 +98,18 @@ func (d *deployment) resource(s *scope, src map[string]any, path, address string
 		d.errorf(joinPath(cpath, "name"), cline, "a copy loop needs a name")
 		return
 	}
-	n, ok := d.copyCount(s, cp, cpath, cline)
+	n, unknown, ok := d.copyCount(s, cp, cpath, cline)
+	savedAbsent := s.absent
+	defer func() { s.absent = savedAbsent }()
+	if unknown != nil {
+		// One representative instance (copyIndex() is 0) that may not
+		// exist: judged as written, but it does not satisfy an existence
+		// check, and none of its siblings are counted.
+		why := fmt.Sprintf("the copy loop %q has a count not known before deployment (%s)", name, unknown.Reason)
+		d.note(joinPath(cpath, "count"), d.lineOf(cp, "count", cline), why+"; one representative instance is judged, and it may not exist")
+		s.absent = joinAbsent(s.absent, why)
+		n, ok = 1, true
+	}
 	if !ok {
 		return
 	}
@@ -135,11 +147,18 @@ func (d *deployment) instance(s *scope, src map[string]any, path, address string
 			if !b {
 				return
 			}
-		} else if !expr.IsUnknown(v) {
+		} else if u, isU := v.(arm.Unknown); !isU {
 			d.errorf(joinPath(path, "condition"), cl, "the condition must be a boolean, not %s", expr.TypeName(v))
 			return
+		} else if !strings.HasPrefix(u.Reason, "the expression is invalid") {
+			// An unknown condition may hold at deployment: the resource
+			// is judged as written, and may not exist.
+			why := fmt.Sprintf("the condition of %s is not known before deployment (%s)", address, u.Reason)
+			d.note(joinPath(path, "condition"), cl, why+"; the resource is judged as written, and it may not exist")
+			saved := s.absent
+			s.absent = joinAbsent(s.absent, why)
+			defer func() { s.absent = saved }()
 		}
-		// An unknown condition may hold at deployment: the resource is kept.
 	}
 	savedUsed := s.used
 	s.used = map[string]bool{}
@@ -178,6 +197,7 @@ func (d *deployment) instance(s *scope, src map[string]any, path, address string
 	flexserver.CompleteCreated(obj)
 	x.record(obj, pos)
 	r := x.emit(d, obj, line, address, s.used)
+	r.MaybeAbsent = s.absent
 	x.literalSecrets(d, src, r)
 	if strings.EqualFold(id.typ, "Microsoft.Network/privateEndpoints") {
 		x.privateEndpointConnections(d, r)
@@ -201,7 +221,14 @@ type identity struct {
 	id, typ, api string
 	names        []string
 	scope        string // the extended resource of an extension resource
+	// nameUnknown is set for a nested deployment whose name is not known
+	// before deployment; its name is then unknownDeploymentName.
+	nameUnknown *arm.Unknown
 }
+
+// unknownDeploymentName stands for the name of a nested deployment that is
+// not known before deployment.
+const unknownDeploymentName = "(a name not known before deployment)"
 
 // identify evaluates a resource's type, name and scope into its ARM id.
 func (d *deployment) identify(s *scope, src map[string]any, path string, line int, parent *parentRef) (identity, bool) {
@@ -232,7 +259,20 @@ func (d *deployment) identify(s *scope, src map[string]any, path string, line in
 		}
 		return id, false
 	}
-	name, ok := str("name")
+	var name string
+	if nv, has := arm.Lookup(src, "name"); has && parent == nil && strings.EqualFold(strings.Trim(typ, "/"), "Microsoft.Resources/deployments") {
+		// A nested deployment's name matters only to deployment().name:
+		// one not known before deployment still lets its template expand.
+		if u, isU := d.value(s, nv, joinPath(path, "name"), d.lineOf(src, "name", line)).(arm.Unknown); isU {
+			if strings.HasPrefix(u.Reason, "the expression is invalid") {
+				return id, false
+			}
+			name, ok, id.nameUnknown = unknownDeploymentName, true, &u
+		}
+	}
+	if name == "" {
+		name, ok = str("name")
+	}
 	if !ok || name == "" {
 		if _, has := arm.Lookup(src, "name"); !has {
 			d.errorf(path, line, "a resource needs a name")
@@ -407,26 +447,31 @@ func (x *expansion) privateEndpointConnections(d *deployment, pe *arm.Resource) 
 			x.record(obj, &jsonpos.Object{Line: line, Keys: map[string]int{}})
 			r := x.emit(d, obj, line, pe.Address, nil)
 			r.Origin.Line = line
+			r.MaybeAbsent = pe.MaybeAbsent
 			r.Synthesized = "the private endpoint connection that private endpoint " + pe.Name + " creates"
 		}
 	}
 }
 
 // nested expands a Microsoft.Resources/deployments resource: its inline or
-// linked template, in inner or outer expression scope.
+// linked template, in inner or outer expression scope. A deployment whose
+// template cannot be read is emitted as it is and recorded as an
+// arm.Unresolved: what it creates is not seen.
 func (d *deployment) nested(s *scope, src map[string]any, path string, line int, address string, id identity) {
 	props, ok := lookupObject(src, "properties")
 	ppath := joinPath(path, "properties")
 	if !ok {
 		d.errorf(ppath, line, "a nested deployment needs properties with a template or a templateLink")
+		d.unresolved(s, id, line, address, "its properties are missing", nil)
 		return
 	}
 	if d.depth+1 > d.x.o.MaxDepth {
 		d.errorf(path, line, "deployments are nested deeper than %d levels", d.x.o.MaxDepth)
+		d.unresolved(s, id, line, address, fmt.Sprintf("it is nested deeper than %d levels", d.x.o.MaxDepth), nil)
 		return
 	}
 	child := &deployment{x: d.x, kind: d.kind, sub: d.sub, rg: d.rg, mg: d.mg, loc: d.loc,
-		name: id.names[len(id.names)-1], depth: d.depth + 1}
+		name: id.names[len(id.names)-1], nameUnknown: id.nameUnknown, depth: d.depth + 1, absent: s.absent}
 	str := func(key string) string {
 		v, ok := arm.Lookup(src, key)
 		if !ok {
@@ -447,60 +492,177 @@ func (d *deployment) nested(s *scope, src map[string]any, path string, line int,
 		ss, _ := sc.(string)
 		inner = strings.EqualFold(ss, "inner")
 	}
-	if t, ok := lookupObject(props, "template"); ok {
+	tv, hasTemplate := arm.Lookup(props, "template")
+	if ts, ok := tv.(string); ok && expr.IsExpression(ts) {
+		// "template": "[variables('t')]" or a json(...) of one.
+		tv = d.value(s, ts, joinPath(ppath, "template"), d.lineOf(props, "template", line))
+	}
+	if t, ok := tv.(map[string]any); hasTemplate && ok {
 		child.tmpl, child.file, child.idx, child.base = t, d.file, d.idx, d.fullPath(joinPath(ppath, "template"))
+	} else if hasTemplate {
+		reason := "its template is not an object"
+		if u, ok := tv.(arm.Unknown); ok {
+			reason = "its template is not known before deployment (" + u.Reason + ")"
+		} else {
+			d.errorf(joinPath(ppath, "template"), d.lineOf(props, "template", line), "the template of a nested deployment must be an object, not %s", expr.TypeName(tv))
+		}
+		d.unfollowed(s, src, path, line, address, id, reason)
+		d.unresolved(s, id, line, address, reason, d.nestedParams(s, props, ppath, line, nil))
+		return
 	} else if lv, ok := arm.Lookup(props, "templateLink"); ok {
 		lpath := joinPath(ppath, "templateLink")
 		link, _ := d.value(s, lv, lpath, d.lineOf(props, "templateLink", line)).(map[string]any)
 		file, reason := d.linkedFile(link)
 		if file == "" {
 			d.unfollowed(s, src, path, line, address, id, reason)
+			d.unresolved(s, id, line, address, reason, d.nestedParams(s, props, ppath, line, nil))
 			return
 		}
 		d.x.o.linked.add(file)
+		fail := func(msg string) {
+			d.unresolved(s, id, line, address, msg, d.nestedParams(s, props, ppath, line, nil))
+		}
 		data, err := os.ReadFile(file)
 		if err != nil {
 			d.errorf(lpath, line, "cannot read the linked template %s: %v", file, err)
+			fail("the linked template " + file + " cannot be read")
 			return
 		}
 		doc, idx, err := jsonpos.Decode(data)
 		if err != nil {
 			se := syntaxError(file, err)
 			d.x.in.Errors = append(d.x.in.Errors, se)
+			fail("the linked template " + file + " is not valid JSON")
 			return
 		}
 		t, _ := doc.(map[string]any)
 		if t == nil || !IsTemplate(doc) {
 			d.errorf(lpath, line, "the linked file %s is not a deployment template", file)
+			fail("the linked file " + file + " is not a deployment template")
 			return
 		}
 		child.tmpl, child.file, child.idx, child.base = t, file, idx, ""
 		inner = true // a linked template always has its own scope
 	} else {
 		d.errorf(ppath, line, "a nested deployment needs a template or a templateLink")
+		d.unresolved(s, id, line, address, "it has neither a template nor a templateLink", nil)
 		return
 	}
 	if inner {
-		given := map[string]any{}
-		if pv, ok := lookupObject(props, "parameters"); ok {
-			for _, k := range d.sortedKeys(pv) {
-				e, _ := pv[k].(map[string]any)
-				kpath, kl := joinPath(joinPath(ppath, "parameters"), k), d.lineOf(pv, k, line)
-				if v, ok := arm.Lookup(e, "value"); ok {
-					given[k] = d.value(s, v, joinPath(kpath, "value"), kl)
-				} else if _, ok := arm.Lookup(e, "reference"); ok {
-					given[k] = keyVaultUnknown
-				} else {
-					d.errorf(kpath, kl, "a parameter value must be {\"value\": ...} or a Key Vault {\"reference\": ...}")
-				}
-			}
-		}
+		given := d.nestedParams(s, props, ppath, line, child.tmpl)
 		child.ctx, child.params = child, given
 		child.vals = newValues(child, given)
 	} else {
 		child.ctx, child.vals = d.ctx, d.vals
 	}
 	child.run()
+}
+
+// nestedParams evaluates the parameters a nested deployment passes, in the
+// parent's scope. ARM accepts an expression wherever a value goes: the
+// whole "parameters" object, one parameter's {"value": ...} object, or the
+// value. A parameter given as a Key Vault reference is Unknown. When the
+// whole object is not known before deployment, every parameter the child
+// template declares (tmpl, when known) is Unknown.
+func (d *deployment) nestedParams(s *scope, props map[string]any, ppath string, line int, tmpl map[string]any) map[string]any {
+	given := map[string]any{}
+	raw, ok := arm.Lookup(props, "parameters")
+	if !ok || raw == nil {
+		return given
+	}
+	path, pline := joinPath(ppath, "parameters"), d.lineOf(props, "parameters", line)
+	pv, isObj := raw.(map[string]any)
+	evaluated := false
+	if !isObj {
+		v := d.value(s, raw, path, pline)
+		if u, ok := v.(arm.Unknown); ok {
+			if declared, ok := lookupObject(tmpl, "parameters"); ok {
+				for k := range declared {
+					given[k] = arm.Unknown{Reason: "the nested deployment's parameters are not known before deployment (" + u.Reason + ")", NotNull: u.NotNull, NonEmpty: u.NonEmpty, Prefix: u.Prefix}
+				}
+			}
+			return given
+		}
+		if pv, isObj = v.(map[string]any); !isObj {
+			if v != nil {
+				d.errorf(path, pline, "the parameters of a nested deployment must be an object, not %s", expr.TypeName(v))
+			}
+			return given
+		}
+		evaluated = true
+	}
+	for _, k := range d.sortedKeys(pv) {
+		kpath, kl := joinPath(path, k), d.lineOf(pv, k, pline)
+		entry := pv[k]
+		entryEvaluated := evaluated
+		if str, ok := entry.(string); ok && !evaluated && expr.IsExpression(str) {
+			// "name": "[createObject('value', ...)]"
+			entry, entryEvaluated = d.value(s, str, kpath, kl), true
+		}
+		if u, ok := entry.(arm.Unknown); ok {
+			given[k] = u
+			continue
+		}
+		e, _ := entry.(map[string]any)
+		if entryEvaluated && len(e) == 0 && (entry == nil || e != nil) {
+			// An expression that gives null or {} passes no value
+			// (if(empty(x), createObject(), createObject('value', x))):
+			// the parameter takes its default.
+			continue
+		}
+		if v, ok := arm.Lookup(e, "value"); ok {
+			if entryEvaluated {
+				given[k] = v
+			} else {
+				given[k] = d.value(s, v, joinPath(kpath, "value"), d.lineOf(e, "value", kl))
+			}
+		} else if _, ok := arm.Lookup(e, "reference"); ok {
+			given[k] = keyVaultUnknown
+		} else {
+			d.errorf(kpath, kl, "a parameter value must be {\"value\": ...} or a Key Vault {\"reference\": ...}")
+		}
+	}
+	return given
+}
+
+// unresolved records that a nested deployment creates resources that are
+// not seen. Their scope is the one resource id the deployment's parameters
+// name, when they name exactly one; else anything in the input.
+func (d *deployment) unresolved(s *scope, id identity, line int, address, reason string, params map[string]any) {
+	origin := arm.Origin{File: d.file, Line: line}
+	if b := d.x.bicep; b != nil && d.file == b.file {
+		origin = arm.Origin{File: b.file, Line: b.lineOf(address)}
+	}
+	ids := map[string]string{}
+	var collect func(v any)
+	collect = func(v any) {
+		switch t := v.(type) {
+		case string:
+			if arm.TypeOfID(t) != "" && strings.Contains(strings.ToLower(t), "/providers/") {
+				ids[strings.ToLower(t)] = strings.TrimRight(t, "/")
+			}
+		case map[string]any:
+			for _, e := range t {
+				collect(e)
+			}
+		case []any:
+			for _, e := range t {
+				collect(e)
+			}
+		}
+	}
+	collect(params)
+	scopeID := ""
+	if len(ids) == 1 {
+		for _, v := range ids {
+			scopeID = v
+		}
+	}
+	what := "the nested deployment " + id.names[len(id.names)-1] + " is not expanded: " + reason
+	if s.absent != "" {
+		what += "; it may not be deployed: " + s.absent
+	}
+	d.x.in.Unresolved = append(d.x.in.Unresolved, arm.Unresolved{Scope: scopeID, Reason: what, Origin: origin})
 }
 
 // keyVaultUnknown is the value of a parameter given as a Key Vault
@@ -561,7 +723,33 @@ func (d *deployment) unfollowed(s *scope, src map[string]any, path string, line 
 		obj["apiVersion"] = id.api
 	}
 	d.x.record(obj, &jsonpos.Object{Line: line, Keys: map[string]int{}})
-	d.x.emit(d, obj, line, address, nil)
+	d.x.emit(d, obj, line, address, nil).MaybeAbsent = s.absent
+}
+
+// joinAbsent adds a reason a resource may not exist to those it has.
+func joinAbsent(have, why string) string {
+	if have == "" {
+		return why
+	}
+	return have + "; " + why
+}
+
+// note records a note for the user at a JSON path of the deployment's
+// template: file:line: path: msg.
+func (d *deployment) note(path string, line int, msg string) {
+	full := d.fullPath(path)
+	file := d.file
+	if b := d.x.bicep; b != nil && d.file == b.file {
+		line = 0
+		if rest, ok := strings.CutPrefix(full, "resources."); ok {
+			line = b.lineOf(rest)
+		}
+	}
+	where := file
+	if line > 0 {
+		where += ":" + strconv.Itoa(line)
+	}
+	d.x.in.Notes = append(d.x.in.Notes, where+": "+full+": "+msg)
 }
 
 // symbolInfo is resourceInfo('symbolicName'): the id, name, type and api
