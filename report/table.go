@@ -148,17 +148,12 @@ func writeTable(w *bufio.Writer, r *Report, o Options) error {
 			parts = append(parts, fmt.Sprintf("%d %s", n, s))
 		}
 	}
-	failed := 0
-	for _, v := range views {
-		if v.Counts[NonCompliant] > 0 {
-			failed++
-		}
-	}
-	parts = append(parts, fmt.Sprintf("%d of %d controls failing", failed, len(views)))
+	parts = append(parts, fmt.Sprintf("%d of %d controls failing", failingControls(views), len(views)))
 	code := ansiGreen
 	if sum.NonCompliant > 0 {
 		code = ansiRed
 	}
+	t.wrapped("", code, CountFailures(r.Results).String())
 	t.wrapped("", code, "Summary: "+strings.Join(parts, " · "))
 	for _, e := range r.Errors {
 		t.wrapped("", ansiMagent, "Error: "+errorLine(e))
@@ -224,7 +219,7 @@ func (t *tableWriter) failures(r *Report, idx []int, o Options) {
 				segs = append(segs, [2]string{ansiDim, "  " + loc})
 			}
 			t.line(segs...)
-			t.wrapped(indent+"  ", "", it.Message)
+			t.wrapped(indent+"  ", "", CleanMessage(it.Message))
 		}
 	}
 }
