@@ -268,8 +268,15 @@ func sortResults(all []Result, idx []int) {
 	})
 }
 
-// remediationFor is the result's own remediation, else its rule's.
+// remediationFor is the result's own remediation, else its rule's, with
+// its placeholders filled from the result's resource ID (ForResource).
 func remediationFor(res *Result, o Options) *Remediation {
+	return ruleRemediation(res, o).ForResource(res.ResourceID)
+}
+
+// ruleRemediation is the result's own remediation, else its rule's, as
+// written (placeholders unfilled).
+func ruleRemediation(res *Result, o Options) *Remediation {
 	if res.Remediation != nil && !res.Remediation.empty() {
 		return res.Remediation
 	}
@@ -277,6 +284,101 @@ func remediationFor(res *Result, o Options) *Remediation {
 		return info.Remediation
 	}
 	return nil
+}
+
+// ForResource returns the remediation with the placeholders of its
+// snippets filled from an ARM resource ID, so a command can be run as it
+// is: $SUBSCRIPTION_ID (and $SUBSCRIPTION), $RG, $SERVER (the flexible
+// server the resource is or belongs to) and $RULE (a firewall rule's
+// name). A placeholder stays when the ID does not say its value, or when
+// the value holds a character a shell would read (only letters, digits,
+// '.', '_' and '-' are filled in). The summary is left as written. m
+// itself is returned when nothing is filled; nil stays nil.
+func (m *Remediation) ForResource(id string) *Remediation {
+	if m == nil {
+		return nil
+	}
+	vals := armPlaceholders(id)
+	if len(vals) == 0 {
+		return m
+	}
+	out := *m
+	out.AzureCLI = fillPlaceholders(m.AzureCLI, vals)
+	out.Terraform = fillPlaceholders(m.Terraform, vals)
+	out.Bicep = fillPlaceholders(m.Bicep, vals)
+	out.SQL = fillPlaceholders(m.SQL, vals)
+	if out == *m {
+		return m
+	}
+	return &out
+}
+
+// armPlaceholders reads the placeholder values an ARM ID gives; nil for
+// anything else (a Terraform address, a host name).
+func armPlaceholders(id string) map[string]string {
+	seg := strings.Split(strings.Trim(id, "/"), "/")
+	if len(seg) < 2 || !strings.EqualFold(seg[0], "subscriptions") {
+		return nil
+	}
+	vals := map[string]string{}
+	set := func(k, v string) {
+		if v != "" && shellSafe(v) {
+			vals[k] = v
+		}
+	}
+	set("SUBSCRIPTION_ID", seg[1])
+	set("SUBSCRIPTION", seg[1])
+	for i := 2; i+1 < len(seg); i += 2 {
+		k, v := seg[i], seg[i+1]
+		switch {
+		case strings.EqualFold(k, "resourceGroups"):
+			set("RG", v)
+		case strings.EqualFold(k, "providers"):
+			// providers/<namespace>: the type/name pairs follow.
+		case strings.EqualFold(k, "flexibleServers") && strings.EqualFold(seg[i-1], "Microsoft.DBforPostgreSQL"):
+			set("SERVER", v)
+		case strings.EqualFold(k, "firewallRules") && vals["SERVER"] != "":
+			set("RULE", v)
+		}
+	}
+	return vals
+}
+
+// shellSafe reports whether s can stand in a shell command unquoted.
+func shellSafe(s string) bool {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// fillPlaceholders replaces each $NAME in s whose value vals holds; a name
+// is the longest run of capitals, digits and underscores after the $, so
+// $SERVER does not touch $NEW_SERVER or $SERVER_ID.
+func fillPlaceholders(s string, vals map[string]string) string {
+	if !strings.Contains(s, "$") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' {
+			b.WriteByte(s[i])
+			continue
+		}
+		j := i + 1
+		for j < len(s) && (s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9' || s[j] == '_') {
+			j++
+		}
+		if v, ok := vals[s[i+1:j]]; ok {
+			b.WriteString(v)
+			i = j - 1
+			continue
+		}
+		b.WriteByte('$')
+	}
+	return b.String()
 }
 
 func (m *Remediation) empty() bool {

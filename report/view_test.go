@@ -150,3 +150,81 @@ func TestMarkdownTopFindingsAreDistinctRules(t *testing.T) {
 		t.Errorf("the header does not count the failures by severity:\n%s", out[:min(len(out), 600)])
 	}
 }
+
+func TestRemediationForResource(t *testing.T) {
+	m := &Remediation{
+		Summary:  "Delete $RULE.",
+		AzureCLI: "az postgres flexible-server firewall-rule delete --resource-group $RG --name $SERVER --rule-name $RULE --yes\naz postgres flexible-server create --name $NEW_SERVER --private-dns-zone $SERVER.private.postgres.database.azure.com --scope /subscriptions/$SUBSCRIPTION_ID $(az account show) $SERVER_ID",
+	}
+	fw := "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-prod/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-prod-01/firewallRules/allow-all"
+	got := m.ForResource(fw)
+	want := "az postgres flexible-server firewall-rule delete --resource-group rg-prod --name pg-prod-01 --rule-name allow-all --yes\n" +
+		"az postgres flexible-server create --name $NEW_SERVER --private-dns-zone pg-prod-01.private.postgres.database.azure.com --scope /subscriptions/00000000-0000-0000-0000-000000000001 $(az account show) $SERVER_ID"
+	if got.AzureCLI != want {
+		t.Errorf("filled command\n got %q\nwant %q", got.AzureCLI, want)
+	}
+	if got.Summary != m.Summary || !strings.Contains(m.AzureCLI, "$RG") {
+		t.Error("ForResource changed the summary or the rule's own remediation")
+	}
+	// Not an ARM ID, or a name a shell would read: placeholders stay.
+	for _, id := range []string{tfAddr, "pg-prod-01.postgres.database.azure.com:5432", hostile} {
+		if c := m.ForResource(id).AzureCLI; strings.Contains(c, "<script>") || !strings.Contains(c, "--name $SERVER") {
+			t.Errorf("ForResource(%q) = %q, want $SERVER left in place", id, c)
+		}
+	}
+	if (*Remediation)(nil).ForResource(fw) != nil {
+		t.Error("a nil remediation must stay nil")
+	}
+}
+
+// The table fills each resource's command, wraps long commands with
+// backslash continuations instead of cutting them, and never cuts a
+// file:line.
+func TestTableCommandsAreCopyable(t *testing.T) {
+	r := fixtureReport()
+	long := "infra/modules/postgresql-flexible-server-with-a-very-long-directory-name/main.tf"
+	r.Results[0].Location = &Location{File: long, StartLine: 1234}
+	o := fixtureOptions()
+	o.Width = 80
+	var buf bytes.Buffer
+	if err := Write(&buf, r, FormatTable, o); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, long+":1234") {
+		t.Errorf("the file:line %s:1234 is cut:\n%s", long, out)
+	}
+	lines := strings.Split(out, "\n")
+	var cmd []string
+	start := 0
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "pg-prod-01" {
+			start = i
+			break
+		}
+	}
+	for i, l := range lines {
+		if i > start && start > 0 && strings.Contains(l, "az postgres") {
+			for j := i; j < len(lines); j++ {
+				cmd = append(cmd, strings.TrimSpace(lines[j]))
+				if !strings.HasSuffix(lines[j], "\\") {
+					break
+				}
+			}
+			break
+		}
+	}
+	joined := strings.ReplaceAll(strings.Join(cmd, "\n"), "\\\n", "")
+	want := "az postgres flexible-server update --resource-group rg-prod --name pg-prod-01 --public-access Disabled"
+	if strings.Join(strings.Fields(joined), " ") != want {
+		t.Errorf("pg-prod-01's command, with its continuations joined, is %q, want %q", joined, want)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "az ") && strings.Contains(l, "…") {
+			t.Errorf("a command is cut: %q", l)
+		}
+		if n := len([]rune(l)); n > 80 && !strings.Contains(l, long) {
+			t.Errorf("line of %d columns at width 80: %q", n, l)
+		}
+	}
+}
