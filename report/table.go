@@ -131,13 +131,17 @@ func writeTable(w *bufio.Writer, r *Report, o Options) error {
 			t.line([2]string{ansiBold, strings.ToUpper(domain)})
 		}
 		mark, code := statusMark(v.Status)
-		title := v.Title
+		// A title too long for its column goes on under itself.
 		room := max(titleRoom, 12)
-		if n := utf8.RuneCountInString(title); n > room {
-			title = string([]rune(title)[:room-1]) + "…"
+		title := wrapWords(termSafe(v.Title), room, room)
+		if len(title) == 0 {
+			title = []string{""}
 		}
-		t.line([2]string{code, mark + " "}, [2]string{ansiBold, pad(v.ID, idw) + "  "}, [2]string{"", pad(title, room) + "  "},
+		t.line([2]string{code, mark + " "}, [2]string{ansiBold, pad(v.ID, idw) + "  "}, [2]string{"", pad(title[0], room) + "  "},
 			[2]string{code, pad(string(v.Status), 14)}, [2]string{ansiDim, controlCounts(v.Counts)})
+		for _, l := range title[1:] {
+			t.w.WriteString(strings.Repeat(" ", 2+idw+2) + l + "\n")
+		}
 		t.failures(r, v.Results, o)
 	}
 	sum := summaryCounts(r)
