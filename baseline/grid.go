@@ -20,7 +20,7 @@ type grid struct {
 type gridLine struct {
 	group string   // a group line when cells is nil
 	cells []string // a row
-	after string   // text under the row, wrapped and indented (see below)
+	after string   // text under the row, wrapped and indented (see under)
 }
 
 // minFlex is the narrowest a flex column becomes.
