@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"unicode/utf8"
 )
 
@@ -166,71 +165,22 @@ func controlsCSV(w io.Writer, controls []*Control) error {
 	return cw.Error()
 }
 
-// truncate shortens s to at most n runes, ending in "…" when cut.
-func truncate(s string, n int) string {
-	if n <= 0 || utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	if n == 1 {
-		return "…"
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
-// fitColumns shrinks the column flex (the index given) so each row fits in
-// width; rows are cells already joined by the caller's separator of sep runes.
-func fitColumns(rows [][]string, flex []int, width, sep int) {
-	if width <= 0 || len(rows) == 0 {
-		return
-	}
-	n := len(rows[0])
-	widths := make([]int, n)
-	for _, row := range rows {
-		for i, cell := range row {
-			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
-		}
-	}
-	total := sep * (n - 1)
-	for _, w := range widths {
-		total += w
-	}
-	for _, col := range flex {
-		if total <= width {
-			break
-		}
-		minW := 12
-		over := total - width
-		newW := max(minW, widths[col]-over)
-		total -= widths[col] - newW
-		for _, row := range rows {
-			row[col] = truncate(row[col], newW)
-		}
-		widths[col] = newW
-	}
-}
-
-func writeTable(w io.Writer, rows [][]string) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, row := range rows {
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
-	}
-	return tw.Flush()
-}
-
+// controlsTable lists the features under their controls: a line with the
+// control's ID and title, then a row per feature. Cells that do not fit
+// the width wrap; nothing is cut.
 func (c *Catalog) controlsTable(w io.Writer, controls []*Control, width int) error {
-	rows := [][]string{{"CONTROL", "FEATURE", "SUPPORTED", "DEFAULT", "RESPONSIBILITY", "RULES", "TITLE"}}
+	g := grid{heads: []string{"FEATURE", "SUPPORTED", "DEFAULT", "RESPONSIBILITY", "RULES"}, flex: []int{0}, indent: "  "}
 	for _, ctl := range controls {
+		g.group(ctl.ID + "  " + ctl.Title)
 		for _, f := range ctl.Features {
-			rows = append(rows, []string{ctl.ID, f.Name, seedBool(f.Supported), seedDefault(f.EnabledByDefault),
-				f.Responsibility, fmt.Sprint(len(f.Rules)), ctl.Title})
+			g.row(f.Name, seedBool(f.Supported), seedDefault(f.EnabledByDefault), f.Responsibility, fmt.Sprint(len(f.Rules)))
 		}
 	}
-	fitColumns(rows, []int{6, 1}, width, 2)
-	if _, err := fmt.Fprintf(w, "%s v%s: %s\n\n", c.Benchmark.ID, c.Benchmark.Version, c.Benchmark.Baseline); err != nil {
-		return err
-	}
-	return writeTable(w, rows)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s v%s: %s\n\n", c.Benchmark.ID, c.Benchmark.Version, c.Benchmark.Baseline)
+	g.write(&b, width)
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // wrap breaks s into lines of at most width runes (0: no wrapping), each
@@ -293,12 +243,13 @@ func (c *Catalog) controlsDetail(w io.Writer, controls []*Control, width int) er
 				}
 			}
 			b.WriteString("    Rules:\n")
-			for _, r := range c.RulesFor(f) {
-				line := fmt.Sprintf("      %-13s %-8s %-11s %s", r.ID, r.Severity, r.Kind, r.Title)
-				if width > 0 {
-					line = truncate(line, width)
-				}
-				b.WriteString(line + "\n")
+			rules := c.RulesFor(f)
+			idw := 13
+			for _, r := range rules {
+				idw = max(idw, runeLen(r.ID))
+			}
+			for _, r := range rules {
+				b.WriteString(hang(fmt.Sprintf("      %-*s %-8s %-11s ", idw, r.ID, r.Severity, r.Kind), r.Title, width) + "\n")
 			}
 		}
 	}

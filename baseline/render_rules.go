@@ -118,14 +118,35 @@ func enabledWord(b bool) string {
 	return "no"
 }
 
+// rulesTable lists the rules under a line per control and feature. When
+// the width leaves the title column too narrow (under 40 columns), each
+// title goes on the lines under its rule instead. Cells wrap; nothing is
+// cut.
 func rulesTable(w io.Writer, rules []*Rule, width int) error {
-	rows := [][]string{{"ID", "CONTROL", "FEATURE", "SEVERITY", "KIND", "ENABLED", "POLICY", "TITLE"}}
+	wide := grid{heads: []string{"ID", "SEVERITY", "KIND", "ENABLED", "POLICY", "TITLE"}, flex: []int{5, 4}}
+	narrow := grid{heads: wide.heads[:5], flex: []int{4}}
+	group := ""
 	for _, r := range rules {
-		rows = append(rows, []string{r.ID, r.Control, r.Feature, string(r.Severity), string(r.Kind),
-			enabledWord(r.Enabled), r.PolicySummary(), r.Title})
+		if g := r.Control + " · " + r.Feature; g != group {
+			group = g
+			wide.group(g)
+			narrow.group(g)
+		}
+		cells := []string{r.ID, string(r.Severity), string(r.Kind), enabledWord(r.Enabled), r.PolicySummary()}
+		wide.row(append(cells, r.Title)...)
+		narrow.row(cells...)
+		narrow.under(r.Title)
 	}
-	fitColumns(rows, []int{7, 2}, width, 2)
-	return writeTable(w, rows)
+	g := &wide
+	if width > 0 {
+		if total, ws := wide.widths(width); total > width || ws[5] < 40 {
+			g = &narrow
+		}
+	}
+	var b strings.Builder
+	g.write(&b, width)
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func rulesDetail(w io.Writer, rules []*Rule, width int) error {
@@ -137,7 +158,7 @@ func rulesDetail(w io.Writer, rules []*Rule, width int) error {
 		fmt.Fprintf(&b, "%s: %s\n", r.ID, r.Title)
 		kv := func(k, v string) {
 			if v != "" {
-				fmt.Fprintf(&b, "  %-12s %s\n", k+":", v)
+				b.WriteString(hang(fmt.Sprintf("  %-12s ", k+":"), v, width) + "\n")
 			}
 		}
 		kv("Control", r.Control)

@@ -36,9 +36,9 @@ func writeCSV(w *bufio.Writer, r *Report, o Options) error {
 		row[0], row[1], row[2], row[3] = res.RuleID, res.ControlID, res.Feature, res.Title
 		row[4], row[5] = string(res.Severity), res.PolicyDefinitionID
 		row[6], row[7], row[8] = res.ResourceID, res.ResourceType, res.ResourceName
-		row[9], row[10], row[11] = string(res.Status), res.Effect, res.Message
-		if len(res.Evidence) > 0 {
-			b, err := json.Marshal(res.Evidence)
+		row[9], row[10], row[11] = string(res.Status), res.Effect, CleanMessage(res.Message)
+		if ev := NamedEvidence(res.Evidence); len(ev) > 0 {
+			b, err := json.Marshal(ev)
 			if err != nil {
 				return err
 			}

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
-	"slices"
 	"strings"
 	"time"
 )
@@ -67,11 +66,15 @@ type htmlPage struct {
 	FailingControls               int
 	Domains                       []*htmlDomain
 	Findings                      []htmlFinding
+	Failures                      Failures
+	Severities                    []htmlCard
+	Compliance                    string
 }
 
 type htmlCard struct {
-	Status Status
-	Count  int
+	Status   Status
+	Severity Severity
+	Count    int
 }
 
 type htmlArc struct {
@@ -89,6 +92,8 @@ type htmlDomain struct {
 	Controls       []*controlView
 	Bars           []htmlBar
 	Total, Failing int
+	Status         Status
+	Compliance     string
 }
 
 type htmlKV struct{ Key, Value string }
@@ -144,10 +149,13 @@ func writeHTML(w *bufio.Writer, r *Report, o Options) error {
 		offset -= pct
 	}
 	byDomain := map[string]*htmlDomain{}
+	p.FailingControls = failingControls(views)
+	p.Failures = CountFailures(r.Results)
+	for _, s := range severityOrder {
+		p.Severities = append(p.Severities, htmlCard{Severity: s, Count: p.Failures.BySeverity[s]})
+	}
+	p.Compliance = CompliancePercent(sum.Counts())
 	for _, v := range views {
-		if v.Counts[NonCompliant] > 0 {
-			p.FailingControls++
-		}
 		d := byDomain[v.Domain]
 		if d == nil {
 			d = &htmlDomain{Name: v.Domain}
@@ -155,7 +163,7 @@ func writeHTML(w *bufio.Writer, r *Report, o Options) error {
 			p.Domains = append(p.Domains, d)
 		}
 		d.Controls = append(d.Controls, v)
-		if v.Counts[NonCompliant] > 0 {
+		if v.Status == NonCompliant {
 			d.Failing++
 		}
 	}
@@ -166,9 +174,9 @@ func writeHTML(w *bufio.Writer, r *Report, o Options) error {
 				counts[s] += n
 			}
 		}
-		for _, n := range counts {
-			d.Total += n
-		}
+		d.Total = countTotal(counts)
+		d.Status = Rollup(counts)
+		d.Compliance = CompliancePercent(counts)
 		x := 0.0
 		for _, s := range chartOrder {
 			if counts[s] == 0 {
@@ -193,22 +201,13 @@ func htmlFindingOf(res *Result, control string, o Options) htmlFinding {
 		Severity: res.Severity, SevRank: res.Severity.Rank(), Status: res.Status, StatusRank: statusRank(res.Status),
 		Attention: res.Status == NonCompliant || res.Status == Error || res.Status == Unknown,
 		Control:   control, Rule: res.RuleID, Title: ruleTitle(res, o), Resource: resourceLabel(res),
-		ResourceType: res.ResourceType, Message: res.Message, Location: locationLabel(res.Location),
+		ResourceType: res.ResourceType, Message: CleanMessage(res.Message), Location: locationLabel(res.Location),
 		Effect: res.Effect, PolicyID: res.PolicyDefinitionID,
 	}
 	if res.ResourceID != f.Resource {
 		f.ResourceID = res.ResourceID
 	}
-	if len(res.Evidence) > 0 {
-		keys := make([]string, 0, len(res.Evidence))
-		for k := range res.Evidence {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			f.Evidence = append(f.Evidence, htmlKV{Key: k, Value: evidenceValue(res.Evidence[k])})
-		}
-	}
+	f.Evidence = evidenceRows(res.Evidence)
 	if res.Status == NonCompliant || res.Status == Error || res.Status == Unknown {
 		if m := remediationFor(res, o); m != nil {
 			f.Remediation = m

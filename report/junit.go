@@ -116,7 +116,7 @@ func writeTestCase(w *bufio.Writer, control string, res *Result, o Options) erro
 	switch res.Status {
 	case NonCompliant:
 		w.WriteString(">\n")
-		w.WriteString(`      <failure type="` + attr(string(res.Severity)) + `" message="` + attr(res.Message) + `">`)
+		w.WriteString(`      <failure type="` + attr(string(res.Severity)) + `" message="` + attr(CleanMessage(res.Message)) + `">`)
 		w.WriteString(text(junitDetail(res, o)))
 		w.WriteString("</failure>\n    </testcase>\n")
 	case Error:
@@ -126,7 +126,7 @@ func writeTestCase(w *bufio.Writer, control string, res *Result, o Options) erro
 		w.WriteString("</error>\n    </testcase>\n")
 	case NotApplicable, Unknown, Exempt:
 		w.WriteString(">\n")
-		w.WriteString(`      <skipped type="` + attr(string(res.Status)) + `" message="` + attr(string(res.Status)+": "+res.Message) + `"/>` + "\n")
+		w.WriteString(`      <skipped type="` + attr(string(res.Status)) + `" message="` + attr(string(res.Status)+": "+CleanMessage(res.Message)) + `"/>` + "\n")
 		w.WriteString("    </testcase>\n")
 	default:
 		w.WriteString("/>\n")
@@ -138,7 +138,7 @@ func writeTestCase(w *bufio.Writer, control string, res *Result, o Options) erro
 // evidence and how to fix it.
 func junitDetail(res *Result, o Options) string {
 	var b strings.Builder
-	b.WriteString(res.Message)
+	b.WriteString(CleanMessage(res.Message))
 	b.WriteString("\n\nRule: " + res.RuleID)
 	if t := ruleTitle(res, o); t != "" {
 		b.WriteString(" - " + t)
@@ -151,8 +151,8 @@ func junitDetail(res *Result, o Options) string {
 	if l := locationLabel(res.Location); l != "" {
 		b.WriteString("\nLocation: " + l)
 	}
-	if len(res.Evidence) > 0 {
-		if ev, err := jsonMarshalNoEscape(res.Evidence); err == nil {
+	if ev := NamedEvidence(res.Evidence); len(ev) > 0 {
+		if ev, err := jsonMarshalNoEscape(ev); err == nil {
 			b.WriteString("\nEvidence: " + ev)
 		}
 	}

@@ -35,9 +35,10 @@ func writeMarkdown(w *bufio.Writer, r *Report, o Options) error {
 	b.WriteString("## " + mdEscape(title) + "\n\n")
 	verdict := ":white_check_mark: **No failing rules.**"
 	if sum.NonCompliant > 0 {
-		verdict = fmt.Sprintf(":x: **%d NonCompliant** result(s) in %d control(s).", sum.NonCompliant, countFailingControls(views))
+		verdict = fmt.Sprintf(":x: **%d NonCompliant** result(s) in %d control(s).", sum.NonCompliant, failingControls(views))
 	}
 	b.WriteString(verdict + "\n\n")
+	b.WriteString("**" + CountFailures(r.Results).String() + "**\n\n")
 	b.WriteString(fmt.Sprintf("%d results: %d Compliant, %d NonCompliant, %d NotApplicable, %d Exempt, %d Unknown, %d Error.\n",
 		sum.Total, sum.Compliant, sum.NonCompliant, sum.NotApplicable, sum.Exempt, sum.Unknown, sum.Error))
 	if len(r.Errors) > 0 {
@@ -55,24 +56,30 @@ func writeMarkdown(w *bufio.Writer, r *Report, o Options) error {
 			v.Counts[NonCompliant], v.Counts[Compliant], other))
 	}
 
-	// Top findings, by severity.
-	var failing []int
-	for i := range r.Results {
-		if r.Results[i].Status == NonCompliant {
-			failing = append(failing, i)
+	// Top findings: one row per failing rule, by severity, then by how
+	// many resources fail it.
+	if rules := topRules(r); len(rules) > 0 {
+		top := cmp.Or(o.TopFindings, 10)
+		b.WriteString("\n### Top findings\n\n| Severity | Rule | Resources | Example |\n|---|---|--:|---|\n")
+		for _, g := range rules[:min(top, len(rules))] {
+			res := &r.Results[g.items[0]]
+			names := make([]string, 0, 3)
+			for _, i := range g.items[:min(3, len(g.items))] {
+				names = append(names, mdEscape(resourceLabel(&r.Results[i])))
+			}
+			who := strings.Join(names, ", ")
+			if n := len(g.items) - len(names); n > 0 {
+				who += fmt.Sprintf(" and %d more", n)
+			}
+			example := mdEscape(CleanMessage(res.Message))
+			if l := locationLabel(res.Location); l != "" {
+				example += " (" + mdEscape(l) + ")"
+			}
+			b.WriteString(fmt.Sprintf("| %s %s | %s %s | %d | %s: %s |\n", severityEmoji(res.Severity), res.Severity,
+				mdEscape(res.RuleID), mdEscape(ruleTitle(res, o)), len(g.items), who, example))
 		}
-	}
-	sortResults(r.Results, failing)
-	top := cmp.Or(o.TopFindings, 10)
-	if len(failing) > 0 {
-		b.WriteString("\n### Top findings\n\n| Severity | Rule | Resource | Finding | Location |\n|---|---|---|---|---|\n")
-		for _, i := range failing[:min(top, len(failing))] {
-			res := &r.Results[i]
-			b.WriteString(fmt.Sprintf("| %s %s | %s | %s | %s | %s |\n", severityEmoji(res.Severity), res.Severity,
-				mdEscape(res.RuleID), mdEscape(resourceLabel(res)), mdEscape(res.Message), mdEscape(locationLabel(res.Location))))
-		}
-		if len(failing) > top {
-			b.WriteString(fmt.Sprintf("\n…and %d more below.\n", len(failing)-top))
+		if len(rules) > top {
+			b.WriteString(fmt.Sprintf("\n…and %d more failing rule(s) below.\n", len(rules)-top))
 		}
 	}
 
@@ -131,6 +138,48 @@ func writeMarkdown(w *bufio.Writer, r *Report, o Options) error {
 	return nil
 }
 
+// ruleGroup is one rule's NonCompliant results.
+type ruleGroup struct {
+	rule  string
+	items []int
+}
+
+// topRules groups the NonCompliant results by rule: highest severity
+// first, then the rules failing on the most resources, then by rule ID.
+// Each group's results are in the report's order of findings.
+func topRules(r *Report) []ruleGroup {
+	var failing []int
+	for i := range r.Results {
+		if r.Results[i].Status == NonCompliant {
+			failing = append(failing, i)
+		}
+	}
+	sortResults(r.Results, failing)
+	var groups []ruleGroup
+	byRule := map[string]int{}
+	for _, i := range failing {
+		id := r.Results[i].RuleID
+		k, ok := byRule[id]
+		if !ok {
+			k = len(groups)
+			byRule[id] = k
+			groups = append(groups, ruleGroup{rule: id})
+		}
+		groups[k].items = append(groups[k].items, i)
+	}
+	slices.SortStableFunc(groups, func(a, b ruleGroup) int {
+		x, y := &r.Results[a.items[0]], &r.Results[b.items[0]]
+		if c := cmp.Compare(y.Severity.Rank(), x.Severity.Rank()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(b.items), len(a.items)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.rule, b.rule)
+	})
+	return groups
+}
+
 // markdownFinding is one finding with its evidence and remediation.
 func markdownFinding(res *Result, o Options) string {
 	var b strings.Builder
@@ -143,16 +192,11 @@ func markdownFinding(res *Result, o Options) string {
 	if l := locationLabel(res.Location); l != "" {
 		b.WriteString("- **Location:** " + mdEscape(l) + "\n")
 	}
-	b.WriteString("- **Finding:** " + mdEscape(res.Message) + "\n")
-	if len(res.Evidence) > 0 {
-		keys := make([]string, 0, len(res.Evidence))
-		for k := range res.Evidence {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
+	b.WriteString("- **Finding:** " + mdEscape(CleanMessage(res.Message)) + "\n")
+	if rows := evidenceRows(res.Evidence); len(rows) > 0 {
 		b.WriteString("- **Evidence:**")
-		for _, k := range keys {
-			b.WriteString(" " + mdEscape(k) + " = " + mdEscape(evidenceValue(res.Evidence[k])) + ";")
+		for _, kv := range rows {
+			b.WriteString(" " + mdEscape(kv.Key) + " = " + mdEscape(kv.Value) + ";")
 		}
 		b.WriteString("\n")
 	}
@@ -164,16 +208,6 @@ func markdownFinding(res *Result, o Options) string {
 	}
 	b.WriteString("\n")
 	return b.String()
-}
-
-func countFailingControls(views []*controlView) int {
-	n := 0
-	for _, v := range views {
-		if v.Counts[NonCompliant] > 0 {
-			n++
-		}
-	}
-	return n
 }
 
 func statusEmoji(s Status) string {

@@ -115,8 +115,37 @@ func writeSARIF(w *bufio.Writer, r *Report, o Options) error {
 	if n > 0 {
 		w.WriteString("\n      ")
 	}
-	_, err := w.WriteString("]\n    }\n  ]\n}\n")
+	w.WriteString("],\n      \"properties\": ")
+	if err := put("      ", sarifRunProperties(r, o)); err != nil {
+		return err
+	}
+	_, err := w.WriteString("\n    }\n  ]\n}\n")
 	return err
+}
+
+// sarifControl is a control's rollup in the run's properties.
+type sarifControl struct {
+	ID     string         `json:"id"`
+	Title  string         `json:"title,omitempty"`
+	Status Status         `json:"status"`
+	Counts map[Status]int `json:"counts"`
+}
+
+// sarifRunProperties is the run's property bag: each control's status by
+// Rollup, as every other format shows it, and the NonCompliant results by
+// severity (SARIF itself lists only results that need attention).
+func sarifRunProperties(r *Report, o Options) map[string]any {
+	views := buildView(r, o)
+	controls := make([]sarifControl, 0, len(views))
+	for _, v := range views {
+		controls = append(controls, sarifControl{ID: v.ID, Title: v.Title, Status: v.Status, Counts: v.Counts})
+	}
+	f := CountFailures(r.Results)
+	failures := map[string]int{"total": f.Total}
+	for _, s := range severityOrder {
+		failures[string(s)] = f.BySeverity[s]
+	}
+	return map[string]any{"controls": controls, "failures": failures}
 }
 
 func errorText(e ErrorEntry) string {
@@ -279,11 +308,11 @@ func sarifResult(res *Result, ruleIndex int, o Options) *sarif.Result {
 		if res.Severity == Critical || res.Severity == High {
 			level = "error"
 		}
-		msg = res.Message
+		msg = CleanMessage(res.Message)
 	case Unknown:
-		level, msg = "note", "Could not be assessed: "+res.Message
+		level, msg = "note", "Could not be assessed: "+CleanMessage(res.Message)
 	case Error:
-		level, msg = "note", "The rule failed to evaluate: "+res.Message
+		level, msg = "note", "The rule failed to evaluate: "+CleanMessage(res.Message)
 	default:
 		return nil
 	}
@@ -334,8 +363,8 @@ func sarifResult(res *Result, ruleIndex int, o Options) *sarif.Result {
 	if res.PolicyDefinitionID != "" {
 		props["policyDefinitionId"] = res.PolicyDefinitionID
 	}
-	if len(res.Evidence) > 0 {
-		props["evidence"] = res.Evidence
+	if ev := NamedEvidence(res.Evidence); len(ev) > 0 {
+		props["evidence"] = ev
 	}
 	if m := remediationFor(res, o); m != nil {
 		props["remediation"] = m

@@ -131,13 +131,17 @@ func writeTable(w *bufio.Writer, r *Report, o Options) error {
 			t.line([2]string{ansiBold, strings.ToUpper(domain)})
 		}
 		mark, code := statusMark(v.Status)
-		title := v.Title
+		// A title too long for its column goes on under itself.
 		room := max(titleRoom, 12)
-		if n := utf8.RuneCountInString(title); n > room {
-			title = string([]rune(title)[:room-1]) + "…"
+		title := wrapWords(termSafe(v.Title), room, room)
+		if len(title) == 0 {
+			title = []string{""}
 		}
-		t.line([2]string{code, mark + " "}, [2]string{ansiBold, pad(v.ID, idw) + "  "}, [2]string{"", pad(title, room) + "  "},
+		t.line([2]string{code, mark + " "}, [2]string{ansiBold, pad(v.ID, idw) + "  "}, [2]string{"", pad(title[0], room) + "  "},
 			[2]string{code, pad(string(v.Status), 14)}, [2]string{ansiDim, controlCounts(v.Counts)})
+		for _, l := range title[1:] {
+			t.w.WriteString(strings.Repeat(" ", 2+idw+2) + l + "\n")
+		}
 		t.failures(r, v.Results, o)
 	}
 	sum := summaryCounts(r)
@@ -148,17 +152,12 @@ func writeTable(w *bufio.Writer, r *Report, o Options) error {
 			parts = append(parts, fmt.Sprintf("%d %s", n, s))
 		}
 	}
-	failed := 0
-	for _, v := range views {
-		if v.Counts[NonCompliant] > 0 {
-			failed++
-		}
-	}
-	parts = append(parts, fmt.Sprintf("%d of %d controls failing", failed, len(views)))
+	parts = append(parts, fmt.Sprintf("%d of %d controls failing", failingControls(views), len(views)))
 	code := ansiGreen
 	if sum.NonCompliant > 0 {
 		code = ansiRed
 	}
+	t.wrapped("", code, CountFailures(r.Results).String())
 	t.wrapped("", code, "Summary: "+strings.Join(parts, " · "))
 	for _, e := range r.Errors {
 		t.wrapped("", ansiMagent, "Error: "+errorLine(e))
@@ -206,27 +205,210 @@ func (t *tableWriter) failures(r *Report, idx []int, o Options) {
 		if n := len(g.items); n != 1 {
 			count = fmt.Sprintf("%d resources", n)
 		}
-		t.line([2]string{"", "    "}, [2]string{scode, pad(sev, 8) + " "}, [2]string{ansiBold, res.RuleID + "  "},
-			[2]string{ansiDim, count + "  "}, [2]string{"", title})
-		if m := remediationFor(res, o); m != nil && res.Status == NonCompliant {
+		t.hanging([][2]string{{"", "    "}, {scode, pad(sev, 8) + " "}, {ansiBold, res.RuleID + "  "}, {ansiDim, count + "  "}},
+			"", title, indent)
+		// The fix: the summary once; the command filled in for each
+		// resource whose ID gives its placeholders, and as written once
+		// for the others.
+		var generic string
+		filled := make([]string, len(g.items))
+		if m := ruleRemediation(res, o); m != nil && res.Status == NonCompliant {
 			if m.Summary != "" {
 				t.wrapped(indent, ansiCyan, "Fix: "+m.Summary)
 			}
-			if m.AzureCLI != "" {
-				for _, l := range strings.Split(strings.TrimRight(m.AzureCLI, "\n"), "\n") {
-					t.line([2]string{"", indent + "  "}, [2]string{ansiDim, l})
+			for k, it := range g.items {
+				if m.AzureCLI == "" {
+					break
+				}
+				if c := m.ForResource(it.ResourceID).AzureCLI; c != m.AzureCLI {
+					filled[k] = c
+				} else {
+					generic = m.AzureCLI
 				}
 			}
-		}
-		for _, it := range g.items {
-			segs := [][2]string{{"", indent}, {ansiBold, resourceLabel(it)}}
-			if loc := locationLabel(it.Location); loc != "" {
-				segs = append(segs, [2]string{ansiDim, "  " + loc})
+			if generic != "" {
+				t.command(indent+"  ", generic)
 			}
-			t.line(segs...)
-			t.wrapped(indent+"  ", "", it.Message)
+		}
+		for k, it := range g.items {
+			t.resourceLine(indent, resourceLabel(it), locationLabel(it.Location))
+			t.wrapped(indent+"  ", "", CleanMessage(it.Message))
+			if filled[k] != "" {
+				t.command(indent+"  ", filled[k])
+			}
 		}
 	}
+}
+
+// hanging writes segments, then text wrapped at word boundaries: as much
+// as fits on the segments' line, the rest on lines indented by indent.
+func (t *tableWriter) hanging(segs [][2]string, code, text, indent string) {
+	used := 0
+	var b strings.Builder
+	for _, s := range segs {
+		txt := termSafe(s[1])
+		used += utf8.RuneCountInString(txt)
+		b.WriteString(t.paint(s[0], txt))
+	}
+	lines := wrapWords(termSafe(text), max(t.width-used, 12), max(t.width-utf8.RuneCountInString(indent), 20))
+	if len(lines) == 0 {
+		t.w.WriteString(strings.TrimRight(b.String(), " ") + "\n")
+		return
+	}
+	t.w.WriteString(b.String() + t.paint(code, lines[0]) + "\n")
+	for _, l := range lines[1:] {
+		t.w.WriteString(indent + t.paint(code, l) + "\n")
+	}
+}
+
+// wrapWords wraps text at spaces: the first line to first columns, the
+// others to rest. A word longer than a line is split.
+func wrapWords(text string, first, rest int) []string {
+	var out []string
+	var cur []rune
+	room := first
+	flush := func() {
+		out = append(out, string(cur))
+		cur = nil
+		room = rest
+	}
+	for _, word := range strings.Fields(text) {
+		wr := []rune(word)
+		if len(cur) > 0 && len(cur)+1+len(wr) > room {
+			flush()
+		}
+		for len(cur) == 0 && len(wr) > room {
+			cur = wr[:room]
+			wr = wr[room:]
+			flush()
+		}
+		if len(cur) > 0 {
+			cur = append(cur, ' ')
+		}
+		cur = append(cur, wr...)
+	}
+	if len(cur) > 0 {
+		out = append(out, string(cur))
+	}
+	return out
+}
+
+// resourceLine writes a resource and its file:line on one line when they
+// fit, else the file:line on the next line. Neither is ever cut: a file
+// path wider than the table runs past its edge, so it can be copied.
+func (t *tableWriter) resourceLine(indent, resource, loc string) {
+	resource, loc = termSafe(resource), termSafe(loc)
+	n := utf8.RuneCountInString(indent) + utf8.RuneCountInString(resource)
+	if loc != "" && n+2+utf8.RuneCountInString(loc) <= t.width {
+		t.w.WriteString(indent + t.paint(ansiBold, resource) + "  " + t.paint(ansiDim, loc) + "\n")
+		return
+	}
+	if n <= t.width {
+		t.w.WriteString(indent + t.paint(ansiBold, resource) + "\n")
+	} else {
+		t.wrapped(indent, ansiBold, resource)
+	}
+	if loc != "" {
+		t.w.WriteString(indent + "  " + t.paint(ansiDim, loc) + "\n")
+	}
+}
+
+// command writes a shell command so that it can be copied and run: each
+// line that is too wide is broken at spaces outside quotes with a
+// backslash continuation, comments are wrapped as comments, and nothing
+// is cut (a word wider than the table runs past its edge).
+func (t *tableWriter) command(indent, cmd string) {
+	room := max(t.width-utf8.RuneCountInString(indent), 20)
+	for _, l := range strings.Split(strings.TrimRight(termSafeKeepNL(cmd), "\n"), "\n") {
+		if utf8.RuneCountInString(l) <= room {
+			t.w.WriteString(indent + t.paint(ansiDim, l) + "\n")
+			continue
+		}
+		lead := l[:len(l)-len(strings.TrimLeft(l, " "))]
+		body := strings.TrimLeft(l, " ")
+		if strings.HasPrefix(body, "#") {
+			for _, w := range wrapWords(strings.TrimSpace(strings.TrimPrefix(body, "#")), room-len(lead)-2, room-len(lead)-2) {
+				t.w.WriteString(indent + t.paint(ansiDim, lead+"# "+w) + "\n")
+			}
+			continue
+		}
+		cont := strings.HasSuffix(body, " \\")
+		if cont {
+			body = strings.TrimSuffix(body, " \\")
+		}
+		words := flagPairs(shellWords(body))
+		var lines []string
+		cur := lead
+		for _, w := range words {
+			// 2 columns are kept for " \\" on every line but the last.
+			if strings.TrimSpace(cur) != "" && utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(w)+2 > room {
+				lines = append(lines, cur)
+				cur = lead + "    " + w
+				continue
+			}
+			if strings.TrimSpace(cur) != "" {
+				cur += " "
+			}
+			cur += w
+		}
+		lines = append(lines, cur)
+		for i, x := range lines {
+			if i < len(lines)-1 || cont {
+				x += " \\"
+			}
+			t.w.WriteString(indent + t.paint(ansiDim, x) + "\n")
+		}
+	}
+}
+
+// flagPairs joins each option to its value ("--name x"), so a line break
+// falls between options rather than inside one.
+func flagPairs(words []string) []string {
+	var out []string
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if strings.HasPrefix(w, "-") && i+1 < len(words) && !strings.HasPrefix(words[i+1], "-") {
+			w += " " + words[i+1]
+			i++
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// shellWords splits a command line at runs of spaces outside single and
+// double quotes (a backslash-newline inside quotes would change the
+// string); the words keep their quotes.
+func shellWords(s string) []string {
+	var out []string
+	var cur strings.Builder
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && quote == '"' && i+1 < len(s) {
+				cur.WriteByte(c)
+				i++
+				c = s[i]
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == ' ':
+			if cur.Len() > 0 {
+				out = append(out, cur.String())
+				cur.Reset()
+			}
+			continue
+		}
+		cur.WriteByte(c)
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
 }
 
 func controlCounts(c map[Status]int) string {

@@ -16,8 +16,16 @@ type controlView struct {
 	Results           []int
 }
 
-// failing reports how many results need attention (NonCompliant or Error).
-func (c *controlView) failing() int { return c.Counts[NonCompliant] + c.Counts[Error] }
+// failingControls counts the controls whose rollup is NonCompliant.
+func failingControls(views []*controlView) int {
+	n := 0
+	for _, v := range views {
+		if v.Status == NonCompliant {
+			n++
+		}
+	}
+	return n
+}
 
 // domainByPrefix names the MCSB domain of a control ID's prefix, for
 // controls the report's controls list does not describe.
@@ -83,7 +91,10 @@ func buildView(r *Report, o Options) []*controlView {
 		if v.ID == "" {
 			v.ID = "(none)"
 		}
-		if fromResults[v.ID] || v.Status == "" {
+		// The status is always Rollup's, even when the report lists
+		// another (a report written by an older rollup); a listed control
+		// without any counts keeps its listed status.
+		if fromResults[v.ID] || v.Status == "" || countTotal(v.Counts) > 0 {
 			v.Status = Rollup(v.Counts)
 		}
 		sortResults(r.Results, v.Results)
@@ -115,6 +126,109 @@ func Rollup(c map[Status]int) Status {
 		}
 	}
 	return NotApplicable
+}
+
+// RollupControls sets the status of every control that has counts from
+// Rollup, so that a report written before the rollup changed (a stored
+// report in serve's history) shows what every format shows now.
+func RollupControls(cs []ControlSummary) {
+	for i := range cs {
+		if countTotal(cs[i].Counts) > 0 {
+			cs[i].Status = Rollup(cs[i].Counts)
+		}
+	}
+}
+
+// countTotal adds up a count map.
+func countTotal(c map[Status]int) int {
+	n := 0
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
+
+// Compliance is the share of decided results that pass, in percent:
+// Compliant out of Compliant and NonCompliant. Unknown, Error, Exempt and
+// NotApplicable results decide nothing and are left out. ok is false when
+// nothing was decided; the share must then be shown as "—", not as 100%.
+func Compliance(c map[Status]int) (pct float64, ok bool) {
+	den := c[Compliant] + c[NonCompliant]
+	if den == 0 {
+		return 0, false
+	}
+	return 100 * float64(c[Compliant]) / float64(den), true
+}
+
+// CompliancePercent is Compliance as a reader sees it: "75%", or "—" when
+// nothing was decided. A share that is not exactly 100% is never rounded
+// up to it.
+func CompliancePercent(c map[Status]int) string {
+	p, ok := Compliance(c)
+	if !ok {
+		return "—"
+	}
+	switch {
+	case p < 100 && p > 99:
+		return "99%"
+	case p > 0 && p < 1:
+		return "1%"
+	}
+	return strconv.Itoa(int(p+0.5)) + "%"
+}
+
+// Counts returns the summary as a count map.
+func (s Summary) Counts() map[Status]int {
+	return map[Status]int{Compliant: s.Compliant, NonCompliant: s.NonCompliant, NotApplicable: s.NotApplicable,
+		Exempt: s.Exempt, Unknown: s.Unknown, Error: s.Error}
+}
+
+// Failures counts NonCompliant results by severity.
+type Failures struct {
+	Total      int
+	BySeverity map[Severity]int
+}
+
+// CountFailures counts the NonCompliant results by severity.
+func CountFailures(results []Result) Failures {
+	f := Failures{BySeverity: map[Severity]int{}}
+	for i := range results {
+		if results[i].Status == NonCompliant {
+			f.Add(results[i].Severity)
+		}
+	}
+	return f
+}
+
+// Add counts one NonCompliant result of severity s.
+func (f *Failures) Add(s Severity) {
+	if f.BySeverity == nil {
+		f.BySeverity = map[Severity]int{}
+	}
+	f.Total++
+	f.BySeverity[s]++
+}
+
+// Unrated is how many failures have no known severity.
+func (f Failures) Unrated() int {
+	n := f.Total
+	for _, s := range severityOrder {
+		n -= f.BySeverity[s]
+	}
+	return n
+}
+
+// String is "Failures: N (CRITICAL a, HIGH b, MEDIUM c, LOW d)", as Trivy
+// counts its findings, with "UNRATED e" when some have no severity.
+func (f Failures) String() string {
+	parts := make([]string, 0, 5)
+	for _, s := range severityOrder {
+		parts = append(parts, strings.ToUpper(string(s))+" "+strconv.Itoa(f.BySeverity[s]))
+	}
+	if n := f.Unrated(); n > 0 {
+		parts = append(parts, "UNRATED "+strconv.Itoa(n))
+	}
+	return "Failures: " + strconv.Itoa(f.Total) + " (" + strings.Join(parts, ", ") + ")"
 }
 
 // statusRank orders statuses by how much they need attention.
@@ -154,8 +268,15 @@ func sortResults(all []Result, idx []int) {
 	})
 }
 
-// remediationFor is the result's own remediation, else its rule's.
+// remediationFor is the result's own remediation, else its rule's, with
+// its placeholders filled from the result's resource ID (ForResource).
 func remediationFor(res *Result, o Options) *Remediation {
+	return ruleRemediation(res, o).ForResource(res.ResourceID)
+}
+
+// ruleRemediation is the result's own remediation, else its rule's, as
+// written (placeholders unfilled).
+func ruleRemediation(res *Result, o Options) *Remediation {
 	if res.Remediation != nil && !res.Remediation.empty() {
 		return res.Remediation
 	}
@@ -163,6 +284,101 @@ func remediationFor(res *Result, o Options) *Remediation {
 		return info.Remediation
 	}
 	return nil
+}
+
+// ForResource returns the remediation with the placeholders of its
+// snippets filled from an ARM resource ID, so a command can be run as it
+// is: $SUBSCRIPTION_ID (and $SUBSCRIPTION), $RG, $SERVER (the flexible
+// server the resource is or belongs to) and $RULE (a firewall rule's
+// name). A placeholder stays when the ID does not say its value, or when
+// the value holds a character a shell would read (only letters, digits,
+// '.', '_' and '-' are filled in). The summary is left as written. m
+// itself is returned when nothing is filled; nil stays nil.
+func (m *Remediation) ForResource(id string) *Remediation {
+	if m == nil {
+		return nil
+	}
+	vals := armPlaceholders(id)
+	if len(vals) == 0 {
+		return m
+	}
+	out := *m
+	out.AzureCLI = fillPlaceholders(m.AzureCLI, vals)
+	out.Terraform = fillPlaceholders(m.Terraform, vals)
+	out.Bicep = fillPlaceholders(m.Bicep, vals)
+	out.SQL = fillPlaceholders(m.SQL, vals)
+	if out == *m {
+		return m
+	}
+	return &out
+}
+
+// armPlaceholders reads the placeholder values an ARM ID gives; nil for
+// anything else (a Terraform address, a host name).
+func armPlaceholders(id string) map[string]string {
+	seg := strings.Split(strings.Trim(id, "/"), "/")
+	if len(seg) < 2 || !strings.EqualFold(seg[0], "subscriptions") {
+		return nil
+	}
+	vals := map[string]string{}
+	set := func(k, v string) {
+		if v != "" && shellSafe(v) {
+			vals[k] = v
+		}
+	}
+	set("SUBSCRIPTION_ID", seg[1])
+	set("SUBSCRIPTION", seg[1])
+	for i := 2; i+1 < len(seg); i += 2 {
+		k, v := seg[i], seg[i+1]
+		switch {
+		case strings.EqualFold(k, "resourceGroups"):
+			set("RG", v)
+		case strings.EqualFold(k, "providers"):
+			// providers/<namespace>: the type/name pairs follow.
+		case strings.EqualFold(k, "flexibleServers") && strings.EqualFold(seg[i-1], "Microsoft.DBforPostgreSQL"):
+			set("SERVER", v)
+		case strings.EqualFold(k, "firewallRules") && vals["SERVER"] != "":
+			set("RULE", v)
+		}
+	}
+	return vals
+}
+
+// shellSafe reports whether s can stand in a shell command unquoted.
+func shellSafe(s string) bool {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// fillPlaceholders replaces each $NAME in s whose value vals holds; a name
+// is the longest run of capitals, digits and underscores after the $, so
+// $SERVER does not touch $NEW_SERVER or $SERVER_ID.
+func fillPlaceholders(s string, vals map[string]string) string {
+	if !strings.Contains(s, "$") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' {
+			b.WriteByte(s[i])
+			continue
+		}
+		j := i + 1
+		for j < len(s) && (s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9' || s[j] == '_') {
+			j++
+		}
+		if v, ok := vals[s[i+1:j]]; ok {
+			b.WriteString(v)
+			i = j - 1
+			continue
+		}
+		b.WriteByte('$')
+	}
+	return b.String()
 }
 
 func (m *Remediation) empty() bool {
@@ -270,4 +486,105 @@ func errorLine(e ErrorEntry) string {
 		return e.Message
 	}
 	return where + ": " + e.Message
+}
+
+// CleanMessage is a result's message as a reader should see it: a clause
+// about a field whose name is empty (` is "Both"`) is left out, and a
+// clause that repeats an earlier one (`publicNetworkAccess is "Enabled";
+// publicNetworkAccess is "Enabled"`) is said once. Clauses are the parts
+// separated by "; " outside quotes; the text after the last clause's first
+// ". " (the policy's reason) is kept as it is. Other messages are returned
+// unchanged.
+func CleanMessage(msg string) string {
+	clauses := splitOutsideQuotes(msg, "; ")
+	last := clauses[len(clauses)-1]
+	tail := ""
+	if i := indexOutsideQuotes(last, ". "); i >= 0 {
+		clauses[len(clauses)-1], tail = last[:i], last[i:]
+	} else if strings.HasSuffix(last, ".") {
+		clauses[len(clauses)-1], tail = last[:len(last)-1], "."
+	}
+	seen := map[string]bool{}
+	kept := clauses[:0]
+	for _, c := range clauses {
+		if emptyField(c) || seen[c] {
+			continue
+		}
+		seen[c] = true
+		kept = append(kept, c)
+	}
+	if len(kept) == 0 {
+		return strings.TrimSpace(strings.TrimPrefix(tail, "."))
+	}
+	return strings.Join(kept, "; ") + tail
+}
+
+// emptyField reports whether a clause states a fact about a field with no
+// name: it starts with " is " or "is ".
+func emptyField(clause string) bool {
+	return strings.HasPrefix(clause, " is ") || strings.HasPrefix(clause, "is ") || strings.TrimSpace(clause) == "is"
+}
+
+// splitOutsideQuotes splits s at sep where sep is not inside a
+// double-quoted string.
+func splitOutsideQuotes(s, sep string) []string {
+	var out []string
+	for {
+		i := indexOutsideQuotes(s, sep)
+		if i < 0 {
+			return append(out, s)
+		}
+		out = append(out, s[:i])
+		s = s[i+len(sep):]
+	}
+}
+
+// indexOutsideQuotes is strings.Index of sep in s, skipping double-quoted
+// strings (with backslash escapes).
+func indexOutsideQuotes(s, sep string) int {
+	in := false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case in && s[i] == '\\':
+			i++
+		case s[i] == '"':
+			in = !in
+		case !in && strings.HasPrefix(s[i:], sep):
+			return i
+		}
+	}
+	return -1
+}
+
+// evidenceRows are a result's evidence as (field, value) rows, by field
+// name; a value recorded without a field name is left out, as a row
+// without a name tells a reader nothing.
+func evidenceRows(ev map[string]any) []htmlKV {
+	keys := make([]string, 0, len(ev))
+	for k := range ev {
+		if strings.TrimSpace(k) != "" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	rows := make([]htmlKV, 0, len(keys))
+	for _, k := range keys {
+		rows = append(rows, htmlKV{Key: k, Value: evidenceValue(ev[k])})
+	}
+	return rows
+}
+
+// NamedEvidence is the evidence without values recorded under an empty
+// field name, or nil when nothing is left.
+func NamedEvidence(ev map[string]any) map[string]any {
+	out := make(map[string]any, len(ev))
+	for k, v := range ev {
+		if strings.TrimSpace(k) != "" {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }

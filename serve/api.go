@@ -186,6 +186,7 @@ func (s *Server) apiGetScan(w http.ResponseWriter, r *http.Request) {
 		rep, err := s.store.Report(r.Context(), sc.ID)
 		switch {
 		case err == nil:
+			report.RollupControls(rep.Controls) // reports stored before the rollup changed
 			d.Report = rep
 		case errors.Is(err, store.ErrNotFound):
 		default:

@@ -62,7 +62,7 @@ const donutRadius = 15.915494309189533
 
 // donut lays a summary out as arcs of a circle whose circumference is 100.
 func donut(sum report.Summary) []arc {
-	counts := summaryCounts(sum)
+	counts := sum.Counts()
 	total := sum.Total
 	if total == 0 {
 		return nil
@@ -80,21 +80,6 @@ func donut(sum report.Summary) []arc {
 		offset += p
 	}
 	return out
-}
-
-func summaryCounts(s report.Summary) map[report.Status]int {
-	return map[report.Status]int{report.Compliant: s.Compliant, report.NonCompliant: s.NonCompliant,
-		report.NotApplicable: s.NotApplicable, report.Exempt: s.Exempt, report.Unknown: s.Unknown, report.Error: s.Error}
-}
-
-// compliance is the share of assessed results that pass: Compliant out of
-// Compliant, NonCompliant and Error, in percent (100 with nothing assessed).
-func compliance(counts map[report.Status]int) float64 {
-	den := counts[report.Compliant] + counts[report.NonCompliant] + counts[report.Error]
-	if den == 0 {
-		return 100
-	}
-	return 100 * float64(counts[report.Compliant]) / float64(den)
 }
 
 // lineChart is the trend chart's geometry.
@@ -150,7 +135,10 @@ func trendChart(points []store.TrendPoint, since, until time.Time) lineChart {
 			byTarget[p.Target] = i
 			c.Series = append(c.Series, series{Name: p.Target, Class: fmt.Sprintf("series-%d", i%6)})
 		}
-		v := compliance(summaryCounts(p.Summary))
+		v, ok := report.Compliance(p.Summary.Counts())
+		if !ok {
+			continue // nothing decided: no share to plot, not 100%
+		}
 		d := dot{X: x(p.FinishedAt), Y: c.y(v), Href: "/scans/" + p.ScanID,
 			Label: fmt.Sprintf("%s %s: %.1f%% compliant, %d non-compliant", p.Target, p.FinishedAt.Format("2006-01-02 15:04"), v, p.Summary.NonCompliant)}
 		c.Series[i].Dots = append(c.Series[i].Dots, d)

@@ -27,26 +27,36 @@ func (s *Server) pageStoreError(w http.ResponseWriter, r *http.Request, err erro
 	s.pageError(w, r, http.StatusInternalServerError, "The store failed to answer.")
 }
 
+// controlRow is a control on the overview. Compliance is
+// report.CompliancePercent: "—" when nothing was decided.
 type controlRow struct {
 	ControlStatus
 	Segs       []segment
-	Compliance float64
+	Compliance string
 }
 
 type domainRow struct {
 	DomainStatus
 	Segs       []segment
-	Compliance float64
+	Compliance string
 }
 
 type overviewData struct {
-	Scans    []store.Scan
-	Summary  report.Summary
-	Donut    []arc
-	Domains  []domainRow
-	Controls []controlRow
-	Overall  float64
-	BarWidth float64
+	Scans      []store.Scan
+	Summary    report.Summary
+	Failures   report.Failures
+	Severities []severityCount
+	Donut      []arc
+	Domains    []domainRow
+	Controls   []controlRow
+	Overall    string
+	BarWidth   float64
+}
+
+// severityCount is how many NonCompliant results have one severity.
+type severityCount struct {
+	Severity report.Severity
+	Count    int
 }
 
 func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) {
@@ -55,13 +65,16 @@ func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) {
 		s.pageStoreError(w, r, err, "posture")
 		return
 	}
-	d := overviewData{Scans: p.Scans, Summary: p.Summary, Donut: donut(p.Summary), BarWidth: barWidth,
-		Overall: compliance(summaryCounts(p.Summary))}
+	d := overviewData{Scans: p.Scans, Summary: p.Summary, Failures: p.Failures, Donut: donut(p.Summary), BarWidth: barWidth,
+		Overall: report.CompliancePercent(p.Summary.Counts())}
+	for _, sev := range []report.Severity{report.Critical, report.High, report.Medium, report.Low} {
+		d.Severities = append(d.Severities, severityCount{Severity: sev, Count: p.Failures.BySeverity[sev]})
+	}
 	for _, dm := range p.Domains {
-		d.Domains = append(d.Domains, domainRow{DomainStatus: dm, Segs: stack(dm.Counts), Compliance: compliance(dm.Counts)})
+		d.Domains = append(d.Domains, domainRow{DomainStatus: dm, Segs: stack(dm.Counts), Compliance: report.CompliancePercent(dm.Counts)})
 	}
 	for _, c := range p.Controls {
-		d.Controls = append(d.Controls, controlRow{ControlStatus: c, Segs: stack(c.Counts), Compliance: compliance(c.Counts)})
+		d.Controls = append(d.Controls, controlRow{ControlStatus: c, Segs: stack(c.Counts), Compliance: report.CompliancePercent(c.Counts)})
 	}
 	s.renderView(w, r, http.StatusOK, "overview", "Compliance now", d)
 }
@@ -175,6 +188,7 @@ func (s *Server) pageScan(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if rep, err := s.store.Report(ctx, sc.ID); err == nil {
+			report.RollupControls(rep.Controls)
 			d.Report = rep
 		}
 	}
@@ -249,13 +263,16 @@ func (s *Server) pageFinding(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := findingData{Scan: sc, Result: res[0], Rule: s.cat.Rule(res[0].RuleID), Control: s.cat.Control(res[0].ControlID)}
-	keys := make([]string, 0, len(res[0].Evidence))
-	for k := range res[0].Evidence {
+	// The commands name this server, its resource group and subscription.
+	d.Result.Remediation = d.Result.Remediation.ForResource(d.Result.ResourceID)
+	ev := report.NamedEvidence(res[0].Evidence)
+	keys := make([]string, 0, len(ev))
+	for k := range ev {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		d.Evidence = append(d.Evidence, evidenceRow{Key: k, Value: res[0].Evidence[k]})
+		d.Evidence = append(d.Evidence, evidenceRow{Key: k, Value: ev[k]})
 	}
 	s.renderView(w, r, http.StatusOK, "finding", res[0].Title, d)
 }

@@ -196,7 +196,7 @@ func TestDashboardPages(t *testing.T) {
 		{"/scans/" + f.infraNew, 200, []string{`id="results"`, "NonCompliant", `id="diff-previous"`}},
 		{"/scans/" + f.infraNew + "?status=NonCompliant&control=NS-2", 200, []string{"NS-2"}},
 		{"/scans/" + f.infraOld + "/diff/" + f.infraNew, 200, []string{"Regressed", `id="regressed"`}},
-		{finding, 200, []string{"Remediation", r0.RuleID}},
+		{finding, 200, []string{"Remediation", r0.RuleID, "--resource-group rg-legacy-crm"}},
 		{"/resources", 200, []string{"pg-&lt;script&gt;"}},
 		{"/resource?" + url.Values{"id": {r0.ResourceID}, "target": {"infra"}}.Encode(), 200, []string{`id="resource-results"`}},
 		{"/scans/" + f.fleet, 200, []string{"pg-&lt;script&gt;window.__pwned=1&lt;/script&gt;"}},

@@ -42,7 +42,6 @@ var templateFuncs = template.FuncMap{
 		}
 		return ""
 	},
-	"pct":      func(v float64) string { return fmt.Sprintf("%.0f%%", v) },
 	"statuses": func() []report.Status { return report.Statuses },
 	"count":    func(m map[report.Status]int, s report.Status) int { return m[s] },
 	"json": func(v any) string {
@@ -56,6 +55,10 @@ var templateFuncs = template.FuncMap{
 		return string(b)
 	},
 	"lower": strings.ToLower,
+	"upper": strings.ToUpper,
+	// message is a result's message without empty field names or
+	// repeated clauses (report.CleanMessage).
+	"message": report.CleanMessage,
 	"total": func(m map[report.Status]int) int {
 		n := 0
 		for _, v := range m {

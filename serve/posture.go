@@ -59,6 +59,7 @@ type posture struct {
 	Domains   []DomainStatus
 	Resources []ResourceStatus
 	Summary   report.Summary
+	Failures  report.Failures
 	Computed  time.Time
 }
 
@@ -124,6 +125,9 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 		}
 		for _, res := range rep.Results {
 			p.Summary.Add(res.Status)
+			if res.Status == report.NonCompliant {
+				p.Failures.Add(res.Severity)
+			}
 			addCount(perCtl, res.ControlID, res.Status)
 			addCount(ctlCounts, res.ControlID, res.Status)
 			i, ok := resIdx[res.ResourceID]
@@ -203,4 +207,3 @@ func addCount(m map[string]map[report.Status]int, key string, st report.Status) 
 	}
 	c[st]++
 }
-

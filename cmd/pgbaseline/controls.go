@@ -47,8 +47,12 @@ the mapping file: one row per feature.`,
 	return cmd
 }
 
+// pipedWidth is the width of tables written to a pipe or a file.
+const pipedWidth = 120
+
 // terminalWidth is the width tables are fitted to: $COLUMNS, else the width
-// of the terminal on stdout, else 0 (not a terminal: no fitting).
+// of the terminal on stdout, else 120 (a pipe or a file: the table stays
+// readable in a pager, a CI log or an editor).
 func terminalWidth() int {
 	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
 		return n
@@ -59,5 +63,5 @@ func terminalWidth() int {
 			return w
 		}
 	}
-	return 0
+	return pipedWidth
 }
