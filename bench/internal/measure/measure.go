@@ -81,6 +81,17 @@ func (s Summary) Spread() float64 {
 	return (s.Max - s.Min) / s.Median
 }
 
+// Trim returns xs sorted, without its k smallest and k largest values (all
+// of them when that would leave fewer than one).
+func Trim(xs []float64, k int) []float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if k <= 0 || len(s)-2*k < 1 {
+		return s
+	}
+	return s[k : len(s)-k]
+}
+
 // Ratios returns a[i]/b[i] for each pair (the shorter length wins); a pair
 // whose b is 0 is left out.
 func Ratios(a, b []float64) []float64 {

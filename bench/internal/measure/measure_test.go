@@ -38,6 +38,15 @@ func TestSpread(t *testing.T) {
 	}
 }
 
+func TestTrim(t *testing.T) {
+	if got := Trim([]float64{5, 1, 3, 2, 4}, 1); len(got) != 3 || got[0] != 2 || got[2] != 4 {
+		t.Errorf("Trim = %v", got)
+	}
+	if got := Trim([]float64{2, 1}, 1); len(got) != 2 {
+		t.Errorf("Trim of 2 by 1 = %v, want both", got)
+	}
+}
+
 func TestRatios(t *testing.T) {
 	got := Ratios([]float64{2, 3, 4, 9}, []float64{1, 0, 2})
 	if len(got) != 2 || got[0] != 2 || got[1] != 2 {
