@@ -57,6 +57,7 @@ func guardRun(t *testing.T, baseline string, decode, scan func(int) float64, arg
 
 func TestGuard(t *testing.T) {
 	t.Setenv("UPDATE", "")
+	t.Setenv("GOMAXPROCS", os.Getenv("GOMAXPROCS")) // the guard sets it for its commands; put it back
 	base := filepath.Join(t.TempDir(), "baseline.json")
 
 	// No baseline yet.
