@@ -11,11 +11,13 @@ import (
 	"sort"
 )
 
-// series is one line of a panel.
+// series is one line of a panel: a point (x, y) per size and, where lo and
+// hi are set, a bar from lo to hi through it (the fastest and slowest runs).
 type series struct {
-	name  string
-	color color.RGBA
-	x, y  []float64
+	name   string
+	color  color.RGBA
+	x, y   []float64
+	lo, hi []float64
 }
 
 var (
@@ -28,8 +30,9 @@ var (
 )
 
 // writeChart draws the export measurements as two line charts side by side,
-// wall time and peak memory against the number of servers, for pgbaseline
-// and the decode.
+// wall time (the median, with a bar from the fastest run to the slowest)
+// and peak memory (the median) against the number of servers, for
+// pgbaseline and the decode.
 func writeChart(path string, ms []measurement) error {
 	var time, mem []series
 	for _, tool := range []struct {
@@ -41,16 +44,18 @@ func writeChart(path string, ms []measurement) error {
 		for k := range byServers {
 			keys = append(keys, k)
 		}
-		sort.Slice(keys, func(i, j int) bool { return byServers[keys[i]].servers() < byServers[keys[j]].servers() })
+		sort.Slice(keys, func(i, j int) bool { return byServers[keys[i]].last().servers() < byServers[keys[j]].last().servers() })
 		if len(keys) == 0 {
 			continue
 		}
 		label := map[string]string{"pgbaseline": "pgbaseline scan", "null": "pgbaseline, report to /dev/null", "decode": "encoding/json decode"}[tool.name]
 		t, m := series{name: label, color: tool.c}, series{name: label, color: tool.c}
 		for _, k := range keys {
-			x := float64(byServers[k].servers())
-			t.x, t.y = append(t.x, x), append(t.y, byServers[k].wall)
-			m.x, m.y = append(m.x, x), append(m.y, float64(byServers[k].rssKB)/1024)
+			r := byServers[k]
+			x, wall := float64(r.last().servers()), r.wall()
+			t.x, t.y = append(t.x, x), append(t.y, wall.Median)
+			t.lo, t.hi = append(t.lo, wall.Min), append(t.hi, wall.Max)
+			m.x, m.y = append(m.x, x), append(m.y, r.rssKB().Median/1024)
 		}
 		time, mem = append(time, t), append(mem, m)
 	}
@@ -59,8 +64,8 @@ func writeChart(path string, ms []measurement) error {
 	draw.Draw(img, img.Bounds(), &image.Uniform{white}, image.Point{}, draw.Src)
 	title := "PGBASELINE SCAN (EVERY RULE, JSON REPORT) AND ONE ENCODING/JSON DECODE OF THE SAME EXPORT"
 	drawText(img, (w-textWidth(title, 2))/2, 14, title, 2, ink)
-	panel(img, image.Rect(0, 40, w/2, h), "WALL TIME (S)", time)
-	panel(img, image.Rect(w/2, 40, w, h), "PEAK MEMORY (MIB)", mem)
+	panel(img, image.Rect(0, 40, w/2, h), "WALL TIME (S): MEDIAN, BARS MIN TO MAX", time)
+	panel(img, image.Rect(w/2, 40, w, h), "PEAK MEMORY (MIB): MEDIAN", mem)
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -80,6 +85,9 @@ func panel(img *image.RGBA, r image.Rectangle, ylabel string, ss []series) {
 	for _, s := range ss {
 		for i := range s.x {
 			xmax, ymax = math.Max(xmax, s.x[i]), math.Max(ymax, s.y[i])
+		}
+		for _, y := range s.hi {
+			ymax = math.Max(ymax, y)
 		}
 	}
 	if xmax == 0 || ymax == 0 {
@@ -113,6 +121,12 @@ func panel(img *image.RGBA, r image.Rectangle, ylabel string, ss []series) {
 				line(img, px(s.x[j-1]), py(s.y[j-1]), px(s.x[j]), py(s.y[j]), s.color, 3)
 			}
 			dot(img, px(s.x[j]), py(s.y[j]), 5, s.color)
+			if j < len(s.lo) && j < len(s.hi) && s.hi[j] > s.lo[j] {
+				x := px(s.x[j]) + 6*(i-1) // side by side, not on top of each other
+				line(img, x, py(s.lo[j]), x, py(s.hi[j]), s.color, 2)
+				line(img, x-6, py(s.lo[j]), x+6, py(s.lo[j]), s.color, 2)
+				line(img, x-6, py(s.hi[j]), x+6, py(s.hi[j]), s.color, 2)
+			}
 			if j == len(s.x)-1 {
 				v := trimFloat(math.Round(s.y[j]*10) / 10)
 				if s.y[j] >= 100 {
