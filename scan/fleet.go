@@ -14,10 +14,6 @@ import (
 	"github.com/pgbaseline/pgbaseline/source"
 )
 
-// DefaultLazyMin is the Loader.LazyMin of the CLI: exports from 4 MiB are
-// read one flexible server at a time by RunJSON.
-const DefaultLazyMin = 4 << 20
-
 // Fleet scans. RunJSON reads a large export (an array of resources, or
 // {"value": [...]}) without decoding it: jsonpos.Skim validates it and
 // lists each resource's id, type and name. Every flexible server and the

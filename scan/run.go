@@ -11,15 +11,16 @@ import (
 	"github.com/pgbaseline/pgbaseline/flexserver"
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/load"
 )
 
 // Options configures one scan.
 type Options struct {
 	// Paths are files and directories to read.
 	Paths []string
-	// Loader reads Paths; nil means LoadPaths (ARM exports only).
+	// Loader reads Paths; nil means load.Paths (ARM exports only).
 	// detect.Loader reads every input kind.
-	Loader *Loader
+	Loader *load.Loader
 	// Inputs are inputs already read by other sources (live Azure, ...).
 	Inputs []*source.Input
 	// Results are results obtained outside the engine (database checks),

@@ -11,6 +11,7 @@ import (
 	"github.com/pgbaseline/pgbaseline/flexserver"
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/load"
 )
 
 // prepared is what a scan has read and modelled before the rules run.
@@ -37,7 +38,7 @@ func (e *Engine) prepare(ctx context.Context, o Options) (*prepared, error) {
 func (e *Engine) load(ctx context.Context, o Options) ([]*source.Input, error) {
 	l := o.Loader
 	if l == nil {
-		l = &Loader{}
+		l = &load.Loader{}
 	}
 	inputs := append(l.Load(o.Paths), o.Inputs...)
 	return inputs, ctx.Err()

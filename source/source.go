@@ -32,7 +32,7 @@ type Input struct {
 	// still in Resources.
 	Errors []*Error
 	// Lazy, when set, holds the input's resources still undecoded, and
-	// Resources is empty. Only a scan.Loader with Lazy set makes such
+	// Resources is empty. Only a load.Loader with LazyMin set makes such
 	// inputs; scan.Engine.RunJSON reads them.
 	Lazy LazyResources
 	// Findings are verdicts the source reached from the text of the input
