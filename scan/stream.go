@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"slices"
 	"strings"
@@ -98,6 +99,8 @@ func (e *Engine) newReport(o Options, inputs []*source.Input, started time.Time)
 		Errors:    []report.ErrorEntry{},
 	}
 	seenTarget := map[report.Target]bool{}
+	read := len(o.Results) > 0 // anything read at all
+	postgres := read           // any PostgreSQL resource
 	for _, in := range inputs {
 		t := report.Target{Kind: in.Kind, Location: in.Location}
 		if !seenTarget[t] {
@@ -107,8 +110,51 @@ func (e *Engine) newReport(o Options, inputs []*source.Input, started time.Time)
 		for _, err := range in.Errors {
 			rep.Errors = append(rep.Errors, report.ErrorEntry{Target: in.Location, File: err.File, Line: err.Line, Message: err.Error()})
 		}
+		rep.Notes = append(rep.Notes, in.Notes...)
+		read = read || len(in.Resources) > 0 || in.Lazy != nil || len(in.Unresolved) > 0 || len(in.Findings) > 0
+		postgres = postgres || holdsPostgres(in)
+	}
+	switch {
+	case !read && len(rep.Errors) == 0:
+		// An empty directory, or files of no known kind: a scan that
+		// judged nothing must not pass.
+		where := "the inputs"
+		if len(rep.Targets) > 0 {
+			where = rep.Targets[0].Location
+			if len(rep.Targets) > 1 {
+				where += fmt.Sprintf(" and %d more", len(rep.Targets)-1)
+			}
+		}
+		rep.Errors = append(rep.Errors, report.ErrorEntry{Target: where,
+			Message: "nothing to scan: " + where + " hold no resource pgbaseline reads"})
+	case read && !postgres:
+		rep.Notes = append(rep.Notes, "no PostgreSQL resource in the inputs: no server was assessed against the baseline")
 	}
 	return rep
+}
+
+// postgresPrefix begins the type of every PostgreSQL resource.
+const postgresPrefix = "Microsoft.DBforPostgreSQL/"
+
+// holdsPostgres reports whether an input holds a PostgreSQL resource.
+func holdsPostgres(in *source.Input) bool {
+	isPG := func(typ string) bool {
+		return len(typ) >= len(postgresPrefix) && strings.EqualFold(typ[:len(postgresPrefix)], postgresPrefix)
+	}
+	if in.Lazy != nil {
+		for _, en := range in.Lazy.Entries() {
+			if isPG(en.Type) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range in.Resources {
+		if isPG(r.Type) {
+			return true
+		}
+	}
+	return false
 }
 
 // reportResource is r's entry in the report's resources.

@@ -16,8 +16,9 @@
 //
 // Every SDK model is converted to the ARM JSON shape the REST API returns
 // (json.Marshal of the SDK struct), so the rules see the same objects as for
-// an export. What a 403 hides is reported, never passed over, and never
-// fails the scan:
+// an export. What a 403 hides is reported, never passed over: the scan goes
+// on, each refused read is an error of its subscription's input (the scan
+// is incomplete: exit 2), and
 //   - a subscription that refuses to be read gives Error results for its
 //     rules (AM-2, LT-1) and an AccessRuleID Error result naming the
 //     servers it hid;
@@ -364,7 +365,32 @@ func (ss *subScan) finish() *source.Input {
 		}
 		in.Findings = append(in.Findings, f)
 	}
+	ss.refusals(in)
 	return in
+}
+
+// refusals adds an error to the input for each read Azure refused (each
+// Error finding, in the findings' order): what a refusal hides is judged
+// Error, and the scan is incomplete (exit 2), with the refusal named.
+func (ss *subScan) refusals(in *source.Input) {
+	seen := map[string]bool{}
+	for _, f := range in.Findings {
+		if f.Status != string(report.Error) {
+			continue
+		}
+		msg := strings.TrimSuffix(strings.TrimSuffix(f.Message, "; the rules that need it cannot be judged"), "; the rule cannot be judged.")
+		if len(msg) > 0 && msg[0] >= 'A' && msg[0] <= 'Z' {
+			msg = string(msg[0]+'a'-'A') + msg[1:]
+		}
+		where := in.Location // the resource whose data was refused
+		if f.Resource != nil && f.Resource.ID != "" {
+			where = f.Resource.ID
+		}
+		if !seen[where+msg] {
+			seen[where+msg] = true
+			in.Errors = append(in.Errors, &source.Error{Path: where, Msg: msg})
+		}
+	}
 }
 
 // judgeSubscription adds the subscription rules' findings: one per rule,

@@ -92,13 +92,13 @@ func TestDependentsCoverTheCatalog(t *testing.T) {
 	}
 }
 
-func TestDeniedSubscriptionIsErrorsNotAFailedScan(t *testing.T) {
+func TestDeniedSubscriptionIsAnIncompleteScan(t *testing.T) {
 	f := newFakeARM(t, 2, 2)
 	f.forbidden[f.subs[1]] = true
 	f.noGraph = true
 	res := scanFake(t, f, Options{Subscriptions: f.subs})
-	if len(res.Inputs) != 2 || len(res.Inputs[1].Errors) != 0 {
-		t.Fatalf("inputs %d, errors of the denied one %v", len(res.Inputs), res.Inputs[1].Errors)
+	if len(res.Inputs) != 2 || len(res.Inputs[0].Errors) != 0 || len(res.Inputs[1].Errors) == 0 {
+		t.Fatalf("inputs %d, errors of the readable one %v, of the denied one %v", len(res.Inputs), res.Inputs[0].Errors, res.Inputs[1].Errors)
 	}
 	got := map[string]string{}
 	for _, fd := range res.Inputs[1].Findings {
@@ -124,8 +124,20 @@ func TestDeniedSubscriptionIsErrorsNotAFailedScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code := scan.ExitCode(rep, "never"); code != 0 {
-		t.Errorf("exit code %d: a denied subscription must not fail the scan", code)
+	// The scan went on (the readable subscription's servers are judged),
+	// but it is incomplete: exit 2, with the refusals named in errors.
+	if code := scan.ExitCode(rep, "never"); code != 2 {
+		t.Errorf("exit code %d, want 2: a denied subscription makes the scan incomplete", code)
+	}
+	if len(rep.Errors) == 0 || !strings.Contains(rep.Errors[0].Message, "403") {
+		t.Errorf("errors %+v, want the refusals named", rep.Errors)
+	}
+	judged := false
+	for _, r := range rep.Results {
+		judged = judged || (r.ResourceType == flexserver.ServerType && r.Status == report.Compliant)
+	}
+	if !judged {
+		t.Error("no server of the readable subscription was judged")
 	}
 }
 

@@ -58,7 +58,8 @@ func Paths(paths []string) []*source.Input { return (&Loader{}).Load(paths) }
 
 // Load reads every path: a file, or a directory searched recursively.
 // Each file's kind is detected from its content. Problems become errors in
-// the returned inputs; reading goes on past them.
+// the returned inputs; reading goes on past them. A directory that holds
+// nothing to read is an input without resources, with a note saying so.
 func (l *Loader) Load(paths []string) []*source.Input {
 	var inputs []*source.Input
 	for _, p := range paths {
@@ -77,7 +78,14 @@ func (l *Loader) Load(paths []string) []*source.Input {
 			inputs = append(inputs, l.loadFile(p, true)...)
 			continue
 		}
-		inputs = append(inputs, l.loadDir(p)...)
+		dir := l.loadDir(p)
+		if len(dir) == 0 {
+			// Named by the user and holding nothing to read: an input of
+			// its own, so that the scan can say so.
+			dir = []*source.Input{{Kind: source.KindARMExport, Location: p,
+				Notes: []string{p + ": no file of a kind pgbaseline reads (Terraform, ARM templates and Bicep output, exported ARM resources, snapshots)"}}}
+		}
+		inputs = append(inputs, dir...)
 	}
 	return inputs
 }
