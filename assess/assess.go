@@ -138,28 +138,14 @@ func Run(ctx context.Context, r *Request) (*report.Report, int, error) {
 		// target costs little memory here and saves time.
 		debug.SetGCPercent(100)
 	}
-	isLive := len(live) > 0
-	for _, in := range inputs {
-		isLive = isLive || in.Kind == source.KindAzure
-	}
 	opts := scan.Options{ToolVersion: r.ToolVersion, Now: r.Now, Inputs: slices.Concat(inputs, live, dbInputs),
 		Resources: dbResources, Results: dbResults}
-	if r.JSON != nil && !isLive {
+	if r.JSON != nil {
 		return engine.RunJSON(ctx, opts, r.JSON, r.FailOn)
 	}
 	rep, err := engine.Run(ctx, opts)
 	if err != nil {
 		return nil, 0, err
-	}
-	if isLive {
-		// Rules that read what Azure refused to show give Error (live
-		// scans and their snapshots).
-		azure.MarkHidden(engine, rep)
-	}
-	if r.JSON != nil {
-		if err := report.Write(r.JSON, rep, report.FormatJSON, report.Options{ToolVersion: r.ToolVersion}); err != nil {
-			return nil, 0, err
-		}
 	}
 	return rep, scan.ExitCode(rep, r.FailOn), nil
 }

@@ -1,8 +1,12 @@
 package scan
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +122,70 @@ func TestConfigAppliesToEveryRuleFamily(t *testing.T) {
 				t.Errorf("severity %s: exit %d (streamed %d), want %d", want, code, streamed, wantCode)
 			}
 		})
+	}
+}
+
+// TestRefusedDataGivesError checks that data a source was refused (a 403)
+// turns the verdicts of the rules that declare they need it into Error
+// results naming what was hidden, in Run and in RunJSON, and leaves every
+// other verdict as it was.
+func TestRefusedDataGivesError(t *testing.T) {
+	cat, err := baseline.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cfgType = "Microsoft.DBforPostgreSQL/flexibleServers/configurations"
+	scanWith := func(refused []source.Refusal) (*report.Report, map[string]any) {
+		srv := server("hidden")
+		in := &source.Input{Kind: source.KindAzure, Location: "/subscriptions/s", Resources: []*arm.Resource{srv}, Refused: refused}
+		o := Options{Inputs: []*source.Input{in}, Now: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
+		rep, err := e.Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, _, err := e.RunJSON(context.Background(), o, &buf, ""); err != nil {
+			t.Fatal(err)
+		}
+		var streamed map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &streamed); err != nil {
+			t.Fatal(err)
+		}
+		return rep, streamed
+	}
+	id := server("hidden").ID
+	before, _ := scanWith(nil)
+	after, streamed := scanWith([]source.Refusal{{Resource: strings.ToUpper(id), Type: cfgType,
+		Reason: "could not read the server parameters (configurations): 403 Forbidden", Evidence: map[string]any{"statusCode": 403}}})
+	if len(before.Results) != len(after.Results) {
+		t.Fatalf("%d results, %d before", len(after.Results), len(before.Results))
+	}
+	marked := 0
+	for i, r := range after.Results {
+		was := before.Results[i]
+		needs := slices.Contains(cat.Rule(r.RuleID).Needs, cfgType)
+		switch {
+		case needs && (was.Status == report.Compliant || was.Status == report.NonCompliant || was.Status == report.Unknown):
+			marked++
+			if r.Status != report.Error || r.Evidence["unreadable"] != cfgType || r.Evidence["statusCode"] != 403 ||
+				!strings.Contains(r.Message, "Cannot be judged: could not read the server parameters") {
+				t.Errorf("%s needs the refused parameters: %s %v %q", r.RuleID, r.Status, r.Evidence, r.Message)
+			}
+		case r.Status != was.Status:
+			t.Errorf("%s: %s, was %s without the refusal", r.RuleID, r.Status, was.Status)
+		}
+	}
+	if marked == 0 {
+		t.Fatal("no rule that needs the server parameters gave a verdict to mark")
+	}
+	if after.Summary.Error != before.Summary.Error+marked {
+		t.Errorf("summary: %d Error results, want %d", after.Summary.Error, before.Summary.Error+marked)
+	}
+	if s := streamed["summary"].(map[string]any); int(s["Error"].(float64)) != after.Summary.Error {
+		t.Errorf("streamed summary %v, want %d Error results", s, after.Summary.Error)
 	}
 }

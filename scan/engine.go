@@ -125,7 +125,7 @@ func NewEngine(cat *baseline.Catalog, cfg *config.Config) (*Engine, error) {
 // the report's order (by resource, control and rule).
 func (e *Engine) Evaluate(set *arm.Set, now time.Time) []report.Result {
 	items := e.reportOrder(set, nil)
-	rep, _, _ := e.complete(context.Background(), &report.Report{}, e.itemsProducer(items, nil, e.newEvalEnv(set, now)), now, nil, "")
+	rep, _, _ := e.complete(context.Background(), &report.Report{}, e.itemsProducer(items, nil, e.newEvalEnv(set, now)), newFinishing(nil, now), nil, "")
 	return rep.Results
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/pgbaseline/pgbaseline/baseline"
 	"github.com/pgbaseline/pgbaseline/config"
 	"github.com/pgbaseline/pgbaseline/report"
+	"github.com/pgbaseline/pgbaseline/source"
 )
 
 // A verdict is one result as a producer made it, before the finish step:
@@ -34,12 +35,65 @@ type ruleSettings struct {
 	// manual is set for rules no input can show, whose Unknown result an
 	// attestation turns Compliant.
 	manual bool
+	// needs are the types of related data the rule's verdict reads
+	// (baseline.Rule.Needs).
+	needs []string
+}
+
+// finishing is what the finish step needs of one scan.
+type finishing struct {
+	now time.Time
+	// refused indexes the inputs' refusals by the id of the resource,
+	// in ASCII lower case; nil when there are none.
+	refused map[string][]source.Refusal
+}
+
+// newFinishing indexes the inputs' refusals.
+func newFinishing(inputs []*source.Input, now time.Time) *finishing {
+	f := &finishing{now: now}
+	for _, in := range inputs {
+		for _, r := range in.Refused {
+			if f.refused == nil {
+				f.refused = map[string][]source.Refusal{}
+			}
+			k := string(lowerASCII(nil, r.Resource))
+			f.refused[k] = append(f.refused[k], r)
+		}
+	}
+	return f
+}
+
+// refusal returns the refusal of data of one of the types needs about the
+// resource id, or nil. It allocates nothing for ids up to 256 bytes.
+func (f *finishing) refusal(id string, needs []string) *source.Refusal {
+	var buf [256]byte
+	list := f.refused[string(lowerASCII(buf[:0], id))]
+	for i := range list {
+		for _, t := range needs {
+			if strings.EqualFold(list[i].Type, t) {
+				return &list[i]
+			}
+		}
+	}
+	return nil
+}
+
+// lowerASCII appends s in ASCII lower case to dst.
+func lowerASCII(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // newRuleSettings decides a catalog rule's settings under cfg.
 func newRuleSettings(r *baseline.Rule, cfg *config.Config) *ruleSettings {
 	rc := cfg.Rule(r.ID)
-	s := &ruleSettings{enabled: r.Enabled, manual: r.Kind == baseline.KindManual}
+	s := &ruleSettings{enabled: r.Enabled, manual: r.Kind == baseline.KindManual, needs: r.Needs}
 	if rc.Enabled != nil {
 		s.enabled = *rc.Enabled
 	}
@@ -74,13 +128,14 @@ func (e *Engine) settings(ruleID string) *ruleSettings {
 // finish is the one step every verdict passes through before it is
 // counted and written, whatever produced it. It applies the configuration
 // (a rule turned off gives no result: finish reports false; a severity
-// override), attestations (a manual rule's Unknown becomes Compliant),
+// override), data a source was refused (a verdict that needs it becomes
+// Error), attestations (a manual rule's Unknown becomes Compliant),
 // inline suppressions (NonCompliant or Unknown becomes Exempt) and the
 // remediation a result shows (none on Compliant and NotApplicable
 // results: a fleet's report would otherwise repeat each rule's fix
 // thousands of times; `pgbaseline rules ID` shows it). It allocates
 // nothing for a result that none of these change.
-func (e *Engine) finish(v *verdict, now time.Time) bool {
+func (e *Engine) finish(v *verdict, f *finishing) bool {
 	s := v.rule
 	if s == nil {
 		s = e.settings(v.res.RuleID)
@@ -92,15 +147,28 @@ func (e *Engine) finish(v *verdict, now time.Time) bool {
 	if s.severity != "" {
 		res.Severity = s.severity
 	}
+	if f.refused != nil && len(s.needs) > 0 && v.r != nil &&
+		(res.Status == report.Compliant || res.Status == report.NonCompliant || res.Status == report.Unknown) {
+		// NotApplicable (the rule's conditions on the resource itself do
+		// not hold) and Exempt do not depend on the hidden data.
+		if ref := f.refusal(v.r.ID, s.needs); ref != nil {
+			ev := make(map[string]any, len(ref.Evidence)+1)
+			for k, x := range ref.Evidence {
+				ev[k] = x
+			}
+			ev["unreadable"] = ref.Type
+			res.Status, res.Evidence, res.Message = report.Error, ev, "Cannot be judged: "+ref.Reason+"."
+		}
+	}
 	if s.manual && res.Status == report.Unknown {
 		id := res.ResourceID
 		if v.r != nil {
 			id = v.r.ID // attestations name ARM ids, also for Terraform code
 		}
-		e.attest(res, id, now)
+		e.attest(res, id, f.now)
 	}
 	if v.r != nil && len(v.r.Suppressions) > 0 {
-		applySuppression(res, v.r, now)
+		applySuppression(res, v.r, f.now)
 	}
 	if res.Status == report.Compliant || res.Status == report.NotApplicable {
 		res.Remediation = nil

@@ -70,7 +70,7 @@ type consumer struct {
 // chunks per worker are in memory at once. begin, called once the workers
 // are started, returns the consumer (having written the report's header,
 // when streaming).
-func (e *Engine) drain(ctx context.Context, p producer, now time.Time, agg *tally, streaming bool, begin func() (*consumer, error)) (*consumer, error) {
+func (e *Engine) drain(ctx context.Context, p producer, fin *finishing, agg *tally, streaming bool, begin func() (*consumer, error)) (*consumer, error) {
 	workers := max(1, min(runtime.GOMAXPROCS(0), p.chunks))
 	done := make([]chan chunk, p.chunks)
 	for i := range done {
@@ -118,7 +118,7 @@ func (e *Engine) drain(ctx context.Context, p producer, now time.Time, agg *tall
 				}
 				w.err = nil
 				for v := range p.chunk(c, w) {
-					if !e.finish(v, now) {
+					if !e.finish(v, fin) {
 						continue
 					}
 					if !out.add(w, &v.res) {
@@ -185,12 +185,12 @@ func (out *chunk) add(w *worker, res *report.Result) bool {
 	return true
 }
 
-// complete runs the producer into the report rep (its header, resources
-// and errors made): streamed as JSON to w, or, when w is nil, collected
+// complete runs the producer, finishing its verdicts with fin, into the
+// report rep (its header, resources and errors made): streamed as JSON to w, or, when w is nil, collected
 // into rep.Results. It fills in the control rollups, the summary and
 // finishedAt, and returns the exit code for failOn. A streamed report is
 // returned without its results and resources, which were written.
-func (e *Engine) complete(ctx context.Context, rep *report.Report, p producer, now time.Time, w io.Writer, failOn string) (*report.Report, int, error) {
+func (e *Engine) complete(ctx context.Context, rep *report.Report, p producer, fin *finishing, w io.Writer, failOn string) (*report.Report, int, error) {
 	agg := newTally(e)
 	begin := func() (*consumer, error) {
 		if w == nil {
@@ -200,7 +200,7 @@ func (e *Engine) complete(ctx context.Context, rep *report.Report, p producer, n
 		rep.Resources = nil // written; not kept
 		return &consumer{stream: stream}, err
 	}
-	cons, err := e.drain(ctx, p, now, agg, w != nil, begin)
+	cons, err := e.drain(ctx, p, fin, agg, w != nil, begin)
 	if err != nil {
 		return nil, 0, err
 	}

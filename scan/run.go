@@ -71,7 +71,7 @@ func (e *Engine) run(ctx context.Context, o Options, w io.Writer, failOn string)
 			return nil, 0, err
 		}
 		if fp != nil {
-			return e.complete(ctx, fp.rep, e.fleetProducer(fp), fp.now, w, failOn)
+			return e.complete(ctx, fp.rep, e.fleetProducer(fp), newFinishing(inputs, fp.now), w, failOn)
 		}
 	}
 	p, err := e.prepareInputs(o, inputs, started)
@@ -80,7 +80,7 @@ func (e *Engine) run(ctx context.Context, o Options, w io.Writer, failOn string)
 	}
 	fixed := append(p.extra, e.sourceVerdicts(p.inputs)...)
 	items := e.reportOrder(p.set, fixed)
-	return e.complete(ctx, p.rep, e.itemsProducer(items, fixed, e.newEvalEnv(p.set, p.now)), p.now, w, failOn)
+	return e.complete(ctx, p.rep, e.itemsProducer(items, fixed, e.newEvalEnv(p.set, p.now)), newFinishing(p.inputs, p.now), w, failOn)
 }
 
 // joinDatabaseResults puts the results of a database connection to an Azure

@@ -28,8 +28,9 @@
 //     settings, network or key, the subscription's exemptions or server
 //     list) becomes a source.Finding with RuleID AccessRuleID, status
 //     Error, on the resource whose evidence it hid; its Evidence names the
-//     hidden type under "type". MarkHidden then turns the results of the
-//     rules that read that type (Dependents) into Error results.
+//     hidden type under "type", and a source.Refusal of that type marks
+//     the resource, so that the rules that need it (the catalog's
+//     Rule.Needs) give Error results.
 //
 // The subscription rules are judged here, from what was read: one finding
 // per subscription under AssignmentRuleID (AM-2) and DefenderRuleID
@@ -365,32 +366,8 @@ func (ss *subScan) finish() *source.Input {
 		}
 		in.Findings = append(in.Findings, f)
 	}
-	ss.refusals(in)
+	markRefused(in, true)
 	return in
-}
-
-// refusals adds an error to the input for each read Azure refused (each
-// Error finding, in the findings' order): what a refusal hides is judged
-// Error, and the scan is incomplete (exit 2), with the refusal named.
-func (ss *subScan) refusals(in *source.Input) {
-	seen := map[string]bool{}
-	for _, f := range in.Findings {
-		if f.Status != string(report.Error) {
-			continue
-		}
-		msg := strings.TrimSuffix(strings.TrimSuffix(f.Message, "; the rules that need it cannot be judged"), "; the rule cannot be judged.")
-		if len(msg) > 0 && msg[0] >= 'A' && msg[0] <= 'Z' {
-			msg = string(msg[0]+'a'-'A') + msg[1:]
-		}
-		where := in.Location // the resource whose data was refused
-		if f.Resource != nil && f.Resource.ID != "" {
-			where = f.Resource.ID
-		}
-		if !seen[where+msg] {
-			seen[where+msg] = true
-			in.Errors = append(in.Errors, &source.Error{Path: where, Msg: msg})
-		}
-	}
 }
 
 // judgeSubscription adds the subscription rules' findings: one per rule,

@@ -153,5 +153,6 @@ func ReadSnapshot(name string, data []byte, doc any, idx *jsonpos.Index) (*sourc
 		}
 		return a.Message < b.Message
 	})
+	markRefused(in, false)
 	return in, true
 }
