@@ -118,15 +118,15 @@ func (e *Engine) newReport(o Options, inputs []*source.Input, started time.Time)
 	case !read && len(rep.Errors) == 0:
 		// An empty directory, or files of no known kind: a scan that
 		// judged nothing must not pass.
-		where := "the inputs"
+		where, verb := "the inputs", "hold"
 		if len(rep.Targets) > 0 {
-			where = rep.Targets[0].Location
+			where, verb = rep.Targets[0].Location, "holds"
 			if len(rep.Targets) > 1 {
-				where += fmt.Sprintf(" and %d more", len(rep.Targets)-1)
+				where, verb = where+fmt.Sprintf(" and %d more", len(rep.Targets)-1), "hold"
 			}
 		}
 		rep.Errors = append(rep.Errors, report.ErrorEntry{Target: where,
-			Message: "nothing to scan: " + where + " hold no resource pgbaseline reads"})
+			Message: "nothing to scan: " + where + " " + verb + " no resource pgbaseline reads"})
 	case read && !postgres:
 		rep.Notes = append(rep.Notes, "no PostgreSQL resource in the inputs: no server was assessed against the baseline")
 	}
