@@ -29,8 +29,9 @@ import (
 // A producer yields a scan's verdicts in report order, in chunks that
 // workers make in parallel.
 type producer struct {
-	// chunks is the number of chunks.
-	chunks int
+	// chunks is the number of chunks; size, when known, the number of
+	// verdicts.
+	chunks, size int
 	// bufSize is the encoding buffer a chunk starts with when streaming.
 	bufSize int
 	// chunk yields the verdicts of chunk c in order. w is the worker's
@@ -175,6 +176,9 @@ func (out *chunk) add(w *worker, res *report.Result) bool {
 	out.t.add(res)
 	out.n++
 	if w.enc == nil {
+		if out.results == nil {
+			out.results = make([]report.Result, 0, streamChunk)
+		}
 		out.results = append(out.results, *res)
 		return true
 	}
@@ -194,7 +198,7 @@ func (e *Engine) complete(ctx context.Context, rep *report.Report, p producer, f
 	agg := newTally(e)
 	begin := func() (*consumer, error) {
 		if w == nil {
-			return &consumer{results: make([]report.Result, 0, p.chunks*streamChunk/2)}, nil
+			return &consumer{results: make([]report.Result, 0, p.size)}, nil
 		}
 		stream, err := report.BeginJSON(w, rep)
 		rep.Resources = nil // written; not kept

@@ -394,6 +394,7 @@ func (e *Engine) itemsProducer(items []item, fixed []verdict, env *evalEnv) prod
 	n := len(items)
 	return producer{
 		chunks: (n + streamChunk - 1) / streamChunk,
+		size:   n,
 		// A full chunk's results take about 3 MB; a small scan's take far
 		// less, and zeroing megabytes it never fills would cost it time.
 		bufSize: min(4<<20, min(n, streamChunk)*1600+4096),
