@@ -23,8 +23,8 @@ type Options struct {
 	Loader *load.Loader
 	// Inputs are inputs already read by other sources (live Azure, ...).
 	Inputs []*source.Input
-	// Results are results obtained outside the engine (database checks),
-	// added to the report as they are.
+	// Results are verdicts made outside the engine (database checks):
+	// finished (configuration, remediation) and ordered like every other.
 	Results []report.Result
 	// Resources are report entries for those results' resources.
 	Resources []report.Resource
