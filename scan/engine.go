@@ -152,6 +152,9 @@ func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *
 			res.Message = "Mitigated: " + cr.rule.Mitigation.Reason
 		}
 	case cr.check != nil:
+		// A check sees set only through check.Scope: r's ancestors,
+		// children and extensions, and resources by id, which a fleet
+		// scan's layer holds.
 		o := cr.check(r, set, check.Params(cr.params))
 		res.Status, res.Message, res.Evidence = o.Status, o.Message, o.Evidence
 		at := r

@@ -31,8 +31,9 @@ import (
 // that groups hold in a resource group or subscription, when ids repeat,
 // when a resource read whole lies under a grouped server, when results
 // come from outside the engine, or when an id is empty or not ASCII. The
-// Go checks (package check) look only at a resource's ancestors, children
-// and extensions and at network resources, which the rule holds.
+// Go checks (package check) see only a check.Scope: resources by id, and a
+// resource's children and extensions, never an enumeration of other
+// servers.
 
 // materialize decodes a lazy input's resources into in.Resources.
 func materialize(in *source.Input) error {

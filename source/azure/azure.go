@@ -60,7 +60,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/pgbaseline/pgbaseline/arm"
-	"github.com/pgbaseline/pgbaseline/check"
 	"github.com/pgbaseline/pgbaseline/flexserver"
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/source"
@@ -377,7 +376,7 @@ func (ss *subScan) judgeSubscription(sub *arm.Resource, resources []*arm.Resourc
 	for _, rule := range []struct {
 		id, what string
 		err      error
-		fn       check.Func
+		fn       SubscriptionCheck
 	}{
 		{AssignmentRuleID, "the policy assignments", ss.assignmentsErr, PolicyAssignmentCheck},
 		{DefenderRuleID, "the Defender for Cloud plan " + DefenderPlan, ss.pricingErr, DefenderPlanCheck},

@@ -13,7 +13,6 @@ import (
 	azlog "github.com/Azure/azure-sdk-for-go/sdk/azcore/log"
 
 	"github.com/pgbaseline/pgbaseline/arm"
-	"github.com/pgbaseline/pgbaseline/check"
 	"github.com/pgbaseline/pgbaseline/flexserver"
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/source"
@@ -337,7 +336,7 @@ func TestSubscriptionChecks(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		fn      check.Func
+		fn      SubscriptionCheck
 		related []*arm.Resource
 		want    report.Status
 	}{
