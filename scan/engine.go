@@ -1,10 +1,16 @@
-// Package scan runs an assessment: it reads the inputs, completes the
-// resource model, evaluates every rule of the baseline catalog on every
+// Package scan runs an assessment: it takes the sources' inputs, completes
+// the resource model, evaluates every rule of the baseline catalog on every
 // resource of a type the rule targets, and assembles the report.
 //
-// Data flows one way: sources -> arm.Set -> rules -> report.Result ->
-// report.Report. The Engine compiles each rule once and is safe for
-// concurrent use by several scans.
+// Every scan is one pipeline (pipeline.go): producers yield verdicts in the
+// report's order (the rules on the model, the sources' findings and the
+// database checks merged in order, or a fleet's servers one group at a
+// time), the one finish step (finish.go) completes each verdict with the
+// configuration, refusals, attestations, suppressions and remediation, and
+// a consumer collects the results (Run) or streams them as JSON (RunJSON),
+// with one tally for the summary, the control rollups and the exit code.
+// The Engine compiles each rule once and is safe for concurrent use by
+// several scans. Package assess is the one way in for the CLI and serve.
 package scan
 
 import (
