@@ -159,7 +159,7 @@ func readAzure(ctx context.Context, r *Request, note func(string)) ([]*source.In
 	}
 	res, err := azure.Scan(ctx, *r.Azure)
 	if err != nil {
-		return nil, fmt.Errorf("azure: %w", err)
+		return nil, err // it says what failed ("azure scan: ...", "--cloud: ...")
 	}
 	for _, n := range res.Notes {
 		note(n)
