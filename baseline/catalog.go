@@ -197,6 +197,12 @@ type Rule struct {
 	// Inputs are the target kinds (terraform, arm-template, ...) a source
 	// rule reads; its targeted resources from other inputs get no result.
 	Inputs []string `json:"inputs,omitempty"`
+	// Needs are the types of the related resources the rule's verdict on
+	// a resource reads (its server parameters, diagnostic settings, its
+	// subnet, ...). When a source could not read them (Azure refused the
+	// read), the verdict would be reached on missing data, so the result
+	// is Error instead.
+	Needs []string `json:"needs,omitempty"`
 
 	// Source is the data file and line the rule was read from.
 	Source string `json:"-"`

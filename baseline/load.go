@@ -81,6 +81,7 @@ type ruleYAML struct {
 	Remediation Remediation    `yaml:"remediation"`
 	Mitigation  *Mitigation    `yaml:"mitigation"`
 	Inputs      []string       `yaml:"inputs"`
+	Needs       []string       `yaml:"needs"`
 }
 
 // problems collects validation errors, each naming a file and line.
@@ -495,7 +496,7 @@ func (c *Catalog) buildRule(p *problems, file string, line int, y ruleYAML, poli
 		Severity: report.Severity(y.Severity), Kind: Kind(y.Kind), Enabled: true,
 		Policy: y.Policy, Builtin: y.Builtin, DefinitionFile: y.Definition,
 		Parameters: y.Parameters, Targets: y.Targets, Rationale: y.Rationale,
-		Message: y.Message, CIS: y.CIS, Privilege: y.Privilege, Remediation: y.Remediation, Mitigation: y.Mitigation, Inputs: y.Inputs,
+		Message: y.Message, CIS: y.CIS, Privilege: y.Privilege, Remediation: y.Remediation, Mitigation: y.Mitigation, Inputs: y.Inputs, Needs: y.Needs,
 		Source: fmt.Sprintf("%s:%d", file, line),
 	}
 	if y.Enabled != nil {

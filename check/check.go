@@ -52,11 +52,21 @@ func (p Params) Ints(name string, def []int) []int {
 	return out
 }
 
-// Func is a check. It may look up, in set, r's ancestors, children and
-// extension resources, and any resource that is not under a flexible
-// server's id (networks, private endpoints, policy objects): a fleet scan
-// holds only one server's resources at a time (see package scan).
-type Func func(r *arm.Resource, set *arm.Set, p Params) Outcome
+// Scope is what a check may see of the resource model: resources by id
+// (r's ancestors, and resources not under a flexible server's id, such as
+// networks, private endpoints and policy objects), and the children and
+// extension resources of a resource. It cannot enumerate resources by type,
+// resource group or subscription: a fleet scan holds only one server's
+// resources at a time (see package scan), and the type keeps every check
+// to what that allows. *arm.Set and a layer (arm.NewLayer) implement it.
+type Scope interface {
+	ByID(id string) *arm.Resource
+	Children(parentID, childType string) []*arm.Resource
+	Extensions(scopeID, fullType string) []*arm.Resource
+}
+
+// Func is a check: its verdict on r, looking only at what scope shows.
+type Func func(r *arm.Resource, set Scope, p Params) Outcome
 
 // Registry maps rule ids to their checks.
 var Registry = map[string]Func{

@@ -18,7 +18,7 @@ import (
 // PGB-NS2-02's concern and passes here. Firewall rules do not apply, and the
 // check is NotApplicable, when the server's public network access is
 // Disabled or it is VNet-integrated.
-func FirewallOpenToInternet(r *arm.Resource, set *arm.Set, p Params) Outcome {
+func FirewallOpenToInternet(r *arm.Resource, set Scope, p Params) Outcome {
 	maxPrefix := p.Int("maxPrefix", 16)
 	if maxPrefix < 0 || maxPrefix > 32 {
 		maxPrefix = 16

@@ -22,7 +22,7 @@ const (
 // any of the parameter ports (default 5432 and PgBouncer's 6432) allows it.
 // It is NotApplicable for servers with public access, and Unknown when the
 // subnet or its network security group is not among the inputs.
-func SubnetNSG(r *arm.Resource, set *arm.Set, p Params) Outcome {
+func SubnetNSG(r *arm.Resource, set Scope, p Params) Outcome {
 	ports := p.Ints("ports", []int{5432, 6432})
 	const path = "properties.network.delegatedSubnetResourceId"
 	raw, _ := r.Get(path)
@@ -85,7 +85,7 @@ type securityRule struct {
 	sources, ports          []string
 }
 
-func securityRules(nsg *arm.Resource, set *arm.Set) []securityRule {
+func securityRules(nsg *arm.Resource, set Scope) []securityRule {
 	var out []securityRule
 	seen := map[string]bool{}
 	add := func(name string, props map[string]any) {

@@ -7,9 +7,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/pgbaseline/pgbaseline/assess"
 	"github.com/pgbaseline/pgbaseline/dataplane"
 	"github.com/pgbaseline/pgbaseline/report"
-	"github.com/pgbaseline/pgbaseline/scan"
 	"github.com/pgbaseline/pgbaseline/source/armtemplate"
 	"github.com/pgbaseline/pgbaseline/source/azure"
 	"github.com/pgbaseline/pgbaseline/source/detect"
@@ -17,47 +17,31 @@ import (
 )
 
 // runTarget is the default ScanFunc: it scans a target as `pgbaseline
-// scan` would, with the rules and attestations of the same configuration
-// file. Live Azure that cannot be read fails the scan; a database that
-// cannot be reached is an error entry in the report, as in the CLI.
+// scan` would (assess.Run), with the rules and attestations of the same
+// configuration file. Live Azure that cannot be read fails the scan; a
+// database that cannot be reached is an error entry in the report, as in
+// the CLI.
 func (m *Monitor) runTarget(ctx context.Context, t Target) (*report.Report, error) {
-	eng, err := scan.NewEngine(m.cat, m.cfg.Scan)
-	if err != nil {
-		return nil, err
-	}
-	opts := scan.Options{Paths: t.Paths, ToolVersion: m.opts.toolVersion,
-		Loader: detect.Loader(detect.Options{
+	req := &assess.Request{Paths: t.Paths, Catalog: m.cat, Config: m.cfg.Scan, ToolVersion: m.opts.toolVersion,
+		Sources: detect.Options{
 			Terraform: terraform.Options{Vars: t.Vars, VarFiles: t.VarFiles},
 			ARM:       armtemplate.Options{ParamFiles: t.ParamFiles},
-		})}
+		},
+		Note: func(n string) { m.log.Info("scan note", "target", t.Name, "note", n) }}
 	if a := t.Azure; a != nil {
-		res, err := azure.Scan(ctx, azure.Options{Subscriptions: a.Subscriptions, ResourceGroups: a.ResourceGroups,
-			Tenant: a.Tenant, Cloud: a.Cloud, ARMEndpoint: a.ARMEndpoint})
-		if err != nil {
-			return nil, fmt.Errorf("azure: %w", err)
-		}
-		for _, n := range res.Notes {
-			m.log.Info("azure note", "target", t.Name, "note", n)
-		}
-		opts.Inputs = append(opts.Inputs, res.Inputs...)
+		req.Azure = &azure.Options{Subscriptions: a.Subscriptions, ResourceGroups: a.ResourceGroups,
+			Tenant: a.Tenant, Cloud: a.Cloud, ARMEndpoint: a.ARMEndpoint}
 	}
 	if p := t.Postgres; p != nil {
 		dsn, err := p.resolveDSN()
 		if err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		}
-		o := dataplane.Options{DSN: dsn, ProbeTLS: p.ProbeTLS, Entra: p.Entra, TokenProvider: dataplane.EntraTokens()}
-		inputs, resources, results := dataplane.Inputs(dataplane.ScanMany(ctx, []dataplane.Options{o}, 1))
-		opts.Inputs = append(opts.Inputs, inputs...)
-		opts.Resources = append(opts.Resources, resources...)
-		opts.Results = append(opts.Results, results...)
+		req.Postgres = []dataplane.Options{{DSN: dsn, ProbeTLS: p.ProbeTLS, Entra: p.Entra, TokenProvider: dataplane.EntraTokens()}}
+		req.PostgresConcurrency = 1
 	}
-	rep, err := eng.Run(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	azure.MarkHidden(eng, rep) // rules that read what Azure refused to show give Error
-	return rep, nil
+	rep, _, err := assess.Run(ctx, req)
+	return rep, err
 }
 
 // resolveDSN reads the DSN from its environment variable, file, or the

@@ -106,19 +106,21 @@ func writeJSONHead(w *bufio.Writer, r *Report, withFinish bool) error {
 	return err
 }
 
-// writeJSONTail writes the members after the results array.
+// writeJSONTail writes the members after the results array; notes only
+// when there are any.
 func writeJSONTail(w *bufio.Writer, r *Report) error {
-	for _, f := range []struct {
-		name string
-		v    any
-	}{
-		{"controls", orEmpty(r.Controls)}, {"errors", orEmpty(r.Errors)}, {"summary", r.Summary},
-	} {
-		if err := jsonField(w, false, f.name, f.v); err != nil {
+	if err := jsonField(w, false, "controls", orEmpty(r.Controls)); err != nil {
+		return err
+	}
+	if err := jsonField(w, false, "errors", orEmpty(r.Errors)); err != nil {
+		return err
+	}
+	if len(r.Notes) > 0 {
+		if err := jsonField(w, false, "notes", r.Notes); err != nil {
 			return err
 		}
 	}
-	return nil
+	return jsonField(w, false, "summary", r.Summary)
 }
 
 // JSONStream writes the JSON report while the results are still being

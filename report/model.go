@@ -62,7 +62,11 @@ type Report struct {
 	Results       []Result         `json:"results"`
 	Controls      []ControlSummary `json:"controls"`
 	Errors        []ErrorEntry     `json:"errors"`
-	Summary       Summary          `json:"summary"`
+	// Notes are what the user should know that is not an error (no
+	// PostgreSQL resource in the inputs, a file skipped), each naming its
+	// file or input. An extension of the contract; omitted when empty.
+	Notes   []string `json:"notes,omitempty"`
+	Summary Summary  `json:"summary"`
 }
 
 // Tool names the program that wrote the report.

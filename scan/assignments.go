@@ -38,6 +38,10 @@ func (e *Engine) UsePolicies(c *policy.Collection) error {
 			continue // folded into the catalog rule: see evalAssigned
 		}
 		e.extra = append(e.extra, ev)
+		if e.extraSettings == nil {
+			e.extraSettings = map[*policy.Evaluation]*ruleSettings{}
+		}
+		e.extraSettings[ev] = e.settings(firstNonEmpty(ev.ReferenceID, ev.Definition.Name))
 	}
 	return err
 }

@@ -1,13 +1,20 @@
-// Package scan runs an assessment: it reads the inputs, completes the
-// resource model, evaluates every rule of the baseline catalog on every
+// Package scan runs an assessment: it takes the sources' inputs, completes
+// the resource model, evaluates every rule of the baseline catalog on every
 // resource of a type the rule targets, and assembles the report.
 //
-// Data flows one way: sources -> arm.Set -> rules -> report.Result ->
-// report.Report. The Engine compiles each rule once and is safe for
-// concurrent use by several scans.
+// Every scan is one pipeline (pipeline.go): producers yield verdicts in the
+// report's order (the rules on the model, the sources' findings and the
+// database checks merged in order, or a fleet's servers one group at a
+// time), the one finish step (finish.go) completes each verdict with the
+// configuration, refusals, attestations, suppressions and remediation, and
+// a consumer collects the results (Run) or streams them as JSON (RunJSON),
+// with one tally for the summary, the control rollups and the exit code.
+// The Engine compiles each rule once and is safe for concurrent use by
+// several scans. Package assess is the one way in for the CLI and serve.
 package scan
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -33,6 +40,10 @@ type Engine struct {
 	policies *policy.Collection
 	// compliant caches the Compliant message of each definition.
 	compliant sync.Map // *policy.Definition -> string
+	// byRule holds the settings of every catalog rule, by id, and
+	// extraSettings those of users' evaluations.
+	byRule        map[string]*ruleSettings
+	extraSettings map[*policy.Evaluation]*ruleSettings
 }
 
 type compiledRule struct {
@@ -41,7 +52,7 @@ type compiledRule struct {
 	params   map[string]any
 	targets  []string
 	check    check.Func
-	severity report.Severity
+	settings *ruleSettings
 	// mitigation holds when the rule's intent is met another way.
 	mitigation *policy.Definition
 	// defID and remediation are computed once and shared by the rule's
@@ -52,20 +63,15 @@ type compiledRule struct {
 
 // NewEngine compiles the catalog's enabled rules. cfg may be nil.
 func NewEngine(cat *baseline.Catalog, cfg *config.Config) (*Engine, error) {
-	e := &Engine{Catalog: cat, Config: cfg}
+	e := &Engine{Catalog: cat, Config: cfg, byRule: make(map[string]*ruleSettings, len(cat.Rules))}
 	for _, r := range cat.Rules {
-		rc := cfg.Rule(r.ID)
-		enabled := r.Enabled
-		if rc.Enabled != nil {
-			enabled = *rc.Enabled
-		}
-		if !enabled || r.Kind == baseline.KindDataplane || r.Kind == baseline.KindSource {
+		s := newRuleSettings(r, cfg)
+		e.byRule[r.ID] = s
+		if !s.enabled || r.Kind == baseline.KindDataplane || r.Kind == baseline.KindSource {
 			continue
 		}
-		cr := &compiledRule{rule: r, targets: r.Targets, severity: r.Severity}
-		if rc.Severity != "" {
-			cr.severity = report.Severity(strings.ToLower(rc.Severity))
-		}
+		rc := cfg.Rule(r.ID)
+		cr := &compiledRule{rule: r, targets: r.Targets, settings: s}
 		cr.params = map[string]any{}
 		for k, v := range r.Parameters {
 			cr.params[k] = v
@@ -121,45 +127,12 @@ func NewEngine(cat *baseline.Catalog, cfg *config.Config) (*Engine, error) {
 	return e, nil
 }
 
-// Evaluate runs every rule on the set and returns the results in catalog
-// order: by control, rule and resource.
+// Evaluate runs every rule on the set and returns the finished results in
+// the report's order (by resource, control and rule).
 func (e *Engine) Evaluate(set *arm.Set, now time.Time) []report.Result {
-	x := e.newEvalEnv(set, now)
-	var tasks []evalTask
-	for _, cr := range e.rules {
-		for _, t := range cr.targets {
-			for _, r := range set.OfType(t) {
-				if r.Synthesized != "" {
-					continue
-				}
-				tasks = append(tasks, evalTask{cr: cr, r: r})
-			}
-		}
-	}
-	for _, ev := range e.extra {
-		def := ev.Definition
-		for _, t := range targetsOrAll(def.TargetTypes(), set) {
-			for _, r := range set.OfType(t) {
-				if r.Synthesized != "" {
-					continue
-				}
-				tasks = append(tasks, evalTask{ev: ev, r: r})
-			}
-		}
-	}
-	// Every task writes its own slot: the order does not depend on the
-	// scheduling of the workers.
-	out := make([]report.Result, len(tasks))
-	forEachParallel(len(tasks), func(i int) { out[i] = e.evalTask(tasks[i], x) })
-	e.sortResults(out)
-	return out
-}
-
-func targetsOrAll(targets []string, set *arm.Set) []string {
-	if len(targets) > 0 {
-		return targets
-	}
-	return set.Types()
+	items := e.reportOrder(set, nil)
+	rep, _, _ := e.complete(context.Background(), &report.Report{}, e.itemsProducer(items, nil, e.newEvalEnv(set, now)), newFinishing(nil, now), nil, "")
+	return rep.Results
 }
 
 func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *policy.Env, now time.Time, ap *assignedPolicies) report.Result {
@@ -185,6 +158,9 @@ func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *
 			res.Message = "Mitigated: " + cr.rule.Mitigation.Reason
 		}
 	case cr.check != nil:
+		// A check sees set only through check.Scope: r's ancestors,
+		// children and extensions, and resources by id, which a fleet
+		// scan's layer holds.
 		o := cr.check(r, set, check.Params(cr.params))
 		res.Status, res.Message, res.Evidence = o.Status, o.Message, o.Evidence
 		at := r
@@ -202,33 +178,11 @@ func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *
 		res.Status = report.Unknown
 		res.Effect = "Manual"
 		res.Message = firstNonEmpty(cr.rule.Message, "No input can show this; attest it in the config file. "+cr.rule.Rationale)
-		if a := e.Config.Attestation(cr.rule.ID, r.ID, now); a != nil {
-			res.Status = report.Compliant
-			res.Message = fmt.Sprintf("Attested by %s on %s, valid until %s.", a.By, a.Date.Format("2006-01-02"), a.Expires.Format("2006-01-02"))
-			res.Evidence = map[string]any{"attestedBy": a.By, "date": a.Date.Format("2006-01-02"),
-				"expires": a.Expires.Format("2006-01-02"), "evidence": a.Evidence}
-		} else if exp := e.expiredAttestation(cr.rule.ID, r.ID, now); exp != nil {
-			res.Message = fmt.Sprintf("The attestation by %s expired on %s; renew it. ", exp.By, exp.Expires.Format("2006-01-02")) + res.Message
-		}
 	}
 	if res.Location == nil {
 		res.Location = location(r, "")
 	}
-	applySuppression(&res, r, now)
 	return res
-}
-
-func (e *Engine) expiredAttestation(rule, id string, now time.Time) *config.Attestation {
-	if e.Config == nil {
-		return nil
-	}
-	for i := range e.Config.Attestations {
-		a := &e.Config.Attestations[i]
-		if strings.EqualFold(a.Rule, rule) && (a.Resource == "" || a.Resource == "*" || strings.EqualFold(a.Resource, id)) && !now.Before(a.Expires.Time) {
-			return a
-		}
-	}
-	return nil
 }
 
 func (e *Engine) newResult(cr *compiledRule, r *arm.Resource) report.Result {
@@ -238,7 +192,7 @@ func (e *Engine) newResult(cr *compiledRule, r *arm.Resource) report.Result {
 		ControlID:    rule.Control,
 		Feature:      rule.Feature,
 		Title:        rule.Title,
-		Severity:     cr.severity,
+		Severity:     rule.Severity,
 		ResourceID:   resourceID(r),
 		ResourceType: r.Type,
 		ResourceName: r.Name,
@@ -441,19 +395,4 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
-}
-
-// sortResults orders results by the catalog's control order, then rule id,
-// then resource id.
-func (e *Engine) sortResults(rs []report.Result) {
-	order := make(map[string]int, len(e.Catalog.Controls))
-	for i, c := range e.Catalog.Controls {
-		order[c.ID] = i
-	}
-	sortResultsByRank(rs, func(id string) int {
-		if i, ok := order[id]; ok {
-			return i
-		}
-		return len(order)
-	})
 }

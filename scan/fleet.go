@@ -1,8 +1,7 @@
 package scan
 
 import (
-	"context"
-	"io"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -14,10 +13,6 @@ import (
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/source"
 )
-
-// DefaultLazyMin is the Loader.LazyMin of the CLI: exports from 4 MiB are
-// read one flexible server at a time by RunJSON.
-const DefaultLazyMin = 4 << 20
 
 // Fleet scans. RunJSON reads a large export (an array of resources, or
 // {"value": [...]}) without decoding it: jsonpos.Skim validates it and
@@ -36,8 +31,9 @@ const DefaultLazyMin = 4 << 20
 // that groups hold in a resource group or subscription, when ids repeat,
 // when a resource read whole lies under a grouped server, when results
 // come from outside the engine, or when an id is empty or not ASCII. The
-// Go checks (package check) look only at a resource's ancestors, children
-// and extensions and at network resources, which the rule holds.
+// Go checks (package check) see only a check.Scope: resources by id, and a
+// resource's children and extensions, never an enumeration of other
+// servers.
 
 // materialize decodes a lazy input's resources into in.Resources.
 func materialize(in *source.Input) error {
@@ -145,8 +141,10 @@ func (e *Engine) planFleet(o Options, inputs []*source.Input, started time.Time)
 			}
 		}
 	}
-	if len(e.sourceResults(inputs, time.Time{})) > 0 {
-		return nil, nil
+	for _, v := range e.sourceVerdicts(inputs) {
+		if e.settings(v.res.RuleID).enabled {
+			return nil, nil
+		}
 	}
 	// The report's header is made meanwhile (it needs only the inputs).
 	header := make(chan *report.Report, 1)
@@ -379,20 +377,11 @@ func (e *Engine) fleetHeader(o Options, inputs []*source.Input, started time.Tim
 // time in a fleet scan (whole units at a time).
 const fleetChunk = 1024
 
-// runFleet evaluates the plan's units in parallel and streams the results.
-func (e *Engine) runFleet(ctx context.Context, p *fleetPlan, w io.Writer, failOn string) (*report.Report, int, error) {
-	rep := p.rep
-	var stream *report.JSONStream
-	// The header is written while the workers start on the first units.
-	begin := func() (*report.JSONStream, error) {
-		var err error
-		stream, err = report.BeginJSON(w, rep)
-		rep.Resources = nil // written; not kept
-		return stream, err
-	}
+// fleetProducer yields the plan's verdicts, unit by unit: each chunk
+// reads, completes and evaluates whole units, about fleetChunk results.
+func (e *Engine) fleetProducer(p *fleetPlan) producer {
 	ap := e.assignedEvaluations(p.base)
 	baseEnv := &evalEnv{set: p.base, env: &policy.Env{Related: p.base, Now: p.now, NoDetails: true}, now: p.now, ap: ap}
-	// Chunks of whole units, of about fleetChunk results.
 	var chunks []int // units[chunks[c]:chunks[c+1]]
 	n := fleetChunk
 	for u := 0; u+1 < len(p.units); u++ {
@@ -405,23 +394,27 @@ func (e *Engine) runFleet(ctx context.Context, p *fleetPlan, w io.Writer, failOn
 		}
 	}
 	chunks = append(chunks, len(p.units)-1)
-	agg := newTally(e)
-	err := e.writeInOrder(ctx, len(chunks)-1, 2<<20, agg, begin, func(c int, out *chunk) {
-		for u := chunks[c]; u < chunks[c+1]; u++ {
-			if !e.fleetUnit(p, p.slots[p.units[u]:p.units[u+1]], out.w.readers, baseEnv, out) {
-				return
+	return producer{
+		chunks:  len(chunks) - 1,
+		bufSize: 2 << 20,
+		chunk: func(c int, w *worker) iter.Seq[*verdict] {
+			return func(yield func(*verdict) bool) {
+				var v verdict
+				for u := chunks[c]; u < chunks[c+1]; u++ {
+					if !e.fleetUnit(p, p.slots[p.units[u]:p.units[u+1]], w, baseEnv, &v, yield) {
+						return
+					}
+				}
 			}
-		}
-	})
-	if err != nil {
-		return nil, 0, err
+		},
 	}
-	return e.endJSON(rep, agg, stream, failOn)
 }
 
-// fleetUnit reads, completes and evaluates one unit, adding its results to
-// out; it reports false when out failed.
-func (e *Engine) fleetUnit(p *fleetPlan, unit []fleetSlot, rd map[int32]source.LazyReader, baseEnv *evalEnv, out *chunk) bool {
+// fleetUnit reads, completes and evaluates one unit, yielding its
+// verdicts (in v); it reports false when the consumer stopped or reading
+// failed (w.err).
+func (e *Engine) fleetUnit(p *fleetPlan, unit []fleetSlot, w *worker, baseEnv *evalEnv, v *verdict, yield func(*verdict) bool) bool {
+	rd := w.readers
 	env := baseEnv
 	resources := make([]*arm.Resource, len(unit))
 	if unit[0].r == nil { // a group: read it, in input and document order
@@ -455,7 +448,7 @@ func (e *Engine) fleetUnit(p *fleetPlan, unit []fleetSlot, rd map[int32]source.L
 			}
 			res, err := r.Read(idx)
 			if err != nil {
-				out.err = err
+				w.err = err
 				return false
 			}
 			for k, x := range res {
@@ -465,7 +458,7 @@ func (e *Engine) fleetUnit(p *fleetPlan, unit []fleetSlot, rd map[int32]source.L
 			lo = hi
 		}
 		if err := flexserver.Complete(layer); err != nil {
-			out.err = err
+			w.err = err
 			return false
 		}
 		env = &evalEnv{set: layer, env: &policy.Env{Related: layer, Now: p.now, NoDetails: true}, now: p.now, ap: baseEnv.ap}
@@ -475,8 +468,8 @@ func (e *Engine) fleetUnit(p *fleetPlan, unit []fleetSlot, rd map[int32]source.L
 	for _, r := range resources {
 		for _, t := range p.plan.forType(r.Type) {
 			t.r = r
-			res := e.itemResult(item{task: t, fixed: -1}, nil, env)
-			if !out.add(&res) {
+			e.taskVerdict(v, t, env)
+			if !yield(v) {
 				return false
 			}
 		}

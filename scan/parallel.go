@@ -2,7 +2,6 @@ package scan
 
 import (
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/policy"
-	"github.com/pgbaseline/pgbaseline/report"
 )
 
 // evalTask is one rule, or one user's policy evaluation, to run on one
@@ -37,12 +35,14 @@ func (e *Engine) newEvalEnv(set *arm.Set, now time.Time) *evalEnv {
 	return &evalEnv{set: set, env: &policy.Env{Related: set, Now: now, NoDetails: true}, now: now, ap: e.assignedEvaluations(set)}
 }
 
-// evalTask evaluates one task.
-func (e *Engine) evalTask(t evalTask, x *evalEnv) report.Result {
+// taskVerdict evaluates one task into v.
+func (e *Engine) taskVerdict(v *verdict, t evalTask, x *evalEnv) {
+	v.r = t.r
 	if t.cr != nil {
-		return e.evalRule(t.cr, t.r, x.set, x.env, x.now, x.ap)
+		v.res, v.rule = e.evalRule(t.cr, t.r, x.set, x.env, x.now, x.ap), t.cr.settings
+		return
 	}
-	return e.userPolicyResult(t.ev, t.r, x.set, t.ev.Evaluate(t.r, x.env))
+	v.res, v.rule = e.userPolicyResult(t.ev, t.r, x.set, t.ev.Evaluate(t.r, x.env)), e.extraSettings[t.ev]
 }
 
 // parallelChunk is how many tasks a worker takes at a time: large enough
@@ -78,62 +78,6 @@ func forEachParallel(n int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
-}
-
-// sortResultsByRank orders results in the report's order: by resource id
-// as a tree (compareResourceIDs: a resource's children and extensions
-// follow it), then rank(controlId), then rule id, stably. It sorts a
-// permutation of 32-bit indices rather than moving the (large) results
-// around, and does nothing when the results are already in order.
-func sortResultsByRank(rs []report.Result, rank func(controlID string) int) {
-	ranks := make([]int32, len(rs))
-	for i := range rs {
-		ranks[i] = int32(rank(rs[i].ControlID))
-	}
-	cmp := func(i, j int32) int {
-		a, b := &rs[i], &rs[j]
-		if c := compareResourceIDs(a.ResourceID, b.ResourceID); c != 0 {
-			return c
-		}
-		if ranks[i] != ranks[j] {
-			return int(ranks[i]) - int(ranks[j])
-		}
-		return strings.Compare(a.RuleID, b.RuleID)
-	}
-	sorted := true
-	for i := 1; i < len(rs); i++ {
-		if cmp(int32(i-1), int32(i)) > 0 {
-			sorted = false
-			break
-		}
-	}
-	if sorted {
-		return
-	}
-	perm := make([]int32, len(rs))
-	for i := range perm {
-		perm[i] = int32(i)
-	}
-	slices.SortStableFunc(perm, cmp)
-	// Apply the permutation in place, cycle by cycle: position i takes the
-	// result at perm[i].
-	for i := range perm {
-		if perm[i] < 0 {
-			continue
-		}
-		tmp := rs[i]
-		j := i
-		for {
-			k := int(perm[j])
-			perm[j] = -1
-			if k == i {
-				rs[j] = tmp
-				break
-			}
-			rs[j] = rs[k]
-			j = k
-		}
-	}
 }
 
 // compareResourceIDs orders resource ids (or Terraform addresses) as a

@@ -2,6 +2,8 @@ package scan
 
 import (
 	"context"
+	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -9,19 +11,20 @@ import (
 	"github.com/pgbaseline/pgbaseline/flexserver"
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/load"
 )
 
 // Options configures one scan.
 type Options struct {
 	// Paths are files and directories to read.
 	Paths []string
-	// Loader reads Paths; nil means LoadPaths (ARM exports only).
+	// Loader reads Paths; nil means load.Paths (ARM exports only).
 	// detect.Loader reads every input kind.
-	Loader *Loader
+	Loader *load.Loader
 	// Inputs are inputs already read by other sources (live Azure, ...).
 	Inputs []*source.Input
-	// Results are results obtained outside the engine (database checks),
-	// added to the report as they are.
+	// Results are verdicts made outside the engine (database checks):
+	// finished (configuration, remediation) and ordered like every other.
 	Results []report.Result
 	// Resources are report entries for those results' resources.
 	Resources []report.Resource
@@ -35,76 +38,49 @@ type Options struct {
 // report. Input problems do not stop the scan: they are recorded in the
 // report's errors, and every result obtained is kept.
 func (e *Engine) Run(ctx context.Context, o Options) (*report.Report, error) {
-	p, err := e.prepare(ctx, o)
+	rep, _, err := e.run(ctx, o, nil, "")
+	return rep, err
+}
+
+// RunJSON runs the scan as Run does and writes its JSON report to w while
+// the rules run, in the same order and with the same results, so that a
+// fleet's results are never all held in memory: the workers evaluate and
+// encode consecutive slices of the report in parallel and the slices are
+// written in order. The report's "finishedAt" member comes last (see
+// report.JSONStream). Large exports read lazily (Loader.LazyMin) are read
+// one flexible server at a time when no rule needs two at once.
+//
+// It returns the report without its results and resources (Summary,
+// Controls and Errors are complete) and the exit code ExitCode would give
+// the full report for failOn.
+func (e *Engine) RunJSON(ctx context.Context, o Options, w io.Writer, failOn string) (*report.Report, int, error) {
+	return e.run(ctx, o, w, failOn)
+}
+
+// run is every scan: the producers of the inputs' verdicts, the finish
+// step and the consumer (collected when w is nil, else streamed to w).
+func (e *Engine) run(ctx context.Context, o Options, w io.Writer, failOn string) (*report.Report, int, error) {
+	started := time.Now().UTC()
+	inputs, err := e.load(ctx, o)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	rep, set, now, inputs := p.rep, p.set, p.now, p.inputs
-	rep.Results = append(e.Evaluate(set, now), p.extra...)
-	rep.Results = append(rep.Results, e.sourceResults(inputs, now)...)
-	e.sortResults(rep.Results)
-	// Remediation is for results that need action; a fleet report of
-	// compliant results would otherwise repeat each rule's fix text
-	// thousands of times. The rule's fix stays in `pgbaseline rules ID`.
-	for i := range rep.Results {
-		if s := rep.Results[i].Status; s == report.Compliant || s == report.NotApplicable {
-			rep.Results[i].Remediation = nil
+	if w != nil && slices.ContainsFunc(inputs, func(in *source.Input) bool { return in.Lazy != nil }) {
+		fp, err := e.planFleet(o, inputs, started)
+		if err != nil {
+			return nil, 0, err
+		}
+		if fp != nil {
+			return e.complete(ctx, fp.rep, e.fleetProducer(fp), newFinishing(inputs, fp.now), w, failOn)
 		}
 	}
-	rep.Controls = Summarize(e, rep.Results)
-	for _, r := range rep.Results {
-		rep.Summary.Add(r.Status)
+	p, err := e.prepareInputs(o, inputs, started)
+	if err != nil {
+		return nil, 0, err
 	}
-	rep.FinishedAt = time.Now().UTC()
-	return rep, nil
-}
-
-// Summarize rolls results up per control, in catalog order. A control's
-// status is NonCompliant when any result is, else Error, Compliant, Exempt,
-// Unknown and NotApplicable in that order of precedence (Azure's rollup,
-// with errors surfaced).
-func Summarize(e *Engine, results []report.Result) []report.ControlSummary {
-	byControl := map[string]map[report.Status]int{}
-	for _, r := range results {
-		c := byControl[r.ControlID]
-		if c == nil {
-			c = report.NewCounts()
-			byControl[r.ControlID] = c
-		}
-		c[r.Status]++
-	}
-	out := make([]report.ControlSummary, 0, len(e.Catalog.Controls))
-	for _, c := range e.Catalog.Controls {
-		counts := byControl[c.ID]
-		if counts == nil {
-			counts = report.NewCounts()
-		}
-		out = append(out, report.ControlSummary{ID: c.ID, Title: c.Title, Domain: c.Domain, Status: report.Rollup(counts), Counts: counts})
-	}
-	return out
-}
-
-
-// ExitCode is the scan's exit status: 2 when any input failed, else 1 when
-// a NonCompliant result is at or above failOn (an empty failOn means low;
-// "never" disables it), else 0.
-func ExitCode(r *report.Report, failOn string) int {
-	if len(r.Errors) > 0 {
-		return 2
-	}
-	if failOn == "never" {
-		return 0
-	}
-	min := report.Severity(failOn)
-	if failOn == "" {
-		min = report.Low
-	}
-	for _, res := range r.Results {
-		if res.Status == report.NonCompliant && res.Severity.Rank() >= min.Rank() {
-			return 1
-		}
-	}
-	return 0
+	fixed := append(p.extra, e.sourceVerdicts(p.inputs)...)
+	items := e.reportOrder(p.set, fixed)
+	return e.complete(ctx, p.rep, e.itemsProducer(items, fixed, e.newEvalEnv(p.set, p.now)), newFinishing(p.inputs, p.now), w, failOn)
 }
 
 // joinDatabaseResults puts the results of a database connection to an Azure

@@ -3,7 +3,6 @@ package scan
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/baseline"
@@ -11,11 +10,11 @@ import (
 	"github.com/pgbaseline/pgbaseline/source"
 )
 
-// sourceResults turns the sources' findings into results, completed from
-// the catalog. A source rule also reports Compliant on each resource it
-// targets, from an input kind it reads, that has no finding.
-func (e *Engine) sourceResults(inputs []*source.Input, now time.Time) []report.Result {
-	var out []report.Result
+// sourceVerdicts turns the sources' findings into verdicts, completed
+// from the catalog. A source rule also reports Compliant on each resource
+// it targets, from an input kind it reads, that has no finding.
+func (e *Engine) sourceVerdicts(inputs []*source.Input) []verdict {
+	var out []verdict
 	for _, in := range inputs {
 		flagged := map[string]map[*arm.Resource]bool{} // rule id -> resources with a finding
 		for _, f := range in.Findings {
@@ -39,8 +38,7 @@ func (e *Engine) sourceResults(inputs []*source.Input, now time.Time) []report.R
 			if f.File != "" {
 				res.Location = &report.Location{File: f.File, StartLine: f.Line, EndLine: f.Line}
 			}
-			applySuppression(&res, f.Resource, now)
-			out = append(out, res)
+			out = append(out, verdict{res: res, r: f.Resource})
 		}
 		for _, rule := range e.Catalog.Rules {
 			if rule.Kind != baseline.KindSource || !containsFold(rule.Inputs, in.Kind) || !e.enabled(rule) {
@@ -50,55 +48,19 @@ func (e *Engine) sourceResults(inputs []*source.Input, now time.Time) []report.R
 				if r.Synthesized != "" || !rule.TargetsType(r.Type) || flagged[rule.ID][r] {
 					continue
 				}
-				res := e.newResult(&compiledRule{rule: rule, severity: rule.Severity}, r)
+				res := e.newResult(&compiledRule{rule: rule}, r)
 				res.Status = report.Compliant
 				res.Message = firstNonEmpty(rule.Message, fmt.Sprintf("No literal secret was found in the %s source of this resource.", in.Kind))
 				res.Location = location(r, "")
-				applySuppression(&res, r, now)
-				out = append(out, res)
+				out = append(out, verdict{res: res, r: r})
 			}
 		}
 	}
 	return out
 }
 
-func (e *Engine) enabled(r *baseline.Rule) bool {
-	if rc := e.Config.Rule(r.ID); rc.Enabled != nil {
-		return *rc.Enabled
-	}
-	return r.Enabled
-}
-
-// applySuppression makes a result Exempt when its resource carries an
-// inline suppression of the rule that has not expired; an expired one is
-// named in the message and changes nothing.
-func applySuppression(res *report.Result, r *arm.Resource, now time.Time) {
-	if r == nil {
-		return
-	}
-	for _, s := range r.Suppressions {
-		if !strings.EqualFold(s.RuleID, res.RuleID) {
-			continue
-		}
-		where := s.Origin.File
-		if s.Origin.Line > 0 {
-			where = fmt.Sprintf("%s:%d", s.Origin.File, s.Origin.Line)
-		}
-		if !s.Expires.IsZero() && !now.Before(s.Expires) {
-			res.Message = fmt.Sprintf("%s (The inline suppression at %s expired on %s.)", res.Message, where, s.Expires.Format("2006-01-02"))
-			continue
-		}
-		if res.Status == report.NonCompliant || res.Status == report.Unknown {
-			reason := s.Reason
-			if reason == "" {
-				reason = "no reason given"
-			}
-			res.Message = fmt.Sprintf("Suppressed inline at %s: %s. Underlying verdict: %s. %s", where, reason, res.Status, res.Message)
-			res.Status = report.Exempt
-		}
-		return
-	}
-}
+// enabled reports whether the catalog and the configuration turn r on.
+func (e *Engine) enabled(r *baseline.Rule) bool { return e.settings(r.ID).enabled }
 
 func containsFold(list []string, s string) bool {
 	for _, x := range list {

@@ -2,8 +2,8 @@ package scan
 
 import (
 	"context"
-	"io"
-	"runtime"
+	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +12,7 @@ import (
 	"github.com/pgbaseline/pgbaseline/flexserver"
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/load"
 )
 
 // prepared is what a scan has read and modelled before the rules run.
@@ -19,7 +20,7 @@ type prepared struct {
 	rep    *report.Report // header, resources and errors; no results yet
 	set    *arm.Set
 	inputs []*source.Input
-	extra  []report.Result // results obtained outside the engine
+	extra  []verdict // results obtained outside the engine (database checks)
 	now    time.Time
 }
 
@@ -38,7 +39,7 @@ func (e *Engine) prepare(ctx context.Context, o Options) (*prepared, error) {
 func (e *Engine) load(ctx context.Context, o Options) ([]*source.Input, error) {
 	l := o.Loader
 	if l == nil {
-		l = &Loader{}
+		l = &load.Loader{}
 	}
 	inputs := append(l.Load(o.Paths), o.Inputs...)
 	return inputs, ctx.Err()
@@ -75,7 +76,11 @@ func (e *Engine) prepareInputs(o Options, inputs []*source.Input, started time.T
 	}
 	extraRes, extraResults := joinDatabaseResults(set, o.Resources, o.Results)
 	rep.Resources = append(rep.Resources, extraRes...)
-	return &prepared{rep: rep, set: set, inputs: inputs, extra: extraResults, now: now}, nil
+	extra := make([]verdict, len(extraResults))
+	for i := range extraResults {
+		extra[i] = verdict{res: extraResults[i]}
+	}
+	return &prepared{rep: rep, set: set, inputs: inputs, extra: extra, now: now}, nil
 }
 
 // newReport returns the report's header for the inputs: the tool, the
@@ -94,6 +99,8 @@ func (e *Engine) newReport(o Options, inputs []*source.Input, started time.Time)
 		Errors:    []report.ErrorEntry{},
 	}
 	seenTarget := map[report.Target]bool{}
+	read := len(o.Results) > 0 // anything read at all
+	postgres := read           // any PostgreSQL resource
 	for _, in := range inputs {
 		t := report.Target{Kind: in.Kind, Location: in.Location}
 		if !seenTarget[t] {
@@ -103,8 +110,51 @@ func (e *Engine) newReport(o Options, inputs []*source.Input, started time.Time)
 		for _, err := range in.Errors {
 			rep.Errors = append(rep.Errors, report.ErrorEntry{Target: in.Location, File: err.File, Line: err.Line, Message: err.Error()})
 		}
+		rep.Notes = append(rep.Notes, in.Notes...)
+		read = read || len(in.Resources) > 0 || in.Lazy != nil || len(in.Unresolved) > 0 || len(in.Findings) > 0
+		postgres = postgres || holdsPostgres(in)
+	}
+	switch {
+	case !read && len(rep.Errors) == 0:
+		// An empty directory, or files of no known kind: a scan that
+		// judged nothing must not pass.
+		where, verb := "the inputs", "hold"
+		if len(rep.Targets) > 0 {
+			where, verb = rep.Targets[0].Location, "holds"
+			if len(rep.Targets) > 1 {
+				where, verb = where+fmt.Sprintf(" and %d more", len(rep.Targets)-1), "hold"
+			}
+		}
+		rep.Errors = append(rep.Errors, report.ErrorEntry{Target: where,
+			Message: "nothing to scan: " + where + " " + verb + " no resource pgbaseline reads"})
+	case read && !postgres:
+		rep.Notes = append(rep.Notes, "no PostgreSQL resource in the inputs: no server was assessed against the baseline")
 	}
 	return rep
+}
+
+// postgresPrefix begins the type of every PostgreSQL resource.
+const postgresPrefix = "Microsoft.DBforPostgreSQL/"
+
+// holdsPostgres reports whether an input holds a PostgreSQL resource.
+func holdsPostgres(in *source.Input) bool {
+	isPG := func(typ string) bool {
+		return len(typ) >= len(postgresPrefix) && strings.EqualFold(typ[:len(postgresPrefix)], postgresPrefix)
+	}
+	if in.Lazy != nil {
+		for _, en := range in.Lazy.Entries() {
+			if isPG(en.Type) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range in.Resources {
+		if isPG(r.Type) {
+			return true
+		}
+	}
+	return false
 }
 
 // reportResource is r's entry in the report's resources.
@@ -116,66 +166,8 @@ func reportResource(r *arm.Resource) report.Resource {
 	return rr
 }
 
-// RunJSON runs the scan as Run does and writes its JSON report to w while
-// the rules run, in the same order and with the same results, so that a
-// fleet's results are never all held in memory: the workers evaluate and
-// encode consecutive slices of the report in parallel and the slices are
-// written in order. The report's "finishedAt" member comes last (see
-// report.JSONStream).
-//
-// It returns the report without its results (Results is empty; Summary,
-// Controls and Errors are complete) and the exit code ExitCode would give
-// the full report for failOn.
-func (e *Engine) RunJSON(ctx context.Context, o Options, w io.Writer, failOn string) (*report.Report, int, error) {
-	started := time.Now().UTC()
-	inputs, err := e.load(ctx, o)
-	if err != nil {
-		return nil, 0, err
-	}
-	if slices.ContainsFunc(inputs, func(in *source.Input) bool { return in.Lazy != nil }) {
-		fp, err := e.planFleet(o, inputs, started)
-		if err != nil {
-			return nil, 0, err
-		}
-		if fp != nil {
-			return e.runFleet(ctx, fp, w, failOn)
-		}
-	}
-	p, err := e.prepareInputs(o, inputs, started)
-	if err != nil {
-		return nil, 0, err
-	}
-	rep := p.rep
-	fixed := append(p.extra, e.sourceResults(p.inputs, p.now)...)
-	items := e.reportOrder(p.set, fixed)
-	stream, err := report.BeginJSON(w, rep)
-	if err != nil {
-		return nil, 0, err
-	}
-	env := e.newEvalEnv(p.set, p.now)
-	agg := newTally(e)
-	err = e.encodeInOrder(ctx, items, fixed, env, agg, stream)
-	if err != nil {
-		return nil, 0, err
-	}
-	return e.endJSON(rep, agg, stream, failOn)
-}
-
-// endJSON completes the streamed report with what the tally counted, and
-// returns it without its results and with the exit code.
-func (e *Engine) endJSON(rep *report.Report, agg *tally, stream *report.JSONStream, failOn string) (*report.Report, int, error) {
-	rep.Results = []report.Result{}
-	rep.Controls = agg.controls(e)
-	rep.Summary = agg.summary
-	rep.FinishedAt = time.Now().UTC()
-	if err := stream.End(rep); err != nil {
-		return nil, 0, err
-	}
-	return rep, agg.exitCode(rep, failOn), nil
-}
-
 // item is one entry of the results array: a rule to evaluate on a resource,
-// or (when fixed >= 0) a result obtained outside the engine.
+// or (when fixed >= 0) a verdict made outside the engine.
 type item struct {
 	task  evalTask
 	fixed int32
@@ -273,10 +265,11 @@ func (p *taskPlan) forType(typ string) []evalTask {
 	return p.byType[arm.Normalize(typ)]
 }
 
-// reportOrder lists the report's results in the order Run sorts them: by
-// resource (compareResourceIDs), control rank and rule id, stably, with the
-// rules' results before the fixed results on ties.
-func (e *Engine) reportOrder(set *arm.Set, fixed []report.Result) []item {
+// reportOrder is the report's order, the one every scan writes: by
+// resource (compareResourceIDs), control rank and rule id, stably (rules
+// in catalog order, then users' evaluations), with the rules' results
+// before the fixed verdicts on ties.
+func (e *Engine) reportOrder(set *arm.Set, fixed []verdict) []item {
 	rank := e.controlRank()
 	var resources []*arm.Resource
 	types := set.Types()
@@ -297,7 +290,7 @@ func (e *Engine) reportOrder(set *arm.Set, fixed []report.Result) []item {
 		fixedOrder[i] = int32(i)
 	}
 	fixedKey := func(i int32) (string, int, string) {
-		return fixed[i].ResourceID, rank(fixed[i].ControlID), fixed[i].RuleID
+		return fixed[i].res.ResourceID, rank(fixed[i].res.ControlID), fixed[i].res.RuleID
 	}
 	compareKeys := func(x1 string, r1 int, i1 string, x2 string, r2 int, i2 string) int {
 		if c := compareResourceIDs(x1, x2); c != 0 {
@@ -391,227 +384,34 @@ func (e *Engine) controlRank() func(string) int {
 	}
 }
 
-// tally counts results by control and status as they are written.
-type tally struct {
-	rank       func(string) int
-	byControl  [][numStatuses]int
-	summary    report.Summary
-	worstNonOK int // highest severity rank of a NonCompliant result
-}
-
-// numStatuses is the number of statuses a result can have.
-const numStatuses = 6
-
-var statusIndex = map[report.Status]int{report.Compliant: 0, report.NonCompliant: 1, report.NotApplicable: 2,
-	report.Exempt: 3, report.Unknown: 4, report.Error: 5}
-
-func newTally(e *Engine) *tally {
-	return &tally{rank: e.controlRank(), byControl: make([][numStatuses]int, len(e.Catalog.Controls)+1)}
-}
-
-func (t *tally) add(r *report.Result) {
-	t.summary.Add(r.Status)
-	if i, ok := statusIndex[r.Status]; ok {
-		t.byControl[t.rank(r.ControlID)][i]++
-	}
-	if r.Status == report.NonCompliant {
-		t.worstNonOK = max(t.worstNonOK, r.Severity.Rank())
-	}
-}
-
-func (t *tally) merge(o *tally) {
-	for i := range t.byControl {
-		for j := range t.byControl[i] {
-			t.byControl[i][j] += o.byControl[i][j]
-		}
-	}
-	s, x := &t.summary, o.summary
-	s.Total += x.Total
-	s.Compliant += x.Compliant
-	s.NonCompliant += x.NonCompliant
-	s.NotApplicable += x.NotApplicable
-	s.Exempt += x.Exempt
-	s.Unknown += x.Unknown
-	s.Error += x.Error
-	t.worstNonOK = max(t.worstNonOK, o.worstNonOK)
-}
-
-// controls is Summarize's output for the counted results.
-func (t *tally) controls(e *Engine) []report.ControlSummary {
-	out := make([]report.ControlSummary, 0, len(e.Catalog.Controls))
-	for i, c := range e.Catalog.Controls {
-		counts := report.NewCounts()
-		for s, j := range statusIndex {
-			counts[s] = t.byControl[i][j]
-		}
-		out = append(out, report.ControlSummary{ID: c.ID, Title: c.Title, Domain: c.Domain, Status: report.Rollup(counts), Counts: counts})
-	}
-	return out
-}
-
-// exitCode is ExitCode for the counted results.
-func (t *tally) exitCode(r *report.Report, failOn string) int {
-	if len(r.Errors) > 0 {
-		return 2
-	}
-	if failOn == "never" || t.worstNonOK == 0 {
-		return 0
-	}
-	min := report.Severity(failOn)
-	if failOn == "" {
-		min = report.Low
-	}
-	if t.worstNonOK >= min.Rank() {
-		return 1
-	}
-	return 0
-}
-
 // streamChunk is how many results a worker evaluates and encodes at a time.
 const streamChunk = 2048
 
-// encodeInOrder evaluates the items on GOMAXPROCS workers, each taking the
-// next chunk of items and encoding its results, and writes the chunks in
-// order. At most a few chunks per worker are in memory at once.
-func (e *Engine) encodeInOrder(ctx context.Context, items []item, fixed []report.Result, env *evalEnv, agg *tally, stream *report.JSONStream) error {
-	nChunks := (len(items) + streamChunk - 1) / streamChunk
-	// A full chunk's results take about 3 MB; a small scan's take far
-	// less, and zeroing megabytes it never fills would cost it time.
-	bufSize := min(4<<20, min(len(items), streamChunk)*1600+4096)
-	begin := func() (*report.JSONStream, error) { return stream, nil }
-	return e.writeInOrder(ctx, nChunks, bufSize, agg, begin, func(c int, out *chunk) {
-		for i := c * streamChunk; i < min((c+1)*streamChunk, len(items)); i++ {
-			res := e.itemResult(items[i], fixed, env)
-			if !out.add(&res) {
-				return
+// itemsProducer yields the verdicts of the planned items (reportOrder):
+// the rules evaluated on a resource set, and the verdicts made outside the
+// engine, merged in order.
+func (e *Engine) itemsProducer(items []item, fixed []verdict, env *evalEnv) producer {
+	n := len(items)
+	return producer{
+		chunks: (n + streamChunk - 1) / streamChunk,
+		size:   n,
+		// A full chunk's results take about 3 MB; a small scan's take far
+		// less, and zeroing megabytes it never fills would cost it time.
+		bufSize: min(4<<20, min(n, streamChunk)*1600+4096),
+		chunk: func(c int, _ *worker) iter.Seq[*verdict] {
+			return func(yield func(*verdict) bool) {
+				var v verdict
+				for i := c * streamChunk; i < min((c+1)*streamChunk, n); i++ {
+					if it := items[i]; it.fixed >= 0 {
+						v = fixed[it.fixed]
+					} else {
+						e.taskVerdict(&v, it.task, env)
+					}
+					if !yield(&v) {
+						return
+					}
+				}
 			}
-		}
-	})
-}
-
-// chunk is a run of consecutive results, encoded.
-type chunk struct {
-	buf []byte
-	n   int
-	t   *tally
-	err error
-	w   *worker // the worker's state
-}
-
-// worker is what a worker of writeInOrder keeps from chunk to chunk.
-type worker struct {
-	enc *report.ResultEncoder
-	// readers are the worker's readers of lazy inputs, by input (fleet
-	// scans); a reader is not safe for concurrent use.
-	readers map[int32]source.LazyReader
-}
-
-// add counts and encodes one more result; it reports false after an
-// encoding error, which ends the chunk.
-func (out *chunk) add(res *report.Result) bool {
-	out.t.add(res)
-	out.buf = append(out.buf, report.ResultSeparator(1)...) // the stream drops the first comma
-	if out.buf, out.err = out.w.enc.Append(out.buf, res); out.err != nil {
-		return false
+		},
 	}
-	out.n++
-	return true
-}
-
-// writeInOrder calls produce for chunks 0 to nChunks-1 on GOMAXPROCS
-// workers, each taking the next chunk, and writes the chunks' results to
-// the stream in order. At most a few chunks per worker are in memory at
-// once.
-// begin, called once the workers are started, returns the stream (having
-// written what goes before the results, if need be).
-func (e *Engine) writeInOrder(ctx context.Context, nChunks, bufSize int, agg *tally, begin func() (*report.JSONStream, error), produce func(c int, out *chunk)) error {
-	workers := max(1, min(runtime.GOMAXPROCS(0), nChunks))
-	done := make([]chan chunk, nChunks)
-	for i := range done {
-		done[i] = make(chan chunk, 1)
-	}
-	// window bounds the chunks evaluated but not yet written.
-	window := make(chan struct{}, 4*workers)
-	next := make(chan int)
-	free := make(chan []byte, cap(window)+workers)
-	getBuf := func() []byte {
-		select {
-		case b := <-free:
-			return b[:0]
-		default:
-			return make([]byte, 0, bufSize)
-		}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		defer close(next)
-		for c := 0; c < nChunks; c++ {
-			select {
-			case window <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case next <- c:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	for w := 0; w < workers; w++ {
-		go func() {
-			w := &worker{enc: &report.ResultEncoder{}, readers: map[int32]source.LazyReader{}}
-			for c := range next {
-				out := chunk{buf: getBuf(), t: newTally(e), w: w}
-				produce(c, &out)
-				done[c] <- out
-			}
-		}()
-	}
-	stream, err := begin()
-	if err != nil {
-		return err
-	}
-	written := 0
-	for c := 0; c < nChunks; c++ {
-		var out chunk
-		select {
-		case out = <-done[c]:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if out.err != nil {
-			return out.err
-		}
-		buf := out.buf
-		if written == 0 && len(buf) > 0 && buf[0] == ',' {
-			buf = buf[1:] // the first result of the array
-		}
-		if err := stream.Results(buf, out.n); err != nil {
-			return err
-		}
-		written += out.n
-		agg.merge(out.t)
-		select {
-		case free <- out.buf:
-		default:
-		}
-		<-window
-	}
-	return nil
-}
-
-// itemResult evaluates one item as Run would, remediation included.
-func (e *Engine) itemResult(it item, fixed []report.Result, env *evalEnv) report.Result {
-	var res report.Result
-	if it.fixed >= 0 {
-		res = fixed[it.fixed]
-	} else {
-		res = e.evalTask(it.task, env)
-	}
-	if res.Status == report.Compliant || res.Status == report.NotApplicable {
-		res.Remediation = nil
-	}
-	return res
 }

@@ -64,6 +64,7 @@ func TestRunJSONMatchesRun(t *testing.T) {
 		{"mixed fleet and other exports", []string{"testdata/fleet-mixed.json", "../examples/exports/server-fleet.json"}, false, 1, false},
 		{"missing file", []string{filepath.Join(dir, "missing.json")}, false, 0, false},
 		{"nothing", nil, false, 0, false},
+		{"an empty directory (a note and an error)", []string{t.TempDir()}, false, 0, false},
 	}
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for _, c := range cases {

@@ -32,7 +32,7 @@ type Input struct {
 	// still in Resources.
 	Errors []*Error
 	// Lazy, when set, holds the input's resources still undecoded, and
-	// Resources is empty. Only a scan.Loader with Lazy set makes such
+	// Resources is empty. Only a load.Loader with LazyMin set makes such
 	// inputs; scan.Engine.RunJSON reads them.
 	Lazy LazyResources
 	// Findings are verdicts the source reached from the text of the input
@@ -45,6 +45,27 @@ type Input struct {
 	// file skipped beside its compiled JSON, say): printed on stderr and
 	// kept in the report. Each names its file.
 	Notes []string
+	// Refused marks data that exists but that the source was refused (a
+	// read Azure answered with 403), as arm.Unknown marks values not
+	// known: a rule whose verdict needs data of that type (the catalog's
+	// Rule.Needs) gives Error on the resource, never a verdict reached on
+	// missing data.
+	Refused []Refusal
+}
+
+// Refusal is data of one type, related to one resource, that a source was
+// refused.
+type Refusal struct {
+	// Resource is the id of the resource the hidden data belongs to (a
+	// server whose parameters were refused, say).
+	Resource string
+	// Type is the full type of the hidden data.
+	Type string
+	// Reason says what could not be read and why ("could not read the
+	// server parameters (configurations): 403 Forbidden ...").
+	Reason string
+	// Evidence holds the answer's statusCode and errorCode, where known.
+	Evidence map[string]any
 }
 
 // Finding is a verdict of a source-text rule (a literal password in a

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
 
-	"github.com/pgbaseline/pgbaseline/source"
 	"github.com/pgbaseline/pgbaseline/source/azure"
 )
 
@@ -50,42 +46,13 @@ func (f *azureFlags) validate() error {
 	return nil
 }
 
-// azureInputs scans live Azure when --azure is set: one input per
-// subscription. Progress goes to stderr when it is a terminal and not
-// quiet; notes go to stderr unless quiet. An error means nothing could be
-// scanned (bad flags, no credential, no subscription visible).
-func azureInputs(ctx context.Context, f azureFlags, stderr io.Writer, quiet bool) ([]*source.Input, error) {
-	if err := f.validate(); err != nil || !f.enabled {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
-	o := azure.Options{Subscriptions: f.subscriptions, ResourceGroups: f.groups, Tenant: f.tenant, Cloud: f.cloud,
+// options are the live scan's options. Progress goes to stderr when it is
+// a terminal and not quiet.
+func (f *azureFlags) options(stderr io.Writer, quiet bool) *azure.Options {
+	o := &azure.Options{Subscriptions: f.subscriptions, ResourceGroups: f.groups, Tenant: f.tenant, Cloud: f.cloud,
 		ARMEndpoint: f.endpoint, Concurrency: f.concurrency}
 	if !quiet && isTerminal(stderr) {
 		o.Progress = stderr
 	}
-	res, err := azure.Scan(ctx, o)
-	if err != nil {
-		return nil, &exitError{code: 2, err: err}
-	}
-	if !quiet {
-		for _, n := range res.Notes {
-			fmt.Fprintln(stderr, "pgbaseline: note:", n)
-		}
-	}
-	if f.snapshot != "" {
-		out, err := os.Create(f.snapshot)
-		if err != nil {
-			return nil, &exitError{code: 2, err: fmt.Errorf("--save-snapshot: %w", err)}
-		}
-		werr := azure.WriteSnapshot(out, res)
-		if cerr := out.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return nil, &exitError{code: 2, err: fmt.Errorf("--save-snapshot %s: %w", f.snapshot, werr)}
-		}
-	}
-	return res.Inputs, nil
+	return o
 }

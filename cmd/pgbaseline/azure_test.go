@@ -95,8 +95,9 @@ func TestScanAzureCLI(t *testing.T) {
 		code = run([]string{"scan", "--azure", "--arm-endpoint", srv.URL, "--format", "json", "--output", out,
 			"--save-snapshot", snap, "--fail-on", "never"})
 	})
-	if code != 0 {
-		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
+	// pg-b's parameters were refused: the scan is incomplete.
+	if code != 2 {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
@@ -106,8 +107,8 @@ func TestScanAzureCLI(t *testing.T) {
 	if len(rep.Targets) != 1 || rep.Targets[0].Kind != "azure" || rep.Targets[0].Location != "/subscriptions/"+azTestSub {
 		t.Errorf("targets = %+v", rep.Targets)
 	}
-	if len(rep.Errors) != 0 {
-		t.Errorf("errors = %+v", rep.Errors)
+	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, "pg-b") || !strings.Contains(rep.Errors[0].Message, "403") {
+		t.Errorf("errors = %+v, want pg-b's refused parameters", rep.Errors)
 	}
 	got := map[string]report.Status{}
 	for _, r := range rep.Results {
@@ -138,8 +139,8 @@ func TestScanAzureCLI(t *testing.T) {
 
 	// The snapshot reproduces the live scan's results.
 	again, code, _ := runScanJSON(t, snap, "--fail-on", "never")
-	if code != 0 {
-		t.Errorf("scan of the snapshot: exit %d", code)
+	if code != 2 || len(again.Errors) != 1 {
+		t.Errorf("scan of the snapshot: exit %d, errors %+v; want 2 and the refusal", code, again.Errors)
 	}
 	strip := func(rs []report.Result) string {
 		rs = append([]report.Result{}, rs...)
@@ -157,6 +158,38 @@ func TestScanAzureCLI(t *testing.T) {
 	for _, r := range rep.Results {
 		if r.ResourceName == "pg-b" && r.RuleID == "AZP-70be9e12" && r.Status != report.Error {
 			t.Errorf("rule reads refused data but kept a verdict: %s is %s", r.RuleID, r.Status)
+		}
+	}
+}
+
+// TestScanAzureEverythingRefused checks that a credential that may list
+// its subscription but read nothing in it gives an incomplete scan (exit
+// 2) whose errors name each refused read, not an empty passing report.
+func TestScanAzureEverythingRefused(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.ToLower(r.URL.Path) == "/subscriptions" {
+			_ = json.NewEncoder(w).Encode(map[string]any{"value": []any{map[string]any{"id": "/subscriptions/" + azTestSub,
+				"subscriptionId": azTestSub, "displayName": "test", "state": "Enabled"}}})
+			return
+		}
+		w.WriteHeader(403)
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": "AuthorizationFailed", "message": "no"}})
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AZURE_ACCESS_TOKEN", azTestToken)
+	rep, code, _ := runScanJSON(t, "--azure", "--arm-endpoint", srv.URL, "--fail-on", "never")
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	msgs := []string{}
+	for _, e := range rep.Errors {
+		msgs = append(msgs, e.Message)
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{"could not read the flexible servers of the subscription: 403", "could not read the policy assignments: 403"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("errors %q, want %q", msgs, want)
 		}
 	}
 }

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"time"
 
 	"github.com/pgbaseline/pgbaseline/dataplane"
-	"github.com/pgbaseline/pgbaseline/report"
-	"github.com/pgbaseline/pgbaseline/source"
 )
 
 // postgresFlags are scan's database-connection flags.
@@ -18,12 +15,10 @@ type postgresFlags struct {
 	concurrency    int
 }
 
-// scanDatabases assesses every --postgres target, at most concurrency at a
-// time. Each target becomes an input (for the report's targets and errors);
-// its results and resource are returned for the engine to add.
-func scanDatabases(ctx context.Context, f postgresFlags) ([]*source.Input, []report.Resource, []report.Result) {
+// targets are the --postgres connections to assess.
+func (f postgresFlags) targets() []dataplane.Options {
 	if len(f.dsns) == 0 {
-		return nil, nil, nil
+		return nil
 	}
 	tokens := dataplane.EntraTokens()
 	targets := make([]dataplane.Options, len(f.dsns))
@@ -31,5 +26,5 @@ func scanDatabases(ctx context.Context, f postgresFlags) ([]*source.Input, []rep
 		targets[i] = dataplane.Options{DSN: dsn, ProbeTLS: f.probeTLS, Entra: f.entra,
 			ConnectTimeout: f.connectTimeout, TokenProvider: tokens}
 	}
-	return dataplane.Inputs(dataplane.ScanMany(ctx, targets, f.concurrency))
+	return targets
 }

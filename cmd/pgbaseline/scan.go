@@ -3,11 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -15,13 +15,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/pgbaseline/pgbaseline/assess"
 	"github.com/pgbaseline/pgbaseline/baseline"
 	"github.com/pgbaseline/pgbaseline/config"
-	"github.com/pgbaseline/pgbaseline/policy"
 	"github.com/pgbaseline/pgbaseline/report"
-	"github.com/pgbaseline/pgbaseline/scan"
-	"github.com/pgbaseline/pgbaseline/source"
-	"github.com/pgbaseline/pgbaseline/source/azure"
 	"github.com/pgbaseline/pgbaseline/source/detect"
 )
 
@@ -93,98 +90,79 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	if err := f.azure.validate(); err != nil {
 		return err
 	}
-	loadOpts, err := sourceOptions(f)
+	sources, err := sourceOptions(f)
 	if err != nil {
 		return err
 	}
 	if f.postgres.concurrency < 1 {
 		return usageError("--postgres-concurrency must be at least 1")
 	}
-	stdout := cmd.OutOrStdout()
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	format, err := chooseFormat(f.format, f.output, stdout)
 	if err != nil {
 		return err
 	}
-	var cfg *config.Config
+	req := &assess.Request{Paths: args, Sources: sources, Policies: append(slices.Clone(f.policies), f.exemptions...),
+		ToolVersion: version, FailOn: f.failOn, TuneGC: true,
+		Postgres: f.postgres.targets(), PostgresConcurrency: f.postgres.concurrency}
+	if !f.quiet {
+		req.Note = func(n string) { fmt.Fprintln(stderr, "pgbaseline:", notePrefix(n)+n) }
+	}
 	if f.configFile != "" {
-		if cfg, err = config.Load(f.configFile); err != nil {
+		if req.Config, err = config.Load(f.configFile); err != nil {
 			return &exitError{code: 2, err: err}
 		}
 	}
-	cat, err := baseline.Load()
-	if err != nil {
+	if req.Catalog, err = baseline.Load(); err != nil {
 		return err
 	}
-	engine, err := scan.NewEngine(cat, cfg)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	if len(f.policies)+len(f.exemptions) > 0 {
-		coll, errs := policy.LoadFiles(append(append([]string{}, f.policies...), f.exemptions...))
-		for _, e := range errs {
-			fmt.Fprintln(cmd.ErrOrStderr(), "pgbaseline:", e)
-		}
-		if len(errs) > 0 {
-			return &exitError{code: 2}
-		}
-		// An assignment of something not loaded (the benchmark initiative
-		// itself, say) still applies its exemptions; the rest is used.
-		if err := engine.UsePolicies(coll); err != nil && !f.quiet {
-			fmt.Fprintln(cmd.ErrOrStderr(), "pgbaseline: warning:", strings.ReplaceAll(err.Error(), "\n", "\npgbaseline: warning: "))
-		}
+	if f.azure.enabled {
+		req.Azure, req.AzureTimeout, req.SaveSnapshot = f.azure.options(stderr, f.quiet), f.azure.timeout, f.azure.snapshot
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	azInputs, err := azureInputs(ctx, f.azure, cmd.ErrOrStderr(), f.quiet)
-	if err != nil {
-		return err
-	}
-	dbInputs, dbResources, dbResults := scanDatabases(ctx, f.postgres)
-	loader := detect.Loader(loadOpts)
+	var out *os.File
+	var bw *bufio.Writer
 	if format == report.FormatJSON {
-		// Large exports are listed, then read one server at a time
-		// while the rules run (Run reads them whole if need be).
-		loader.LazyMin = scan.DefaultLazyMin
-	}
-	inputs := loader.Load(args)
-	if os.Getenv("GOGC") == "" && slices.ContainsFunc(inputs, func(in *source.Input) bool { return in.Lazy != nil }) {
-		// A fleet scan holds one server at a time: Go's default collector
-		// target (see main) costs little memory here and saves time.
-		debug.SetGCPercent(100)
-	}
-	live := len(azInputs) > 0 // live Azure, or a snapshot of it
-	for _, in := range inputs {
-		live = live || in.Kind == source.KindAzure
-	}
-	opts := scan.Options{ToolVersion: version, Inputs: append(append(inputs, azInputs...), dbInputs...),
-		Resources: dbResources, Results: dbResults}
-	var rep *report.Report
-	code := -1
-	if format == report.FormatJSON && !live {
 		// The JSON report is written while the rules run, so a fleet's
 		// results are never all held in memory.
-		if rep, code, err = streamJSON(ctx, cmd, engine, opts, f); err != nil {
-			return err
+		w := stdout
+		if f.output != "" {
+			if out, err = os.Create(f.output); err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			defer out.Close()
+			w = out
 		}
-	} else {
-		if rep, err = engine.Run(ctx, opts); err != nil {
-			return err
-		}
-		// Rules that read what Azure refused to show give Error (live
-		// scans and their snapshots).
-		azure.MarkHidden(engine, rep)
-		if err := writeReport(cmd, rep, cat, format, f); err != nil {
+		bw = bufio.NewWriterSize(w, 1<<20)
+		req.JSON = bw
+	}
+	rep, code, err := assess.Run(ctx, req)
+	if err != nil {
+		return &exitError{code: 2, err: errors.New(strings.ReplaceAll(err.Error(), "\n", "\npgbaseline: "))}
+	}
+	if bw != nil {
+		if err := bw.Flush(); err != nil {
 			return &exitError{code: 2, err: err}
 		}
-	}
-	// The table on stdout shows the errors itself.
-	if !f.quiet && (format != report.FormatTable || f.output != "") {
-		for _, e := range rep.Errors {
-			fmt.Fprintln(cmd.ErrOrStderr(), "pgbaseline: error:", e.Message)
+		if out != nil {
+			if err := out.Close(); err != nil {
+				return &exitError{code: 2, err: err}
+			}
 		}
+	} else if err := writeReport(cmd, rep, req.Catalog, format, f); err != nil {
+		return &exitError{code: 2, err: err}
 	}
-	if code < 0 {
-		code = scan.ExitCode(rep, f.failOn)
+	if !f.quiet {
+		for _, n := range rep.Notes {
+			fmt.Fprintln(stderr, "pgbaseline: note:", n)
+		}
+		// The table on stdout shows the errors itself.
+		if format != report.FormatTable || f.output != "" {
+			for _, e := range rep.Errors {
+				fmt.Fprintln(stderr, "pgbaseline: error:", e.Message)
+			}
+		}
 	}
 	if code != 0 {
 		return &exitError{code: code}
@@ -192,33 +170,13 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	return nil
 }
 
-// streamJSON runs the scan with the JSON report streamed to --output or
-// stdout, and returns the report without its results and the exit code.
-func streamJSON(ctx context.Context, cmd *cobra.Command, engine *scan.Engine, opts scan.Options, f scanFlags) (*report.Report, int, error) {
-	w := cmd.OutOrStdout()
-	var file *os.File
-	if f.output != "" {
-		var err error
-		if file, err = os.Create(f.output); err != nil {
-			return nil, 0, &exitError{code: 2, err: err}
-		}
-		defer file.Close()
-		w = file
+// notePrefix is what a note of assess.Request.Note is printed after:
+// warnings say so themselves.
+func notePrefix(n string) string {
+	if strings.HasPrefix(n, "warning: ") {
+		return ""
 	}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	rep, code, err := engine.RunJSON(ctx, opts, bw, f.failOn)
-	if err != nil {
-		return nil, 0, &exitError{code: 2, err: err}
-	}
-	if err := bw.Flush(); err != nil {
-		return nil, 0, &exitError{code: 2, err: err}
-	}
-	if file != nil {
-		if err := file.Close(); err != nil {
-			return nil, 0, &exitError{code: 2, err: err}
-		}
-	}
-	return rep, code, nil
+	return "note: "
 }
 
 // sourceOptions turns the Terraform and ARM template flags into the

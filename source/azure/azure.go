@@ -16,8 +16,9 @@
 //
 // Every SDK model is converted to the ARM JSON shape the REST API returns
 // (json.Marshal of the SDK struct), so the rules see the same objects as for
-// an export. What a 403 hides is reported, never passed over, and never
-// fails the scan:
+// an export. What a 403 hides is reported, never passed over: the scan goes
+// on, each refused read is an error of its subscription's input (the scan
+// is incomplete: exit 2), and
 //   - a subscription that refuses to be read gives Error results for its
 //     rules (AM-2, LT-1) and an AccessRuleID Error result naming the
 //     servers it hid;
@@ -27,8 +28,9 @@
 //     settings, network or key, the subscription's exemptions or server
 //     list) becomes a source.Finding with RuleID AccessRuleID, status
 //     Error, on the resource whose evidence it hid; its Evidence names the
-//     hidden type under "type". MarkHidden then turns the results of the
-//     rules that read that type (Dependents) into Error results.
+//     hidden type under "type", and a source.Refusal of that type marks
+//     the resource, so that the rules that need it (the catalog's
+//     Rule.Needs) give Error results.
 //
 // The subscription rules are judged here, from what was read: one finding
 // per subscription under AssignmentRuleID (AM-2) and DefenderRuleID
@@ -58,7 +60,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/pgbaseline/pgbaseline/arm"
-	"github.com/pgbaseline/pgbaseline/check"
 	"github.com/pgbaseline/pgbaseline/flexserver"
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/source"
@@ -364,6 +365,7 @@ func (ss *subScan) finish() *source.Input {
 		}
 		in.Findings = append(in.Findings, f)
 	}
+	markRefused(in, true)
 	return in
 }
 
@@ -374,7 +376,7 @@ func (ss *subScan) judgeSubscription(sub *arm.Resource, resources []*arm.Resourc
 	for _, rule := range []struct {
 		id, what string
 		err      error
-		fn       check.Func
+		fn       SubscriptionCheck
 	}{
 		{AssignmentRuleID, "the policy assignments", ss.assignmentsErr, PolicyAssignmentCheck},
 		{DefenderRuleID, "the Defender for Cloud plan " + DefenderPlan, ss.pricingErr, DefenderPlanCheck},

@@ -13,7 +13,6 @@ import (
 	azlog "github.com/Azure/azure-sdk-for-go/sdk/azcore/log"
 
 	"github.com/pgbaseline/pgbaseline/arm"
-	"github.com/pgbaseline/pgbaseline/check"
 	"github.com/pgbaseline/pgbaseline/flexserver"
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/source"
@@ -105,8 +104,16 @@ func TestScanReadsEverythingAndSurvivesFaults(t *testing.T) {
 				t.Errorf("live resource %s has an origin %+v", r.ID, r.Origin)
 			}
 		}
-		if len(in.Errors) != 0 {
-			t.Errorf("%s: input errors %v; a 403 must not fail the scan", in.Location, in.Errors)
+		// Only refusals are errors (retried 429 and 500, a deleted server
+		// are not), and each names the 403.
+		forbidden := in.Location == "/subscriptions/"+f.subs[2]
+		if forbidden == (len(in.Errors) == 0) {
+			t.Errorf("%s: input errors %v; want them for the refused reads only", in.Location, in.Errors)
+		}
+		for _, e := range in.Errors {
+			if !strings.Contains(e.Msg, "could not read") || !strings.Contains(e.Msg, "403 Forbidden") {
+				t.Errorf("%s: error %q does not name the refused read", in.Location, e.Msg)
+			}
 		}
 	}
 	if !strings.Contains(strings.Join(res.Notes, "\n"), "deleted during the scan") {
@@ -177,7 +184,8 @@ func TestResourceGraphUnavailableFallsBackToARM(t *testing.T) {
 			access = append(access, fd.Status+": "+fd.Message)
 		}
 	}
-	if len(res.Inputs[1].Errors) != 0 || len(access) != 1 || !strings.Contains(access[0], "Error: could not read the flexible servers of the subscription: 403") {
+	if e := res.Inputs[1].Errors; len(e) != 1 || !strings.Contains(e[0].Msg, "could not read the flexible servers of the subscription: 403") ||
+		len(access) != 1 || !strings.Contains(access[0], "Error: could not read the flexible servers of the subscription: 403") {
 		t.Errorf("subscription whose servers cannot be listed: errors %v, access findings %q", res.Inputs[1].Errors, access)
 	}
 	if !strings.Contains(strings.Join(res.Notes, "\n"), "Resource Graph is unavailable") {
@@ -328,7 +336,7 @@ func TestSubscriptionChecks(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		fn      check.Func
+		fn      SubscriptionCheck
 		related []*arm.Resource
 		want    report.Status
 	}{

@@ -47,11 +47,22 @@ func without(inputs []*source.Input, typ string) []*source.Input {
 	return out
 }
 
-// TestDependentsCoverTheCatalog removes each type a read can lose and
-// checks that every rule whose verdict on a server changes is listed in
-// Dependents for it: otherwise a refused read would leave a verdict
-// reached on missing data.
-func TestDependentsCoverTheCatalog(t *testing.T) {
+// needs lists the catalog's rules that declare they need data of type typ.
+func needs(cat *baseline.Catalog, typ string) []string {
+	var out []string
+	for _, r := range cat.Rules {
+		if containsFold(r.Needs, typ) {
+			out = append(out, r.ID)
+		}
+	}
+	return out
+}
+
+// TestNeedsCoverTheCatalog removes each type a read can lose and checks
+// that every rule whose verdict on a server changes declares that it needs
+// the type (the catalog's needs): otherwise a refused read would leave a
+// verdict reached on missing data.
+func TestNeedsCoverTheCatalog(t *testing.T) {
 	f := newFakeARM(t, 1, 3)
 	delete(f.lists, "/subscriptions/"+f.subs[0]+"/providers/microsoft.authorization/policyexemptions") // it exempts everything
 	res := scanFake(t, f, Options{})
@@ -82,23 +93,23 @@ func TestDependentsCoverTheCatalog(t *testing.T) {
 			}
 			changed++
 			rule := strings.Fields(k)[0]
-			if !containsFold(Dependents[typ], rule) {
-				t.Errorf("without %s, %s changes from %s to %s, but Dependents[%s] does not list %s", typ, k, full[k], st, typ, rule)
+			if !containsFold(needs(eng.Catalog, typ), rule) {
+				t.Errorf("without %s, %s changes from %s to %s, but the rule does not declare needs: [%s]", typ, k, full[k], st, typ)
 			}
 		}
-		if len(Dependents[typ]) > 0 && changed == 0 && typ != flexserver.PrivateEndpointConnType {
+		if len(needs(eng.Catalog, typ)) > 0 && changed == 0 && typ != flexserver.PrivateEndpointConnType {
 			t.Errorf("without %s no verdict changes: is the fake missing it?", typ)
 		}
 	}
 }
 
-func TestDeniedSubscriptionIsErrorsNotAFailedScan(t *testing.T) {
+func TestDeniedSubscriptionIsAnIncompleteScan(t *testing.T) {
 	f := newFakeARM(t, 2, 2)
 	f.forbidden[f.subs[1]] = true
 	f.noGraph = true
 	res := scanFake(t, f, Options{Subscriptions: f.subs})
-	if len(res.Inputs) != 2 || len(res.Inputs[1].Errors) != 0 {
-		t.Fatalf("inputs %d, errors of the denied one %v", len(res.Inputs), res.Inputs[1].Errors)
+	if len(res.Inputs) != 2 || len(res.Inputs[0].Errors) != 0 || len(res.Inputs[1].Errors) == 0 {
+		t.Fatalf("inputs %d, errors of the readable one %v, of the denied one %v", len(res.Inputs), res.Inputs[0].Errors, res.Inputs[1].Errors)
 	}
 	got := map[string]string{}
 	for _, fd := range res.Inputs[1].Findings {
@@ -124,8 +135,20 @@ func TestDeniedSubscriptionIsErrorsNotAFailedScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code := scan.ExitCode(rep, "never"); code != 0 {
-		t.Errorf("exit code %d: a denied subscription must not fail the scan", code)
+	// The scan went on (the readable subscription's servers are judged),
+	// but it is incomplete: exit 2, with the refusals named in errors.
+	if code := scan.ExitCode(rep, "never"); code != 2 {
+		t.Errorf("exit code %d, want 2: a denied subscription makes the scan incomplete", code)
+	}
+	if len(rep.Errors) == 0 || !strings.Contains(rep.Errors[0].Message, "403") {
+		t.Errorf("errors %+v, want the refusals named", rep.Errors)
+	}
+	judged := false
+	for _, r := range rep.Results {
+		judged = judged || (r.ResourceType == flexserver.ServerType && r.Status == report.Compliant)
+	}
+	if !judged {
+		t.Error("no server of the readable subscription was judged")
 	}
 }
 
@@ -168,7 +191,6 @@ func TestNoTokenInReportAtVerboseLogging(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	MarkHidden(eng, rep)
 	var out bytes.Buffer
 	for _, ft := range []report.Format{report.FormatJSON, report.FormatSARIF, report.FormatHTML, report.FormatTable} {
 		if err := report.Write(&out, rep, ft, report.Options{}); err != nil {

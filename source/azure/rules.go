@@ -21,6 +21,10 @@ const (
 	DefenderRuleID   = "PGB-LT1-02"
 )
 
+// SubscriptionCheck is a subscription rule of the live source: unlike a
+// catalog check (check.Func), it sees the whole subscription's resources.
+type SubscriptionCheck func(r *arm.Resource, set *arm.Set, p check.Params) check.Outcome
+
 // PolicyAssignmentCheck (AM-2) judges a subscription
 // (Microsoft.Resources/subscriptions): Compliant when an assignment that
 // applies to the whole subscription (at its scope or a management group's)

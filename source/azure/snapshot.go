@@ -30,7 +30,7 @@ const SnapshotKind = "pgbaseline-azure-snapshot"
 // (types Microsoft.Authorization/policyAssignments and policyExemptions),
 // servers and their children, diagnostic settings, subnets, network
 // security groups, Key Vaults and keys. source/armexport reads it as it is.
-// ReadSnapshot (registered as a scan.DocumentReader) reads it back with the
+// ReadSnapshot (registered as a load.DocumentReader) reads it back with the
 // errors and access findings, so that scanning the file gives the results
 // the live scan gave. The policy loader (policy.Collection.Add) reads each
 // assignment and exemption object of "value"; Policies extracts them.
@@ -109,7 +109,7 @@ func IsSnapshot(doc any) bool {
 // ReadSnapshot reads a snapshot written by WriteSnapshot as one input of
 // kind "azure" located at the file: the resources with their file and
 // line, the errors (naming the subscription they came from) and the access
-// findings. It has the signature of scan.DocumentReader and answers false
+// findings. It has the signature of load.DocumentReader and answers false
 // for any other document.
 func ReadSnapshot(name string, data []byte, doc any, idx *jsonpos.Index) (*source.Input, bool) {
 	if !IsSnapshot(doc) {
@@ -153,5 +153,6 @@ func ReadSnapshot(name string, data []byte, doc any, idx *jsonpos.Index) (*sourc
 		}
 		return a.Message < b.Message
 	})
+	markRefused(in, false)
 	return in, true
 }

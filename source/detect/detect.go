@@ -1,5 +1,5 @@
 // Package detect assembles every file source's reader into one
-// scan.Loader, so that a scan of a directory reads each file as what it
+// load.Loader, so that a scan of a directory reads each file as what it
 // is: Terraform modules and plans, ARM templates and their parameter files
 // (and .bicep, compiled when a bicep executable is on PATH), pgbaseline
 // snapshots of live Azure, and exported ARM resources.
@@ -10,10 +10,10 @@ package detect
 
 import (
 	"github.com/pgbaseline/pgbaseline/jsonpos"
-	"github.com/pgbaseline/pgbaseline/scan"
 	"github.com/pgbaseline/pgbaseline/source"
 	"github.com/pgbaseline/pgbaseline/source/armtemplate"
 	"github.com/pgbaseline/pgbaseline/source/azure"
+	"github.com/pgbaseline/pgbaseline/source/load"
 	"github.com/pgbaseline/pgbaseline/source/terraform"
 )
 
@@ -29,14 +29,14 @@ type Options struct {
 // makes detection unambiguous: Terraform plans and ARM templates (both
 // recognised by their own schema keys) and snapshots before the ARM export
 // reader, which takes any JSON that holds ARM resources.
-func Loader(o Options) *scan.Loader {
+func Loader(o Options) *load.Loader {
 	templates, templateDirs := armtemplate.Readers(o.ARM)
-	return &scan.Loader{
-		DirectoryReaders: []scan.DirectoryReader{
+	return &load.Loader{
+		DirectoryReaders: []load.DirectoryReader{
 			terraform.DirectoryReader(o.Terraform),
 			templateDirs,
 		},
-		Readers: []scan.DocumentReader{
+		Readers: []load.DocumentReader{
 			readPlan,
 			templates,
 			azure.ReadSnapshot,

@@ -1,0 +1,259 @@
+// Package load reads files and directories into source inputs with a
+// given set of readers, each file as what its content says it is. Package
+// detect builds the Loader every scan uses, with every source's readers;
+// the scan engine takes the inputs and never reads files itself.
+package load
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/pgbaseline/pgbaseline/jsonpos"
+	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/armexport"
+)
+
+// skipDirs are directories a recursive walk never enters.
+var skipDirs = map[string]bool{".terraform": true, ".git": true, "node_modules": true}
+
+// DocumentReader turns a decoded JSON document into an input when it
+// recognises the document's kind. A Loader holds the readers of a scan.
+type DocumentReader func(name string, data []byte, doc any, idx *jsonpos.Index) (*source.Input, bool)
+
+// DirectoryReader reads the files of one kind in a directory as one input
+// (a Terraform module, say) and reports which files it consumed.
+type DirectoryReader func(dir string, files []string) (inputs []*source.Input, consumed []string)
+
+// A Loader reads files and directories with a given set of readers. Its
+// zero value reads ARM exports only. Package detect builds one with every
+// source's reader.
+type Loader struct {
+	// Readers are tried in order on each JSON document, before the ARM
+	// export reader.
+	Readers []DocumentReader
+	// DirectoryReaders are given each directory's files (and each file
+	// named on its own) before the JSON readers.
+	DirectoryReaders []DirectoryReader
+	// LazyMin, when above 0, is the size in bytes from which an export
+	// file is listed but left undecoded (source.Input.Lazy), so that
+	// a streamed scan (scan.Engine.RunJSON) can read it one flexible
+	// server at a time and never hold the fleet in memory; other scans
+	// decode such inputs whole.
+	// DefaultLazyMin suits the CLI.
+	LazyMin int
+}
+
+// DefaultLazyMin is the Loader.LazyMin of the CLI: exports from 4 MiB are
+// read one flexible server at a time by a streamed scan.
+const DefaultLazyMin = 4 << 20
+
+// Paths reads every path as ARM exports: the zero Loader's Load.
+func Paths(paths []string) []*source.Input { return (&Loader{}).Load(paths) }
+
+// Load reads every path: a file, or a directory searched recursively.
+// Each file's kind is detected from its content. Problems become errors in
+// the returned inputs; reading goes on past them. A directory that holds
+// nothing to read is an input without resources, with a note saying so.
+func (l *Loader) Load(paths []string) []*source.Input {
+	var inputs []*source.Input
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			msg := err.Error()
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				msg = pe.Err.Error()
+			}
+			inputs = append(inputs, &source.Input{Kind: source.KindARMExport, Location: p,
+				Errors: []*source.Error{{File: p, Msg: msg}}})
+			continue
+		}
+		if !info.IsDir() {
+			inputs = append(inputs, l.loadFile(p, true)...)
+			continue
+		}
+		dir := l.loadDir(p)
+		if len(dir) == 0 {
+			// Named by the user and holding nothing to read: an input of
+			// its own, so that the scan can say so.
+			dir = []*source.Input{{Kind: source.KindARMExport, Location: p,
+				Notes: []string{p + ": no file of a kind pgbaseline reads (Terraform, ARM templates and Bicep output, exported ARM resources, snapshots)"}}}
+		}
+		inputs = append(inputs, dir...)
+	}
+	return inputs
+}
+
+func (l *Loader) loadDir(root string) []*source.Input {
+	byDir := map[string][]string{}
+	var dirs []string
+	var walkErrs []*source.Input
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			walkErrs = append(walkErrs, &source.Input{Kind: source.KindARMExport, Location: path,
+				Errors: []*source.Error{{File: path, Msg: err.Error()}}})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if path != root && skipDirs[d.Name()] {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		dir := filepath.Dir(path)
+		if _, ok := byDir[dir]; !ok {
+			dirs = append(dirs, dir)
+		}
+		byDir[dir] = append(byDir[dir], path)
+		return nil
+	})
+	sort.Strings(dirs)
+	inputs := walkErrs
+	for _, dir := range dirs {
+		files := byDir[dir]
+		consumed := map[string]bool{}
+		for _, dr := range l.DirectoryReaders {
+			in, used := dr(dir, files)
+			inputs = append(inputs, in...)
+			for _, u := range used {
+				consumed[u] = true
+			}
+		}
+		for _, f := range files {
+			if consumed[f] || !strings.EqualFold(filepath.Ext(f), ".json") {
+				continue
+			}
+			inputs = append(inputs, l.loadFile(f, false)...)
+		}
+	}
+	return inputs
+}
+
+// loadFile reads one file. explicit is set when the user named the file, in
+// which case a file that is no known kind is an error; in a directory walk
+// such files are passed over.
+func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
+	readErr := func(err error) []*source.Input {
+		msg := err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			msg = pe.Err.Error()
+		}
+		return []*source.Input{{Kind: source.KindARMExport, Location: path, Errors: []*source.Error{{File: path, Msg: msg}}}}
+	}
+	// The file is opened first, so that a file that cannot be opened is
+	// reported as such, and read after the directory readers have looked at
+	// it, so that its bytes and theirs are not held at the same time.
+	f, err := os.Open(path)
+	if err != nil {
+		return readErr(err)
+	}
+	defer f.Close()
+	if explicit {
+		dir := filepath.Dir(path)
+		for _, dr := range l.DirectoryReaders {
+			if in, used := dr(dir, []string{path}); len(used) > 0 {
+				return in
+			}
+		}
+	}
+	lazy, data := l.loadLazy(f, path)
+	if lazy != nil {
+		return []*source.Input{lazy}
+	}
+	if data == nil {
+		var err error
+		if data, err = readAll(f); err != nil {
+			return readErr(err)
+		}
+	}
+	doc, idx, err := jsonpos.Decode(data)
+	if err != nil {
+		return []*source.Input{armexport.Parse(path, data)} // reports the syntax error with line and column
+	}
+	for _, r := range l.Readers {
+		if in, ok := r(path, data, doc, idx); ok {
+			if in == nil {
+				return nil
+			}
+			return []*source.Input{in}
+		}
+	}
+	in := &source.Input{Kind: source.KindARMExport, Location: path, Resources: armexport.FromDocument(path, doc, idx)}
+	if len(in.Resources) == 0 && !explicit {
+		return nil // a directory may hold other JSON (package.json, settings); pass it over
+	}
+	if len(in.Resources) == 0 {
+		in.Errors = append(in.Errors, &source.Error{File: path, Line: 1,
+			Msg: `no ARM resources found: expected a resource object with "id" and "type", an array of them, {"value": [...]} or {"data": [...]}`})
+	}
+	return []*source.Input{in}
+}
+
+// loadLazy returns the lazy input of f when the Loader reads large exports
+// lazily and f is one. Otherwise it returns no input, and f's bytes when it
+// read them into the heap (nil when it did not; f is then at its start).
+// The file is mapped into memory rather than read, and unmapped once the
+// input's resources are unreachable (the lazy reader copies every value
+// it decodes, so nothing else points into the mapping).
+func (l *Loader) loadLazy(f *os.File, path string) (*source.Input, []byte) {
+	if l.LazyMin <= 0 {
+		return nil, nil
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() < int64(l.LazyMin) || int64(int(st.Size())) != st.Size() {
+		return nil, nil
+	}
+	data, unmap, err := mapFile(f, int(st.Size()))
+	if err != nil {
+		if data, err = readAll(f); err != nil {
+			_, _ = f.Seek(0, io.SeekStart)
+			return nil, nil
+		}
+		unmap = nil
+	}
+	lz := armexport.Skim(path, data)
+	if lz == nil {
+		if unmap == nil {
+			return nil, data // read into the heap: the caller decodes it
+		}
+		unmap()
+		return nil, nil
+	}
+	if unmap != nil {
+		runtime.AddCleanup(lz, func(unmap func()) { unmap() }, unmap)
+	}
+	return &source.Input{Kind: source.KindARMExport, Location: path, Lazy: lz}, nil
+}
+
+// readAll reads f to its end into a buffer of the file's size, as
+// os.ReadFile does.
+func readAll(f *os.File) ([]byte, error) {
+	size := 512
+	if st, err := f.Stat(); err == nil && st.Size() > 0 && int64(int(st.Size())) == st.Size() {
+		size = int(st.Size()) + 1 // one more, to see the end of the file
+	}
+	data := make([]byte, 0, size)
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+	}
+}
