@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -483,8 +484,14 @@ func (l *leaf) eval(c *evalCtx) (tri, error) {
 		// that results locate it in the input.
 		path := c.fieldPath
 		if isUnknown(v) {
-			c.note(l, "", path, v, true, rhs, triUnknown)
-			return triUnknown, nil
+			// Refinements hold for a field's value itself, not for what a
+			// function computes from it.
+			if l.value.kind != oField && !trustsRefinements(l.value.node) {
+				v = stripped(v)
+			}
+			t := refined(l.op, v, rhs, l.pat)
+			c.note(l, "", path, v, true, rhs, t)
+			return t, nil
 		}
 		ok, err := compare(l.op, v, true, rhs, l.pat)
 		if err != nil {
@@ -700,14 +707,27 @@ func (c *evalCtx) fieldFunc(ref *fieldRef) any {
 }
 
 // collect returns the selected values of a [*] path.
-func (c *evalCtx) collect(t target) []any {
+// An unknown element, or an unknown array, makes the whole selection an
+// arm.Unknown (without refinements).
+func (c *evalCtx) collect(t target) any {
 	out := []any{}
-	selection(t.root, t.steps, c.idx[:0], func(v any, found bool, _ []int) bool {
+	var unk *arm.Unknown
+	_, arrUnknown := selection(t.root, t.steps, c.idx[:0], func(v any, found bool, _ []int) bool {
+		if u, ok := v.(arm.Unknown); ok {
+			unk = &arm.Unknown{Reason: u.Reason}
+			return false
+		}
 		if found {
 			out = append(out, expr.Normalize(v))
 		}
 		return true
 	})
+	switch {
+	case unk != nil:
+		return *unk
+	case arrUnknown:
+		return arm.Unknown{Reason: "an array is not known before deployment"}
+	}
 	return out
 }
 
@@ -715,8 +735,9 @@ func (c *evalCtx) fieldCondition(l *leaf, ref *fieldRef, rhs any) (tri, error) {
 	t := c.resolve(ref)
 	if t.special {
 		if isUnknown(t.v) {
-			c.noteT(l, ref, t, t.path, t.v, true, rhs, triUnknown)
-			return triUnknown, nil
+			out := refined(l.op, t.v, rhs, l.pat)
+			c.noteT(l, ref, t, t.path, t.v, true, rhs, out)
+			return out, nil
 		}
 		ok, err := compare(l.op, expr.Normalize(t.v), t.present, rhs, l.pat)
 		if err != nil {
@@ -729,8 +750,9 @@ func (c *evalCtx) fieldCondition(l *leaf, ref *fieldRef, rhs any) (tri, error) {
 	if !t.wildRest() {
 		v, found, unk := getSteps(t.root, t.steps)
 		if unk {
-			c.noteT(l, ref, t, "", v, true, rhs, triUnknown)
-			return triUnknown, nil
+			out := refined(l.op, v, rhs, l.pat)
+			c.noteT(l, ref, t, "", v, true, rhs, out)
+			return out, nil
 		}
 		ok, err := compare(l.op, expr.Normalize(v), found, rhs, l.pat)
 		if err != nil {
@@ -743,18 +765,22 @@ func (c *evalCtx) fieldCondition(l *leaf, ref *fieldRef, rhs any) (tri, error) {
 	// A [*] alias outside a count: an implicit allOf over the selected
 	// values, true on an empty array, false on a missing one.
 	var cmpErr error
-	failed := false
+	failed, elemUnknown := false, false
 	var failV any
 	var failFound bool
 	var failPath string
 	steps, prefix, record := t.steps, t.prefix, c.record
 	arrayFound, unknown := selection(t.root, t.steps, c.idx[:0], func(v any, found bool, idx []int) bool {
+		var ok bool
 		if isUnknown(v) {
-			return true
-		}
-		ok, err := compare(l.op, expr.Normalize(v), found, rhs, l.pat)
-		if err != nil {
-			cmpErr = err
+			switch refined(l.op, v, rhs, l.pat) {
+			case triTrue:
+				return true
+			case triUnknown:
+				elemUnknown = true
+				return true
+			}
+		} else if ok, cmpErr = compare(l.op, expr.Normalize(v), found, rhs, l.pat); cmpErr != nil {
 			return false
 		}
 		if !ok {
@@ -776,7 +802,7 @@ func (c *evalCtx) fieldCondition(l *leaf, ref *fieldRef, rhs any) (tri, error) {
 	case failed:
 		c.noteT(l, ref, t, failPath, failV, failFound, rhs, triFalse)
 		return triFalse, nil
-	case unknown:
+	case unknown || elemUnknown:
 		c.noteT(l, ref, t, "", nil, true, rhs, triUnknown)
 		return triUnknown, nil
 	}
@@ -824,10 +850,12 @@ func (l *leaf) evalCount(c *evalCtx, rhs any) (tri, error) {
 		return triFalse, err
 	}
 	out := triOf(first)
-	for k := n + 1; k <= n+u; k++ {
-		if ok, _ := compare(l.op, int64(k), true, rhs, nil); ok != first {
-			out = triUnknown
-			break
+	if u > 0 {
+		for _, k := range countProbes(n, n+u, rhs) {
+			if ok, _ := compare(l.op, k, true, rhs, nil); ok != first {
+				out = triUnknown
+				break
+			}
 		}
 	}
 	path := ""
@@ -839,6 +867,50 @@ func (l *leaf) evalCount(c *evalCtx, rhs any) (tri, error) {
 	c.note(l, l.fieldName(), path, int64(n), true, rhs, out)
 	return out, nil
 }
+
+// countProbes returns the counts in [lo, hi] at which a count condition
+// against rhs can change its answer: the ends, and each number of rhs (or
+// of its elements) with its neighbours. Every operator on a count is
+// constant between these points, so checking them checks the range.
+func countProbes(lo, hi int, rhs any) []int64 {
+	out := []int64{int64(lo), int64(hi)}
+	add := func(v any) {
+		f, ok := number(v)
+		if !ok || f != f {
+			return
+		}
+		for _, g := range []float64{math.Floor(f) - 1, math.Floor(f), math.Ceil(f), math.Ceil(f) + 1} {
+			if g >= float64(lo) && g <= float64(hi) {
+				out = append(out, int64(g))
+			}
+		}
+	}
+	if list, ok := rhs.([]any); ok {
+		for _, e := range list {
+			add(e)
+		}
+	} else {
+		add(rhs)
+	}
+	return out
+}
+
+// unknownFilled reports whether the first array a [*] path iterates is
+// an unknown known to be non-empty.
+func unknownFilled(root any, steps []step) bool {
+	for i, s := range steps {
+		if s.all {
+			v, _, unk := getSteps(root, steps[:i])
+			u, ok := v.(arm.Unknown)
+			return unk && ok && u.Filled()
+		}
+	}
+	return false
+}
+
+// unknownCount is the number of undecided elements an unknown array
+// counts for: any count from none up.
+const unknownCount = 1 << 20
 
 // eval counts the elements (that satisfy where): n known, u undecided.
 func (cs *countSpec) eval(c *evalCtx) (n, u int, err error) {
@@ -859,10 +931,8 @@ func (cs *countSpec) eval(c *evalCtx) (n, u int, err error) {
 				n++
 				return true
 			}
-			if isUnknown(v) {
-				u++
-				return true
-			}
+			// An unknown element is still evaluated: its refinements may
+			// decide the where.
 			sc.elem = v
 			if !found {
 				sc.elem = nil
@@ -882,8 +952,14 @@ func (cs *countSpec) eval(c *evalCtx) (n, u int, err error) {
 			}
 			return true
 		})
-		if unknown && cs.where == nil {
-			u++
+		if unknown {
+			// An array that is itself unknown may hold any number of
+			// elements (at least one when it is known to be non-empty
+			// and nothing is filtered).
+			u = unknownCount
+			if cs.where == nil && n == 0 && unknownFilled(t.root, t.steps) {
+				n = 1
+			}
 		}
 		return n, u, err
 	}
@@ -892,7 +968,10 @@ func (cs *countSpec) eval(c *evalCtx) (n, u int, err error) {
 		return 0, 0, err
 	}
 	if isUnknown(v) {
-		return 0, 1 << 20, nil
+		if u, ok := v.(arm.Unknown); ok && cs.where == nil && u.Filled() && (cs.value.kind == oField || trustsRefinements(cs.value.node)) {
+			return 1, unknownCount, nil
+		}
+		return 0, unknownCount, nil
 	}
 	arr, ok := v.([]any)
 	if !ok {

@@ -23,6 +23,7 @@ var library = sync.OnceValue(func() expr.Library {
 		&expr.Func{Name: "requestContext", MinArgs: 0, MaxArgs: 0, Call: fnRequestContext},
 		&expr.Func{Name: "policy", MinArgs: 0, MaxArgs: 0, Call: fnPolicy},
 	)
+	refinedFuncs(lib)
 	return lib
 })
 
