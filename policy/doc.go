@@ -65,6 +65,18 @@
 //   - An arm.Unknown value (known only after deployment) makes a condition
 //     unknown. Logic is Kleene's: a known decisive operand still decides,
 //     so a rule gives Unknown only when its outcome depends on the unknown.
+//     Refinements decide what they settle (refine.go): NotNull decides
+//     exists; NonEmpty decides equals/notEquals/in/notIn against "" and
+//     null, and like ""; Prefix also decides equals/in against strings
+//     that do not start with it, like patterns whose literal start it
+//     contradicts or that are the prefix (or part of it) followed by '*',
+//     contains of a part of the prefix, and containsKey. The functions
+//     empty, startsWith, contains and equals decide the same way on a
+//     field() or current() argument. Refinements belong to the value
+//     itself: a property below a refined object, or what any other
+//     function computes from it, is unknown without them. A count over an
+//     unknown array may be any number (at least one when it is known to
+//     be non-empty and nothing filters it).
 //
 // # Effects and applicability
 //
@@ -84,7 +96,15 @@
 // (an expression; "parent/?" keeps all), and the existence condition is
 // evaluated on each: any that holds is Compliant, none is NonCompliant with
 // Azure's reason "No related resources match the effect details in the
-// policy definition.". Inside the existence condition an alias of the
+// policy definition.". A candidate that may not exist (arm.Resource
+// MaybeAbsent) cannot make the check Compliant: when only such candidates
+// hold, the state is Unknown, naming why the candidate may not exist. When
+// none holds and Env.Related implements Unseen with an arm.Unresolved
+// where the check looks (the resource's id for children and extensions;
+// the resource group's or subscription's id, including anything under
+// it, for those scopes), the state is Unknown with its reason, not
+// NonCompliant. The evaluated resource itself is judged as written,
+// MaybeAbsent or not. Inside the existence condition an alias of the
 // evaluated resource's type reads the evaluated resource, every other field
 // the related one. An alias that is not valid (not in a loaded catalog that
 // covers its type, or not an alias at all) makes the policy NotApplicable
