@@ -17,7 +17,10 @@ import (
 // conformanceCase is one case of testdata/conformance/<topic>.json (the
 // format is described in testdata/conformance/README.md).
 type conformanceCase struct {
-	Name       string            `json:"name"`
+	Name string `json:"name"`
+	// Source names the documentation the case follows (a learn.microsoft.com
+	// page of Azure Policy), when it is not the language reference as a whole.
+	Source     string            `json:"source"`
 	Definition json.RawMessage   `json:"definition"`
 	Collection []json.RawMessage `json:"collection"`
 	Resource   map[string]any    `json:"resource"`

@@ -104,9 +104,10 @@
 // the resource group's or subscription's id, including anything under
 // it, for those scopes), the state is Unknown with its reason, not
 // NonCompliant. The evaluated resource itself is judged as written,
-// MaybeAbsent or not. Inside the existence condition an alias of the
-// evaluated resource's type reads the evaluated resource, every other field
-// the related one. An alias that is not valid (not in a loaded catalog that
+// MaybeAbsent or not. Inside the existence condition a field condition
+// reads the related resource, and the field() function the evaluated
+// resource, except for an alias of the related resource's type
+// (effect-audit-if-not-exists.md). An alias that is not valid (not in a loaded catalog that
 // covers its type, or not an alias at all) makes the policy NotApplicable
 // with a warning in Details.
 //

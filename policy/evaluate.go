@@ -593,20 +593,28 @@ func (c *evalCtx) pathOf(ref *fieldRef) *jpath {
 	return ref.fallback
 }
 
-// resFor picks the resource a field reads inside an existence condition:
-// the related resource, unless the alias belongs to the evaluated
-// resource's type and not to the related one.
-func (c *evalCtx) resFor(ref *fieldRef) *arm.Resource {
-	if c.res == c.ifRes || ref.kind != fAlias {
+// resFor picks the resource a field reads inside an existence condition
+// (effect-audit-if-not-exists.md, existenceCondition: evaluated against
+// each related resource; "[field()] ... check equivalence with values in
+// the if condition"): a field condition reads the related resource; the
+// field() function reads the evaluated resource, except for an alias of the
+// related resource's type, which only the related resource has (as the
+// built-in LogRetentionDays DINE relies on).
+func (c *evalCtx) resFor(ref *fieldRef, fn bool) *arm.Resource {
+	if c.res == c.ifRes || !fn {
 		return c.res
 	}
-	if !asciiEqualFold(ref.aliasType, c.res.Type) && asciiEqualFold(ref.aliasType, c.ifRes.Type) {
-		return c.ifRes
+	if ref.kind == fAlias && asciiEqualFold(ref.aliasType, c.res.Type) && !asciiEqualFold(ref.aliasType, c.ifRes.Type) {
+		return c.res
 	}
-	return c.res
+	return c.ifRes
 }
 
-func (c *evalCtx) resolve(ref *fieldRef) target {
+func (c *evalCtx) resolve(ref *fieldRef) target { return c.resolveFor(ref, false) }
+
+// resolveFor resolves a field reference; fn tells that the field() function
+// reads it (see resFor).
+func (c *evalCtx) resolveFor(ref *fieldRef, fn bool) target {
 	for i := len(c.scopes) - 1; i >= 0; i-- {
 		s := &c.scopes[i]
 		if !boundBy(ref, s) {
@@ -618,7 +626,7 @@ func (c *evalCtx) resolve(ref *fieldRef) target {
 		}
 		return target{res: s.res, root: s.elem, steps: p.steps[s.nsteps:], bound: true, fullPath: p}
 	}
-	r := c.resFor(ref)
+	r := c.resFor(ref, fn)
 	switch ref.kind {
 	case fName:
 		return target{res: r, special: true, v: r.Name, present: r.Name != "", path: "name"}
@@ -679,7 +687,7 @@ var identityTypeSteps = []step{{key: "identity"}, {key: "type"}}
 // fieldFunc is field(): the value, "" when missing, and for a [*] alias the
 // array of selected values ([] when missing).
 func (c *evalCtx) fieldFunc(ref *fieldRef) any {
-	t := c.resolve(ref)
+	t := c.resolveFor(ref, true)
 	if c.record && c.fieldPath == "" && t.fullPath != nil && !t.bound {
 		c.fieldPath = t.fullPath.raw
 	}
