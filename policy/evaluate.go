@@ -223,9 +223,66 @@ func (o *operand) eval(c *evalCtx) (any, error) {
 		if o.field != nil {
 			return c.fieldFunc(o.field), nil
 		}
+	case oTemplate:
+		v, err := c.evalTemplate(o.tmpl)
+		if err == nil && hasUnknown(v) {
+			// An operand with an unknown part is unknown as a whole.
+			return arm.Unknown{Reason: "a value in the rule is not known before deployment"}, nil
+		}
+		return v, err
 	}
 	v, err := o.node.Eval(&c.ectx)
 	return expr.Normalize(v), err
+}
+
+// evalTemplate builds the value of an oTemplate operand.
+func (c *evalCtx) evalTemplate(t any) (any, error) {
+	switch x := t.(type) {
+	case tmplExpr:
+		v, err := x.node.Eval(&c.ectx)
+		return expr.Normalize(v), err
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			v, err := c.evalTemplate(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			v, err := c.evalTemplate(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = v
+		}
+		return out, nil
+	}
+	return t, nil
+}
+
+func hasUnknown(v any) bool {
+	switch x := v.(type) {
+	case arm.Unknown:
+		return true
+	case []any:
+		for _, e := range x {
+			if hasUnknown(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if hasUnknown(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Evaluate evaluates the definition on r.
