@@ -613,6 +613,8 @@ type details struct {
 	operations        []operation // modify
 	appends           []operation // append
 	conflictEffect    string
+	actionNames       []any          // denyAction
+	cascadeBehaviors  map[string]any // denyAction
 	raw               map[string]any
 }
 
@@ -649,6 +651,25 @@ func (c *compiler) details(m map[string]any, path, effect string) (*details, err
 	d.extension = hasAnyPrefix(strings.ToLower(d.typ), extensionNamespaces)
 	d.defaultState, _ = lookup(m, "defaultState").(string)
 	d.conflictEffect, _ = lookup(m, "conflictEffect").(string)
+	if k, v, ok := lookupEntry(m, "actionNames"); ok {
+		list, ok := v.([]any)
+		if !ok {
+			return nil, &ParseError{Path: path + "." + k, Msg: "must be an array of action names"}
+		}
+		for i, e := range list {
+			if _, ok := e.(string); !ok {
+				return nil, &ParseError{Path: fmt.Sprintf("%s.%s[%d]", path, k, i), Msg: "must be a string"}
+			}
+		}
+		d.actionNames = list
+	}
+	if k, v, ok := lookupEntry(m, "cascadeBehaviors"); ok {
+		cb, ok := v.(map[string]any)
+		if !ok {
+			return nil, &ParseError{Path: path + "." + k, Msg: "must be an object"}
+		}
+		d.cascadeBehaviors = cb
+	}
 	if k, ec, ok := lookupEntry(m, "existenceCondition"); ok {
 		saved := c.conds
 		c.conds = 0

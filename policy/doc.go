@@ -86,8 +86,11 @@
 // name and kind conditions decide applicability, the others being taken as
 // true (false under a not), and a rule without a type condition applies to
 // every resource. Manual gives details.defaultState (Unknown by default).
-// DenyAction, Mutate and AddToNetworkGroup are not compliance checks:
-// NotApplicable. Mode Indexed skips child and extension resources.
+// DenyAction needs details.actionNames; it is Compliant on every resource
+// it applies to, with its effect, actionNames and cascadeBehaviors
+// (resourceGroup deny by default) in Details when the if holds, as Azure
+// marks matching resources compliant (effect-deny-action.md). Mutate and
+// AddToNetworkGroup are not compliance checks: NotApplicable. Mode Indexed skips child and extension resources.
 // AuditIfNotExists and DeployIfNotExists: an if that does not hold is
 // NotApplicable; otherwise the related resources of details.type are found
 // through Env.Related (children of the resource, extension resources such as

@@ -307,8 +307,6 @@ func (d *Definition) evaluate(r *arm.Resource, env *Env, opts *evalOpts) *Result
 	switch le {
 	case "disabled":
 		return &Result{State: NotApplicable, Reason: "The policy's effect is Disabled."}
-	case "denyaction":
-		return &Result{State: NotApplicable, Reason: "DenyAction blocks delete requests; it is not a compliance check."}
 	case "mutate", "addtonetworkgroup":
 		return &Result{State: NotApplicable, Reason: effect + " is not a compliance check of the resource."}
 	}
@@ -329,6 +327,8 @@ func (d *Definition) evaluate(r *arm.Resource, env *Env, opts *evalOpts) *Result
 	}
 	ifEv := c.ev
 	switch le {
+	case "denyaction":
+		return d.denyAction(c, effect, t)
 	case "auditifnotexists", "deployifnotexists":
 		switch t {
 		case triFalse:
@@ -371,6 +371,40 @@ func (d *Definition) evaluate(r *arm.Resource, env *Env, opts *evalOpts) *Result
 		res.Details = map[string]any{"operations": d.operationsSummary(c, d.details.appends)}
 	}
 	return res
+}
+
+// denyAction is the verdict of a DenyAction definition
+// (effect-deny-action.md): it blocks the actions it names on matching
+// resources, and "during evaluation of existing resources, resources that
+// match a denyAction policy definition are marked as compliant". A resource
+// it does not match is Compliant too when the definition applies to its
+// type, else NotApplicable.
+func (d *Definition) denyAction(c *evalCtx, effect string, t tri) *Result {
+	if t == triFalse && !d.applicable(c) {
+		return &Result{State: NotApplicable, Reason: "The policy does not apply to this resource (its type, name or kind conditions do not match)."}
+	}
+	det := map[string]any{"actionNames": []any{}, "cascadeBehaviors": map[string]any{"resourceGroup": "deny"}}
+	if d.details != nil {
+		if d.details.actionNames != nil {
+			det["actionNames"] = d.details.actionNames
+		}
+		if cb := d.details.cascadeBehaviors; cb != nil {
+			merged := map[string]any{"resourceGroup": "deny"}
+			for k, v := range cb {
+				merged[k] = v
+			}
+			det["cascadeBehaviors"] = merged
+		}
+	}
+	switch t {
+	case triTrue:
+		return &Result{Applicable: true, Effect: effect, State: Compliant, Details: det,
+			Reason: "DenyAction blocks the named actions on this resource; Azure marks resources that match a denyAction definition as compliant."}
+	case triUnknown:
+		return &Result{Applicable: true, State: Compliant, Details: det,
+			Reason: "Whether DenyAction blocks actions on this resource is not known before deployment; it is compliant either way."}
+	}
+	return &Result{Applicable: true, State: Compliant, Reason: "The resource does not match the policy rule's conditions."}
 }
 
 // effectFor resolves the effect: an assignment's override, else the
