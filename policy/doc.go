@@ -11,8 +11,8 @@
 // resource is done here, once:
 //
 //   - every field reference is classified (name, fullName, kind, type,
-//     location, id, identity.type, tags, tags['x'] / tags.x / tags[x], an
-//     alias, or a raw properties.x path) and an alias is resolved to a
+//     location, id, identity.type, identity.userAssignedIdentities, tags,
+//     tags['x'] / tags.x / tags[x], an alias, or a raw properties.x path) and an alias is resolved to a
 //     compiled JSON path (keys and [*] steps) through the built-in alias
 //     table (aliases.go);
 //   - right sides are literals (normalised: integral numbers are int64,

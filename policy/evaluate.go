@@ -739,6 +739,9 @@ func (c *evalCtx) resolveFor(ref *fieldRef, fn bool) target {
 	case fIdentityType:
 		v, ok, _ := getSteps(r.Object, identityTypeSteps)
 		return target{res: r, special: true, v: v, present: ok, path: "identity.type"}
+	case fIdentityUserAssigned:
+		v, ok, _ := getSteps(r.Object, userAssignedSteps)
+		return target{res: r, special: true, v: v, present: ok, path: "identity.userAssignedIdentities"}
 	case fTags:
 		v, ok := lookupKey(r.Object, "tags")
 		return target{res: r, special: true, v: v, present: ok, path: "tags"}
@@ -773,7 +776,10 @@ func (c *evalCtx) resolveFor(ref *fieldRef, fn bool) target {
 	return target{res: r, root: r.Object, steps: p.steps, fullPath: p}
 }
 
-var identityTypeSteps = []step{{key: "identity"}, {key: "type"}}
+var (
+	identityTypeSteps = []step{{key: "identity"}, {key: "type"}}
+	userAssignedSteps = []step{{key: "identity"}, {key: "userAssignedIdentities"}}
+)
 
 // fieldFunc is field(): the value, "" when missing, and for a [*] alias the
 // array of selected values ([] when missing).

@@ -215,6 +215,7 @@ const (
 	fLocation
 	fID
 	fIdentityType
+	fIdentityUserAssigned // identity.userAssignedIdentities
 	fTags
 	fTag
 	fRawPath // properties.x.y: a JSON path, accepted as an extension
@@ -237,6 +238,7 @@ type fieldRef struct {
 var specialFields = map[string]fieldKind{
 	"name": fName, "fullname": fFullName, "kind": fKind, "type": fType, "location": fLocation,
 	"id": fID, "identity.type": fIdentityType, "tags": fTags,
+	"identity.userassignedidentities": fIdentityUserAssigned,
 }
 
 func compileField(s string) *fieldRef {
