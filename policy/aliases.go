@@ -14,7 +14,10 @@ import (
 type Aliases struct {
 	byName map[string]*Alias // lower-case alias name
 	types  map[string]bool   // lower-case resource types the table covers
-	parent *Aliases
+	// apiVersions are the latest API versions a catalog lists, by
+	// lower-case resource type.
+	apiVersions map[string]string
+	parent      *Aliases
 }
 
 // Alias is one alias: its default path and the paths of specific API
@@ -239,6 +242,19 @@ func LoadAliases(data []byte) (*Aliases, error) {
 			typ, _ := lookup(rm, "resourceType").(string)
 			if typ == "" {
 				return nil, fmt.Errorf("alias catalog: [%d].resourceTypes[%d].resourceType: missing", i, j)
+			}
+			if vs, ok := lookup(rm, "apiVersions").([]any); ok {
+				lt := strings.ToLower(ns + "/" + typ)
+				for _, v := range vs {
+					if s, ok := v.(string); ok && s != "" {
+						if a.apiVersions == nil {
+							a.apiVersions = map[string]string{}
+						}
+						if cur := a.apiVersions[lt]; cur == "" || laterAPIVersion(s, cur) {
+							a.apiVersions[lt] = s
+						}
+					}
+				}
 			}
 			als, _ := lookup(rm, "aliases").([]any)
 			if len(als) > 0 {

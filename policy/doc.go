@@ -119,7 +119,9 @@
 // The built-in table covers every alias the embedded built-ins use.
 // LoadAliases reads a provider alias catalog (az provider list --expand
 // resourceTypes/aliases) with per-API-version paths; Env.APIVersion (or the
-// resource's apiVersion) picks the path. An alias found in neither resolves
+// resource's apiVersion) picks the path. requestContext().apiVersion is
+// that API version, else the latest stable one the catalog lists for the
+// type, else the latest known for the type (apiversions.go); never "". An alias found in neither resolves
 // by the documented fallback: the part after the resource type, under
 // properties.
 //

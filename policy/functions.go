@@ -130,7 +130,7 @@ func fnRequestContext(c *expr.Context, a []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"apiVersion": ctx.api, "identity": map[string]any{}}, nil
+	return map[string]any{"apiVersion": ctx.requestAPIVersion(), "identity": map[string]any{}}, nil
 }
 
 func fnPolicy(c *expr.Context, a []any) (any, error) {
