@@ -22,6 +22,7 @@ var library = sync.OnceValue(func() expr.Library {
 		&expr.Func{Name: "subscription", MinArgs: 0, MaxArgs: 0, Call: fnSubscription},
 		&expr.Func{Name: "requestContext", MinArgs: 0, MaxArgs: 0, Call: fnRequestContext},
 		&expr.Func{Name: "policy", MinArgs: 0, MaxArgs: 0, Call: fnPolicy},
+		&expr.Func{Name: "addDays", MinArgs: 2, MaxArgs: 2, Call: fnAddDays},
 	)
 	refinedFuncs(lib)
 	return lib
@@ -145,4 +146,29 @@ func fnPolicy(c *expr.Context, a []any) (any, error) {
 		p["definitionReferenceId"] = ctx.opts.referenceID
 	}
 	return p, nil
+}
+
+// dateOutput is the format of the dates policy functions compute (addDays):
+// .NET's round-trip format with the fraction's trailing zeros dropped, so a
+// whole second is written without a fraction (2026-02-02T00:00:00Z), as
+// Azure prints them.
+const dateOutput = "yyyy-MM-ddTHH:mm:ss.FFFFFFFZ"
+
+func fnAddDays(c *expr.Context, a []any) (any, error) {
+	s, ok := a[0].(string)
+	if !ok {
+		return nil, expr.Errorf("addDays", "the date must be a string, not %s", expr.TypeName(a[0]))
+	}
+	days, ok := expr.AsInt(a[1])
+	if !ok {
+		return nil, expr.Errorf("addDays", "the number of days must be an integer, not %s", expr.TypeName(a[1]))
+	}
+	t, err := expr.ParseTime(s)
+	if err != nil {
+		return nil, expr.Errorf("addDays", "%v", err)
+	}
+	if days > 3650000 || days < -3650000 {
+		return nil, expr.Errorf("addDays", "overflow adding %d days to %s", days, s)
+	}
+	return expr.FormatTime(t.UTC().AddDate(0, 0, int(days)), dateOutput)
 }
