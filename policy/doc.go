@@ -90,7 +90,9 @@
 // it applies to, with its effect, actionNames and cascadeBehaviors
 // (resourceGroup deny by default) in Details when the if holds, as Azure
 // marks matching resources compliant (effect-deny-action.md). Mutate and
-// AddToNetworkGroup are not compliance checks: NotApplicable. Mode Indexed skips child and extension resources.
+// AddToNetworkGroup are not compliance checks: NotApplicable. Mode Indexed evaluates the types that support tags and
+// location: top-level types and tracked child types, not proxy child
+// types, extension resources, resource groups or subscriptions.
 // AuditIfNotExists and DeployIfNotExists: an if that does not hold is
 // NotApplicable; otherwise the related resources of details.type are found
 // through Env.Related (children of the resource, extension resources such as

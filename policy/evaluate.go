@@ -427,21 +427,46 @@ func (d *Definition) effectFor(c *evalCtx) (string, error) {
 	return s, nil
 }
 
-// modeApplies: mode Indexed (and a null mode) skips resource types that
-// cannot have tags and location: child and extension resources, and
-// resources without a location.
+// modeApplies: mode Indexed (and a null mode) evaluates only resource
+// types that support tags and location (definition-structure-basics.md,
+// mode): every top-level type, and the child types that do (a child
+// resource written with a location, or a type known to be tracked, such
+// as Microsoft.Sql/servers/databases); not proxy child types
+// (configurations, firewall rules), extension resources, resource groups
+// or subscriptions.
 func (d *Definition) modeApplies(r *arm.Resource) bool {
 	if !strings.EqualFold(d.Mode, "indexed") {
 		return true
 	}
-	if strings.Count(r.Type, "/") > 1 {
-		return false // a child resource type
+	lt := strings.ToLower(r.Type)
+	switch lt {
+	case "microsoft.resources/subscriptions", "microsoft.resources/subscriptions/resourcegroups", "microsoft.resources/resourcegroups":
+		return false
 	}
 	// An extension resource's id holds a second /providers/ segment.
 	if i := strings.Index(r.ID, "/providers/"); i >= 0 && strings.Contains(r.ID[i+11:], "/providers/") {
 		return false
 	}
+	if strings.Count(lt, "/") > 1 {
+		_, hasLocation := lookupKey(r.Object, "location")
+		return hasLocation || trackedChildTypes[lt]
+	}
 	return true
+}
+
+// trackedChildTypes are child resource types that support tags and
+// location (ARM tracked resources), which mode Indexed evaluates.
+var trackedChildTypes = map[string]bool{
+	"microsoft.sql/servers/databases":                       true,
+	"microsoft.sql/servers/elasticpools":                    true,
+	"microsoft.sql/managedinstances/databases":              true,
+	"microsoft.web/sites/slots":                             true,
+	"microsoft.compute/virtualmachines/extensions":          true,
+	"microsoft.hybridcompute/machines/extensions":           true,
+	"microsoft.automation/automationaccounts/runbooks":      true,
+	"microsoft.synapse/workspaces/sqlpools":                 true,
+	"microsoft.synapse/workspaces/bigdatapools":             true,
+	"microsoft.machinelearningservices/workspaces/computes": true,
 }
 
 // applicable decides applicability for effects other than
