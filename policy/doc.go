@@ -123,9 +123,13 @@
 // resourceTypes/aliases) with per-API-version paths; Env.APIVersion (or the
 // resource's apiVersion) picks the path. requestContext().apiVersion is
 // that API version, else the latest stable one the catalog lists for the
-// type, else the latest known for the type (apiversions.go); never "". An alias found in neither resolves
-// by the documented fallback: the part after the resource type, under
-// properties.
+// type, else the latest known for the type (apiversions.go); never "".
+// Aliases are looked up per resource type: a catalog's alias belongs to the
+// types it is listed under, whatever its name's prefix
+// (Microsoft.Compute/imageId reads a different path on virtual machines
+// and on scale sets), and reads nothing on other types. An alias found in
+// neither resolves, on the type its name starts with, by the documented
+// fallback: the part after the resource type, under properties.
 //
 // # Initiatives, assignments, exemptions
 //

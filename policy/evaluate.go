@@ -687,26 +687,44 @@ func boundBy(ref *fieldRef, s *scope) bool {
 	return ch == '.' || ch == '['
 }
 
-// pathOf resolves an alias to its JSON path; nil means an invalid alias.
-func (c *evalCtx) pathOf(ref *fieldRef) *jpath {
+// aliasPath resolves a field reference to its JSON path for a resource of
+// type typ. An alias belongs to the types a loaded catalog lists it under
+// (whatever its name's prefix); without catalog data, to the type its name
+// starts with, with the built-in table's path or the documented fallback.
+// other is true when the alias is valid but belongs to other types, so it
+// reads nothing here; a nil path with other false is an invalid alias.
+func (c *evalCtx) aliasPath(ref *fieldRef, typ string) (p *jpath, other bool) {
 	if ref.kind == fRawPath {
-		return ref.raw2
+		return ref.raw2, false
 	}
 	if ref.kind != fAlias {
-		return nil
+		return nil, false
 	}
 	if c.aliases != nil && c.aliases != builtinAliases {
-		if al := c.aliases.Lookup(ref.lower); al != nil {
-			return al.pathFor(c.api)
+		lt := strings.ToLower(typ)
+		al, known := c.aliases.forType(ref.lower, lt)
+		switch {
+		case al != nil:
+			return al.pathFor(c.api), false
+		case known:
+			return nil, true
+		case c.aliases.covers(ref.aliasType):
+			return nil, false // the catalog covers the type it names, without it
 		}
-		if c.aliases.covers(ref.aliasType) {
-			return nil
-		}
+	}
+	if !asciiEqualFold(ref.aliasType, typ) {
+		return nil, true
 	}
 	if ref.builtin != nil {
-		return ref.builtin.pathFor(c.api)
+		return ref.builtin.pathFor(c.api), false
 	}
-	return ref.fallback
+	return ref.fallback, false
+}
+
+// aliasOf reports whether a field reference is an alias of type typ.
+func (c *evalCtx) aliasOf(ref *fieldRef, typ string) bool {
+	p, other := c.aliasPath(ref, typ)
+	return ref.kind == fAlias && p != nil && !other
 }
 
 // resFor picks the resource a field reads inside an existence condition
@@ -720,7 +738,7 @@ func (c *evalCtx) resFor(ref *fieldRef, fn bool) *arm.Resource {
 	if c.res == c.ifRes || !fn {
 		return c.res
 	}
-	if ref.kind == fAlias && asciiEqualFold(ref.aliasType, c.res.Type) && !asciiEqualFold(ref.aliasType, c.ifRes.Type) {
+	if ref.kind == fAlias && c.aliasOf(ref, c.res.Type) && !c.aliasOf(ref, c.ifRes.Type) {
 		return c.res
 	}
 	return c.ifRes
@@ -736,7 +754,7 @@ func (c *evalCtx) resolveFor(ref *fieldRef, fn bool) target {
 		if !boundBy(ref, s) {
 			continue
 		}
-		p := c.pathOf(ref)
+		p, _ := c.aliasPath(ref, s.res.Type)
 		if p == nil || len(p.steps) < s.nsteps {
 			break
 		}
@@ -787,11 +805,11 @@ func (c *evalCtx) resolveFor(ref *fieldRef, fn bool) target {
 		}
 		return target{res: r, special: true}
 	}
-	if ref.kind == fAlias && !asciiEqualFold(ref.aliasType, r.Type) {
+	p, other := c.aliasPath(ref, r.Type)
+	if other {
 		// An alias of another resource type reads nothing here.
 		return target{res: r, special: true}
 	}
-	p := c.pathOf(ref)
 	if p == nil {
 		if c.invalid == "" {
 			c.invalid = ref.raw
@@ -990,7 +1008,7 @@ func (l *leaf) evalCount(c *evalCtx, rhs any) (tri, error) {
 	}
 	path := ""
 	if l.count.field != nil {
-		if p := c.pathOf(l.count.field); p != nil {
+		if p, _ := c.aliasPath(l.count.field, c.res.Type); p != nil {
 			path = p.raw
 		}
 	}
