@@ -40,7 +40,10 @@
 // implementation for the cases the documentation leaves open:
 //
 //   - String comparisons fold case: property keys and aliases with ASCII
-//     folding (OrdinalIgnoreCase), values with Unicode folding. "80"
+//     folding (OrdinalIgnoreCase), values (equals, in, contains, like,
+//     less/greater) with full Unicode case folding, as the invariant
+//     culture compares them: ß equals SS, ﬁ equals fi, Σ σ ς are one
+//     letter (fold.go). "80"
 //     equals 80, "true" equals true, null compares as "".
 //   - A missing field: equals is false (true against null), notEquals is
 //     true, in is false unless the list holds null, the negated operators

@@ -3,7 +3,6 @@ package policy
 import (
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/arm/expr"
@@ -143,7 +142,7 @@ func likeRefined(u arm.Unknown, rhs any, pat *likePattern) tri {
 		}
 		return triUnknown
 	}
-	pr := []rune(u.Prefix)
+	pr := []rune(foldString(u.Prefix))
 	i, j := 0, 0
 	for {
 		if i == len(pat.runes) {
@@ -161,7 +160,7 @@ func likeRefined(u arm.Unknown, rhs any, pat *likePattern) tri {
 		if j == len(pr) {
 			return triUnknown
 		}
-		if pat.runes[i] != '?' && pat.runes[i] != unicode.ToLower(pr[j]) {
+		if pat.runes[i] != '?' && pat.runes[i] != pr[j] {
 			return triFalse
 		}
 		i++
@@ -185,21 +184,10 @@ func containsRefined(u arm.Unknown, rhs any) tri {
 	return triUnknown
 }
 
-// hasPrefixFold reports whether s starts with prefix, comparing runes
-// case-insensitively as strings.EqualFold does.
+// hasPrefixFold reports whether s starts with prefix under case folding
+// (folding is per code point, so this is exact).
 func hasPrefixFold(s, prefix string) bool {
-	for prefix != "" {
-		if s == "" {
-			return false
-		}
-		a, na := utf8.DecodeRuneInString(s)
-		b, nb := utf8.DecodeRuneInString(prefix)
-		if a != b && !strings.EqualFold(s[:na], prefix[:nb]) {
-			return false
-		}
-		s, prefix = s[na:], prefix[nb:]
-	}
-	return true
+	return strings.HasPrefix(foldString(s), foldString(prefix))
 }
 
 // trustsRefinements reports whether an expression node gives a field's
