@@ -43,8 +43,8 @@
 //     folding (OrdinalIgnoreCase), values (equals, in, contains, like,
 //     less/greater) with full Unicode case folding, as the invariant
 //     culture compares them: ß equals SS, ﬁ equals fi, Σ σ ς are one
-//     letter (fold.go). "80"
-//     equals 80, "true" equals true, null compares as "".
+//     letter (fold.go). "80" equals 80, "true" equals true, null
+//     compares as "".
 //   - A missing field: equals is false (true against null), notEquals is
 //     true, in is false unless the list holds null, the negated operators
 //     are true, the ordering operators false; exists is false for a missing
