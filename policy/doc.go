@@ -100,7 +100,9 @@
 // NotApplicable; otherwise the related resources of details.type are found
 // through Env.Related (children of the resource, extension resources such as
 // diagnostic settings, the resource group or resourceGroupName, or the
-// subscription with existenceScope Subscription), filtered by details.name
+// subscription with existenceScope Subscription or for a type that lives
+// at subscription scope, such as Microsoft.Security/pricings), filtered by
+// details.name
 // (an expression; "parent/?" keeps all), and the existence condition is
 // evaluated on each: any that holds is Compliant, none is NonCompliant with
 // Azure's reason "No related resources match the effect details in the

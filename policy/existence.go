@@ -12,6 +12,22 @@ import (
 var extensionNamespaces = []string{"microsoft.insights/", "microsoft.security/", "microsoft.authorization/",
 	"microsoft.resources/links", "microsoft.guestconfiguration/", "microsoft.policyinsights/", "microsoft.alertsmanagement/"}
 
+// subscriptionTypes are resource types that live at subscription scope
+// (/subscriptions/{id}/providers/...): an existence check finds them in the
+// evaluated resource's subscription, whatever its existenceScope, as they
+// are neither in a resource group nor extensions of the evaluated resource.
+var subscriptionTypes = map[string]bool{
+	"microsoft.security/pricings":                      true,
+	"microsoft.security/securitycontacts":              true,
+	"microsoft.security/autoprovisioningsettings":      true,
+	"microsoft.security/workspacesettings":             true,
+	"microsoft.security/settings":                      true,
+	"microsoft.resources/subscriptions/resourcegroups": true,
+	"microsoft.insights/logprofiles":                   true,
+}
+
+func subscriptionScoped(typ string) bool { return subscriptionTypes[strings.ToLower(typ)] }
+
 const noRelated = "No related resources match the effect details in the policy definition."
 
 // existence runs the AuditIfNotExists/DeployIfNotExists check: find the
@@ -54,7 +70,7 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 		case len(det.typ) > len(r.Type) && det.typ[len(r.Type)] == '/' && asciiHasPrefixFold(det.typ, r.Type):
 			place, scopeID = RelatedChildren, r.ID
 			candidates = rel.Children(r.ID, det.typ)
-		case strings.EqualFold(det.existenceScope, "subscription"):
+		case strings.EqualFold(det.existenceScope, "subscription") || subscriptionScoped(det.typ):
 			id, _ := arm.ParseID(r.ID)
 			place, scopeID = RelatedSubscription, "/subscriptions/"+id.Subscription
 			candidates = rel.InSubscription(id.Subscription, det.typ)
@@ -279,7 +295,7 @@ func (d *Definition) Related(target string) (typ string, scope RelatedScope) {
 	switch {
 	case len(det.typ) > len(target) && det.typ[len(target)] == '/' && asciiHasPrefixFold(det.typ, target):
 		return det.typ, RelatedChildren
-	case strings.EqualFold(det.existenceScope, "subscription"):
+	case strings.EqualFold(det.existenceScope, "subscription") || subscriptionScoped(det.typ):
 		return det.typ, RelatedSubscription
 	case det.extension:
 		return det.typ, RelatedExtensions
