@@ -63,6 +63,10 @@
 //     current(); inside where, the counted alias and the properties below it
 //     read the current element, and field() of the counted alias returns a
 //     one-element array. A value count iterates over at most 100 elements.
+//   - resourceGroup() is the resource group as given among the related
+//     resources; when it is not given, its location and tags are unknown
+//     (its id and name come from the resource's id). Expressions inside
+//     array and object operands (["[subscription().id]"]) are evaluated.
 //   - A template function error fails the evaluation, which Azure treats as
 //     a deny: the state is NonCompliant with Result.Err set.
 //   - An arm.Unknown value (known only after deployment) makes a condition

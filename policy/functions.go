@@ -106,14 +106,34 @@ func fnCurrent(c *expr.Context, a []any) (any, error) {
 	return nil, expr.Errorf("current", "no count over %q is in scope", name)
 }
 
+// fnResourceGroup is resourceGroup(): the evaluated resource's resource
+// group. When the group itself is among the resources (Env.Related holds
+// it, as *arm.Set does), its id, name, type, location, managedBy, tags and
+// properties are returned as given; otherwise the id and name come from the
+// resource's id and the location and tags, which only the group knows, are
+// unknown rather than guessed.
 func fnResourceGroup(c *expr.Context, a []any) (any, error) {
 	ctx, err := host(c)
 	if err != nil {
 		return nil, err
 	}
 	id, _ := arm.ParseID(ctx.ifRes.ID)
-	return map[string]any{"name": id.ResourceGroup, "id": "/subscriptions/" + id.Subscription + "/resourceGroups/" + id.ResourceGroup,
-		"location": ctx.ifRes.Location(), "properties": map[string]any{"provisioningState": "Succeeded"}}, nil
+	rgID := "/subscriptions/" + id.Subscription + "/resourceGroups/" + id.ResourceGroup
+	out := map[string]any{"id": rgID, "name": id.ResourceGroup, "type": "Microsoft.Resources/resourceGroups",
+		"properties": map[string]any{"provisioningState": "Succeeded"}}
+	if byID, ok := ctx.env.Related.(interface{ ByID(string) *arm.Resource }); ok && id.ResourceGroup != "" {
+		if rg := byID.ByID(rgID); rg != nil {
+			for _, k := range []string{"id", "name", "type", "location", "managedBy", "tags", "properties"} {
+				if v, ok := lookupKey(rg.Object, k); ok {
+					out[k] = expr.Normalize(v)
+				}
+			}
+			return out, nil
+		}
+	}
+	why := arm.Unknown{Reason: "the resource group " + id.ResourceGroup + " is not among the inputs"}
+	out["location"], out["tags"] = why, why
+	return out, nil
 }
 
 func fnSubscription(c *expr.Context, a []any) (any, error) {
