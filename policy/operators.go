@@ -256,10 +256,15 @@ func compileLike(p string) *likePattern {
 }
 
 func (p *likePattern) match(s string) bool {
-	return globMatch(p.runes, foldString(s))
+	if isASCII(s) {
+		return globMatch(p.runes, s, true) // folds ASCII letters as it goes
+	}
+	return globMatch(p.runes, foldString(s), false)
 }
 
-func globMatch(pat []rune, s string) bool {
+// globMatch matches a folded pattern against s, which is folded, or ASCII
+// when lower is set (its letters are then lower-cased as they are read).
+func globMatch(pat []rune, s string, lower bool) bool {
 	for len(pat) > 0 {
 		switch pat[0] {
 		case '*':
@@ -268,7 +273,7 @@ func globMatch(pat []rune, s string) bool {
 				return true
 			}
 			for i := 0; i <= len(s); {
-				if globMatch(rest, s[i:]) {
+				if globMatch(rest, s[i:], lower) {
 					return true
 				}
 				if i == len(s) {
@@ -289,6 +294,9 @@ func globMatch(pat []rune, s string) bool {
 				return false
 			}
 			r, n := utf8.DecodeRuneInString(s)
+			if lower && 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
 			if r != pat[0] {
 				return false
 			}
