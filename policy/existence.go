@@ -51,6 +51,10 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 			return &Result{Applicable: true, Effect: effect, State: NonCompliant, Err: err, Details: detailMap,
 				Reason: "details.name could not be evaluated (" + err.Error() + "); Azure treats a failed evaluation as a deny."}
 		}
+		if isUnknown(v) {
+			return &Result{Applicable: true, Effect: effect, State: Unknown, Details: detailMap,
+				Reason: "The name of the related resource the policy requires is not known before deployment."}
+		}
 		name, _ = v.(string)
 		if detailMap != nil {
 			detailMap["name"] = name
