@@ -53,6 +53,26 @@ func (s *Set) UnresolvedFor(scopeID, fullType string) *Unresolved {
 	return nil
 }
 
+// UnresolvedWithin returns the first Unresolved that could hold a
+// resource of fullType anywhere in the scope scopeID (a resource group or a
+// subscription id): one whose Scope is scopeID, an ancestor of it, or a
+// resource under it; nil if none.
+func (s *Set) UnresolvedWithin(scopeID, fullType string) *Unresolved {
+	for _, u := range s.unresolved {
+		if u.Covers(scopeID, fullType) {
+			return u
+		}
+		if (u.Type == "" || strings.EqualFold(u.Type, fullType)) && len(u.Scope) > len(scopeID) &&
+			strings.EqualFold(u.Scope[:len(scopeID)], scopeID) && u.Scope[len(scopeID)] == '/' {
+			return u
+		}
+	}
+	if s.base != nil {
+		return s.base.UnresolvedWithin(scopeID, fullType)
+	}
+	return nil
+}
+
 // NewLayer returns an empty set on top of base. Resources added to the
 // layer are its own; base is not changed. Lookups by relation (ByID,
 // Children, Extensions, InResourceGroup and InSubscription) find the

@@ -63,6 +63,9 @@ type Scope interface {
 	ByID(id string) *arm.Resource
 	Children(parentID, childType string) []*arm.Resource
 	Extensions(scopeID, fullType string) []*arm.Resource
+	// UnresolvedFor returns what the inputs may create unseen that could
+	// be a resource of fullType related to scopeID (see arm.Unresolved).
+	UnresolvedFor(scopeID, fullType string) *arm.Unresolved
 }
 
 // Func is a check: its verdict on r, looking only at what scope shows.

@@ -17,21 +17,39 @@ import (
 // maxPrefix, default 16). The "allow Azure services" rule 0.0.0.0-0.0.0.0 is
 // PGB-NS2-02's concern and passes here. Firewall rules do not apply, and the
 // check is NotApplicable, when the server's public network access is
-// Disabled or it is VNet-integrated.
+// Disabled or it is VNet-integrated (a delegated subnet id known to be set,
+// even if its value is not known before deployment). When either is not
+// known before deployment, a range that would fail is Unknown: the rule
+// applies only if the server turns out to be public. A range that passes
+// passes either way.
 func FirewallOpenToInternet(r *arm.Resource, set Scope, p Params) Outcome {
 	maxPrefix := p.Int("maxPrefix", 16)
 	if maxPrefix < 0 || maxPrefix > 32 {
 		maxPrefix = 16
 	}
+	// reach says why it is not known whether the server accepts public
+	// connections ("" when it is known, or the server is not among the
+	// inputs): a failing verdict is then Unknown.
+	reach := ""
 	if srv := set.ByID(arm.ParentID(r.ID)); srv != nil {
-		if strings.EqualFold(srv.GetString("properties.network.publicNetworkAccess"), "Disabled") ||
-			srv.GetString("properties.network.delegatedSubnetResourceId") != "" {
+		pna, _ := value(srv, "properties.network.publicNetworkAccess")
+		subnet, _ := value(srv, "properties.network.delegatedSubnetResourceId")
+		pnaS, _ := pna.(string)
+		subnetS, _ := subnet.(string)
+		subnetU, subnetUnknown := subnet.(arm.Unknown)
+		if strings.EqualFold(pnaS, "Disabled") || subnetS != "" || (subnetUnknown && subnetU.Filled()) {
 			return Outcome{Status: report.NotApplicable, Path: "properties",
 				Message: "The server does not accept public connections, so its firewall rules do not apply."}
 		}
+		switch {
+		case isUnknown(pna):
+			reach = "the server's public network access is not known before deployment (" + unknownReason(pna) + ")"
+		case subnetUnknown:
+			reach = "whether the server is VNet-integrated is not known before deployment (" + subnetU.Reason + ")"
+		}
 	}
-	startRaw, _ := r.Get("properties.startIpAddress")
-	endRaw, _ := r.Get("properties.endIpAddress")
+	startRaw, _ := value(r, "properties.startIpAddress")
+	endRaw, _ := value(r, "properties.endIpAddress")
 	if isUnknown(startRaw) || isUnknown(endRaw) {
 		return Outcome{Status: report.Unknown, Path: "properties.startIpAddress",
 			Message: "The firewall rule's address range is not known before deployment."}
@@ -57,17 +75,23 @@ func FirewallOpenToInternet(r *arm.Resource, set Scope, p Params) Outcome {
 	}
 	size := uint64(b) - uint64(a) + 1
 	limit := uint64(1) << (32 - maxPrefix)
-	if a == 0 && b == 0xFFFFFFFF {
-		return Outcome{Status: report.NonCompliant, Path: "properties.startIpAddress", Evidence: ev,
-			Message: "The firewall rule admits every IPv4 address on the internet (0.0.0.0-255.255.255.255)."}
-	}
-	if size > limit {
+	failing := ""
+	switch {
+	case a == 0 && b == 0xFFFFFFFF:
+		failing = "The firewall rule admits every IPv4 address on the internet (0.0.0.0-255.255.255.255)."
+	case size > limit:
 		prefix := 32 - (63 - bits.LeadingZeros64(size))
-		return Outcome{Status: report.NonCompliant, Path: "properties.startIpAddress", Evidence: ev,
-			Message: fmt.Sprintf("The firewall rule admits %d addresses (about a /%d), more than a /%d network.", size, prefix, maxPrefix)}
+		failing = fmt.Sprintf("The firewall rule admits %d addresses (about a /%d), more than a /%d network.", size, prefix, maxPrefix)
+	}
+	if failing != "" {
+		if reach != "" {
+			// The rule applies only if the server accepts public
+			// connections, which is not known.
+			return Outcome{Status: report.Unknown, Path: "properties.startIpAddress", Evidence: ev,
+				Message: strings.TrimSuffix(failing, ".") + ", but " + reach + "."}
+		}
+		return Outcome{Status: report.NonCompliant, Path: "properties.startIpAddress", Evidence: ev, Message: failing}
 	}
 	return Outcome{Status: report.Compliant, Path: "properties.startIpAddress", Evidence: ev,
 		Message: fmt.Sprintf("The firewall rule admits %d addresses, within a /%d network.", size, maxPrefix)}
 }
-
-func isUnknown(v any) bool { _, ok := v.(arm.Unknown); return ok }

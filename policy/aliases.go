@@ -12,9 +12,17 @@ import (
 // every alias the embedded built-in definitions use; LoadAliases reads a
 // provider alias catalog that extends it.
 type Aliases struct {
-	byName map[string]*Alias // lower-case alias name
-	types  map[string]bool   // lower-case resource types the table covers
-	parent *Aliases
+	byName map[string]*Alias // lower-case alias name (the first type's, for Lookup)
+	// byType maps a lower-case resource type to its aliases by lower-case
+	// name: an alias belongs to the resource types that list it, whatever
+	// its name's prefix (Microsoft.Compute/imageId is an alias of
+	// virtualMachines and of virtualMachineScaleSets, with different paths).
+	byType map[string]map[string]*Alias
+	types  map[string]bool // lower-case resource types the table covers
+	// apiVersions are the latest API versions a catalog lists, by
+	// lower-case resource type.
+	apiVersions map[string]string
+	parent      *Aliases
 }
 
 // Alias is one alias: its default path and the paths of specific API
@@ -99,10 +107,44 @@ func newAlias(name, defPath string, paths []AliasPath) *Alias {
 
 func (a *Aliases) add(al *Alias) {
 	lower := strings.ToLower(al.Name)
-	a.byName[lower] = al
 	if i := strings.LastIndexByte(lower, '/'); i > 0 {
 		a.types[lower[:i]] = true
+		a.addFor(al, lower[:i])
+		return
 	}
+	a.byName[lower] = al
+}
+
+// addFor adds an alias of a resource type (lower case).
+func (a *Aliases) addFor(al *Alias, lowerType string) {
+	lower := strings.ToLower(al.Name)
+	if a.byName[lower] == nil {
+		a.byName[lower] = al
+	}
+	if a.byType == nil {
+		a.byType = map[string]map[string]*Alias{}
+	}
+	m := a.byType[lowerType]
+	if m == nil {
+		m = map[string]*Alias{}
+		a.byType[lowerType] = m
+	}
+	m[lower] = al
+}
+
+// forType returns the alias called lowerName of the resource type
+// lowerType, from this table or a table it extends, and whether any table
+// knows the name (for some type).
+func (a *Aliases) forType(lowerName, lowerType string) (al *Alias, known bool) {
+	for t := a; t != nil; t = t.parent {
+		if al := t.byType[lowerType][lowerName]; al != nil {
+			return al, true
+		}
+		if t.byName[lowerName] != nil {
+			known = true
+		}
+	}
+	return nil, known
 }
 
 // builtinAliasPaths maps each alias the embedded built-ins (and common
@@ -240,6 +282,19 @@ func LoadAliases(data []byte) (*Aliases, error) {
 			if typ == "" {
 				return nil, fmt.Errorf("alias catalog: [%d].resourceTypes[%d].resourceType: missing", i, j)
 			}
+			if vs, ok := lookup(rm, "apiVersions").([]any); ok {
+				lt := strings.ToLower(ns + "/" + typ)
+				for _, v := range vs {
+					if s, ok := v.(string); ok && s != "" {
+						if a.apiVersions == nil {
+							a.apiVersions = map[string]string{}
+						}
+						if cur := a.apiVersions[lt]; cur == "" || laterAPIVersion(s, cur) {
+							a.apiVersions[lt] = s
+						}
+					}
+				}
+			}
 			als, _ := lookup(rm, "aliases").([]any)
 			if len(als) > 0 {
 				a.types[strings.ToLower(ns+"/"+typ)] = true
@@ -289,7 +344,7 @@ func LoadAliases(data []byte) (*Aliases, error) {
 				}
 				// Catalog paths are relative to the resource's properties
 				// unless they name a top-level key.
-				a.add(newAlias(name, catalogPath(def), catalogPaths(paths)))
+				a.addFor(newAlias(name, catalogPath(def), catalogPaths(paths)), strings.ToLower(ns+"/"+typ))
 			}
 		}
 	}

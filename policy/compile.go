@@ -88,6 +88,7 @@ type operand struct {
 	name  string // parameter name
 	field *fieldRef
 	node  expr.Node
+	tmpl  any // oTemplate
 }
 
 type operandKind uint8
@@ -97,7 +98,14 @@ const (
 	oParam
 	oField
 	oExpr
+	// oTemplate is an array or object literal that holds expressions
+	// (["[subscription().id]", "x"]): tmpl has each expression as a
+	// tmplExpr, and evaluation builds the value.
+	oTemplate
 )
+
+// tmplExpr is an expression inside an oTemplate operand.
+type tmplExpr struct{ node expr.Node }
 
 // node is a compiled condition.
 type node interface {
@@ -402,6 +410,13 @@ func (c *compiler) operand(v any, path string) (operand, error) {
 		if err := checkStrings(v, path); err != nil {
 			return operand{}, err
 		}
+		if holdsExpression(v) {
+			t, err := c.template(v, path)
+			if err != nil {
+				return operand{}, err
+			}
+			return operand{kind: oTemplate, tmpl: t}, nil
+		}
 		return operand{kind: oLiteral, lit: deepNormalize(v)}, nil
 	}
 	if len(s) > maxStringLen {
@@ -452,6 +467,67 @@ func checkStrings(v any, path string) error {
 }
 
 // deepNormalize converts JSON numbers to int64 where integral, throughout.
+// holdsExpression reports whether an array or object literal holds an
+// expression string (or an escaped "[[" string) at any depth: Azure
+// evaluates expressions wherever they stand in a rule's operands.
+func holdsExpression(v any) bool {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if holdsExpression(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if holdsExpression(e) {
+				return true
+			}
+		}
+	case string:
+		return expr.IsExpression(x) || strings.HasPrefix(x, "[[")
+	}
+	return false
+}
+
+// template compiles an array or object literal that holds expressions:
+// expressions become tmplExpr, escaped strings are unescaped, the rest is
+// normalized.
+func (c *compiler) template(v any, path string) (any, error) {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			t, err := c.template(e, fmt.Sprintf("%s[%d]", path, i))
+			if err != nil {
+				return nil, err
+			}
+			out[i] = t
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			t, err := c.template(e, path+"."+k)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = t
+		}
+		return out, nil
+	case string:
+		if !expr.IsExpression(x) {
+			return expr.Unescape(x), nil
+		}
+		n, err := c.expression(x, path)
+		if err != nil {
+			return nil, err
+		}
+		return tmplExpr{node: n}, nil
+	}
+	return expr.Normalize(v), nil
+}
+
 func deepNormalize(v any) any {
 	switch x := v.(type) {
 	case []any:
@@ -537,6 +613,8 @@ type details struct {
 	operations        []operation // modify
 	appends           []operation // append
 	conflictEffect    string
+	actionNames       []any          // denyAction
+	cascadeBehaviors  map[string]any // denyAction
 	raw               map[string]any
 }
 
@@ -573,6 +651,25 @@ func (c *compiler) details(m map[string]any, path, effect string) (*details, err
 	d.extension = hasAnyPrefix(strings.ToLower(d.typ), extensionNamespaces)
 	d.defaultState, _ = lookup(m, "defaultState").(string)
 	d.conflictEffect, _ = lookup(m, "conflictEffect").(string)
+	if k, v, ok := lookupEntry(m, "actionNames"); ok {
+		list, ok := v.([]any)
+		if !ok {
+			return nil, &ParseError{Path: path + "." + k, Msg: "must be an array of action names"}
+		}
+		for i, e := range list {
+			if _, ok := e.(string); !ok {
+				return nil, &ParseError{Path: fmt.Sprintf("%s.%s[%d]", path, k, i), Msg: "must be a string"}
+			}
+		}
+		d.actionNames = list
+	}
+	if k, v, ok := lookupEntry(m, "cascadeBehaviors"); ok {
+		cb, ok := v.(map[string]any)
+		if !ok {
+			return nil, &ParseError{Path: path + "." + k, Msg: "must be an object"}
+		}
+		d.cascadeBehaviors = cb
+	}
 	if k, ec, ok := lookupEntry(m, "existenceCondition"); ok {
 		saved := c.conds
 		c.conds = 0

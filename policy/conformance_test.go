@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,13 +14,18 @@ import (
 	"github.com/pgbaseline/pgbaseline/arm"
 )
 
-// conformanceCase is one case of testdata/conformance/<topic>.json.
+// conformanceCase is one case of testdata/conformance/<topic>.json (the
+// format is described in testdata/conformance/README.md).
 type conformanceCase struct {
-	Name       string            `json:"name"`
+	Name string `json:"name"`
+	// Source names the documentation the case follows (a learn.microsoft.com
+	// page of Azure Policy), when it is not the language reference as a whole.
+	Source     string            `json:"source"`
 	Definition json.RawMessage   `json:"definition"`
 	Collection []json.RawMessage `json:"collection"`
 	Resource   map[string]any    `json:"resource"`
 	Related    []map[string]any  `json:"related"`
+	Unresolved []arm.Unresolved  `json:"unresolved"`
 	Params     map[string]any    `json:"params"`
 	Aliases    json.RawMessage   `json:"aliases"`
 	APIVersion string            `json:"apiVersion"`
@@ -42,13 +48,25 @@ type expectation struct {
 	ReferenceID    string          `json:"referenceId"`
 }
 
-// unknowns replaces {"$unknown": "why"} with arm.Unknown throughout.
+// unknowns replaces {"$unknown": "why"} and {"$unknown": {"reason": "why",
+// "notNull": true, "nonEmpty": true, "prefix": "https://"}} with
+// arm.Unknown (with those refinements) throughout.
 func unknowns(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		if r, ok := x["$unknown"]; ok && len(x) == 1 {
-			s, _ := r.(string)
-			return arm.Unknown{Reason: s}
+			switch spec := r.(type) {
+			case string:
+				return arm.Unknown{Reason: spec}
+			case map[string]any:
+				u := arm.Unknown{}
+				u.Reason, _ = spec["reason"].(string)
+				u.NotNull, _ = spec["notNull"].(bool)
+				u.NonEmpty, _ = spec["nonEmpty"].(bool)
+				u.Prefix, _ = spec["prefix"].(string)
+				return u
+			}
+			panic(fmt.Sprintf("$unknown takes a reason or a refinements object, not %v", r))
 		}
 		for k, e := range x {
 			x[k] = unknowns(e)
@@ -112,10 +130,13 @@ func runCase(t *testing.T, c conformanceCase) {
 	}
 	var res *arm.Resource
 	if c.Resource != nil {
-		res = arm.New(unknowns(c.Resource).(map[string]any), arm.Origin{})
+		res = caseResource(c.Resource)
 		set := arm.NewSet(res)
 		for _, r := range c.Related {
-			set.Add(arm.New(unknowns(r).(map[string]any), arm.Origin{}))
+			set.Add(caseResource(r))
+		}
+		for _, u := range c.Unresolved {
+			set.AddUnresolved(u)
 		}
 		env.Related = set
 	}
@@ -138,6 +159,16 @@ func runCase(t *testing.T, c conformanceCase) {
 		t.Fatal("the case has no resource")
 	}
 	check(t, d.Evaluate(res, env), c.Expect)
+}
+
+// caseResource makes a resource of a case's object: "$unknown" values
+// become arm.Unknown, and "$maybeAbsent": "why" sets Resource.MaybeAbsent.
+func caseResource(obj map[string]any) *arm.Resource {
+	maybe, _ := obj["$maybeAbsent"].(string)
+	delete(obj, "$maybeAbsent")
+	r := arm.New(unknowns(obj).(map[string]any), arm.Origin{})
+	r.MaybeAbsent = maybe
+	return r
 }
 
 func checkParseError(t *testing.T, err error, e expectation) {

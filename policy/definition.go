@@ -254,6 +254,10 @@ func (d *Definition) checkEffectDetails(c *compiler, path string) error {
 		if d.details == nil || len(d.details.appends) == 0 {
 			return &ParseError{Path: path, Msg: "Append needs details: an array of {field, value}"}
 		}
+	case "denyaction":
+		if d.details == nil || len(d.details.actionNames) == 0 {
+			return &ParseError{Path: path + ".actionNames", Msg: "DenyAction needs details.actionNames"}
+		}
 	}
 	return nil
 }

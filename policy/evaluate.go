@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -222,9 +223,66 @@ func (o *operand) eval(c *evalCtx) (any, error) {
 		if o.field != nil {
 			return c.fieldFunc(o.field), nil
 		}
+	case oTemplate:
+		v, err := c.evalTemplate(o.tmpl)
+		if err == nil && hasUnknown(v) {
+			// An operand with an unknown part is unknown as a whole.
+			return arm.Unknown{Reason: "a value in the rule is not known before deployment"}, nil
+		}
+		return v, err
 	}
 	v, err := o.node.Eval(&c.ectx)
 	return expr.Normalize(v), err
+}
+
+// evalTemplate builds the value of an oTemplate operand.
+func (c *evalCtx) evalTemplate(t any) (any, error) {
+	switch x := t.(type) {
+	case tmplExpr:
+		v, err := x.node.Eval(&c.ectx)
+		return expr.Normalize(v), err
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			v, err := c.evalTemplate(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			v, err := c.evalTemplate(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = v
+		}
+		return out, nil
+	}
+	return t, nil
+}
+
+func hasUnknown(v any) bool {
+	switch x := v.(type) {
+	case arm.Unknown:
+		return true
+	case []any:
+		for _, e := range x {
+			if hasUnknown(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if hasUnknown(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Evaluate evaluates the definition on r.
@@ -249,8 +307,6 @@ func (d *Definition) evaluate(r *arm.Resource, env *Env, opts *evalOpts) *Result
 	switch le {
 	case "disabled":
 		return &Result{State: NotApplicable, Reason: "The policy's effect is Disabled."}
-	case "denyaction":
-		return &Result{State: NotApplicable, Reason: "DenyAction blocks delete requests; it is not a compliance check."}
 	case "mutate", "addtonetworkgroup":
 		return &Result{State: NotApplicable, Reason: effect + " is not a compliance check of the resource."}
 	}
@@ -271,6 +327,8 @@ func (d *Definition) evaluate(r *arm.Resource, env *Env, opts *evalOpts) *Result
 	}
 	ifEv := c.ev
 	switch le {
+	case "denyaction":
+		return d.denyAction(c, effect, t)
 	case "auditifnotexists", "deployifnotexists":
 		switch t {
 		case triFalse:
@@ -315,6 +373,40 @@ func (d *Definition) evaluate(r *arm.Resource, env *Env, opts *evalOpts) *Result
 	return res
 }
 
+// denyAction is the verdict of a DenyAction definition
+// (effect-deny-action.md): it blocks the actions it names on matching
+// resources, and "during evaluation of existing resources, resources that
+// match a denyAction policy definition are marked as compliant". A resource
+// it does not match is Compliant too when the definition applies to its
+// type, else NotApplicable.
+func (d *Definition) denyAction(c *evalCtx, effect string, t tri) *Result {
+	if t == triFalse && !d.applicable(c) {
+		return &Result{State: NotApplicable, Reason: "The policy does not apply to this resource (its type, name or kind conditions do not match)."}
+	}
+	det := map[string]any{"actionNames": []any{}, "cascadeBehaviors": map[string]any{"resourceGroup": "deny"}}
+	if d.details != nil {
+		if d.details.actionNames != nil {
+			det["actionNames"] = d.details.actionNames
+		}
+		if cb := d.details.cascadeBehaviors; cb != nil {
+			merged := map[string]any{"resourceGroup": "deny"}
+			for k, v := range cb {
+				merged[k] = v
+			}
+			det["cascadeBehaviors"] = merged
+		}
+	}
+	switch t {
+	case triTrue:
+		return &Result{Applicable: true, Effect: effect, State: Compliant, Details: det,
+			Reason: "DenyAction blocks the named actions on this resource; Azure marks resources that match a denyAction definition as compliant."}
+	case triUnknown:
+		return &Result{Applicable: true, State: Compliant, Details: det,
+			Reason: "Whether DenyAction blocks actions on this resource is not known before deployment; it is compliant either way."}
+	}
+	return &Result{Applicable: true, State: Compliant, Reason: "The resource does not match the policy rule's conditions."}
+}
+
 // effectFor resolves the effect: an assignment's override, else the
 // definition's (literal or parameter).
 func (d *Definition) effectFor(c *evalCtx) (string, error) {
@@ -335,21 +427,46 @@ func (d *Definition) effectFor(c *evalCtx) (string, error) {
 	return s, nil
 }
 
-// modeApplies: mode Indexed (and a null mode) skips resource types that
-// cannot have tags and location: child and extension resources, and
-// resources without a location.
+// modeApplies: mode Indexed (and a null mode) evaluates only resource
+// types that support tags and location (definition-structure-basics.md,
+// mode): every top-level type, and the child types that do (a child
+// resource written with a location, or a type known to be tracked, such
+// as Microsoft.Sql/servers/databases); not proxy child types
+// (configurations, firewall rules), extension resources, resource groups
+// or subscriptions.
 func (d *Definition) modeApplies(r *arm.Resource) bool {
 	if !strings.EqualFold(d.Mode, "indexed") {
 		return true
 	}
-	if strings.Count(r.Type, "/") > 1 {
-		return false // a child resource type
+	lt := strings.ToLower(r.Type)
+	switch lt {
+	case "microsoft.resources/subscriptions", "microsoft.resources/subscriptions/resourcegroups", "microsoft.resources/resourcegroups":
+		return false
 	}
 	// An extension resource's id holds a second /providers/ segment.
 	if i := strings.Index(r.ID, "/providers/"); i >= 0 && strings.Contains(r.ID[i+11:], "/providers/") {
 		return false
 	}
+	if strings.Count(lt, "/") > 1 {
+		_, hasLocation := lookupKey(r.Object, "location")
+		return hasLocation || trackedChildTypes[lt]
+	}
 	return true
+}
+
+// trackedChildTypes are child resource types that support tags and
+// location (ARM tracked resources), which mode Indexed evaluates.
+var trackedChildTypes = map[string]bool{
+	"microsoft.sql/servers/databases":                       true,
+	"microsoft.sql/servers/elasticpools":                    true,
+	"microsoft.sql/managedinstances/databases":              true,
+	"microsoft.web/sites/slots":                             true,
+	"microsoft.compute/virtualmachines/extensions":          true,
+	"microsoft.hybridcompute/machines/extensions":           true,
+	"microsoft.automation/automationaccounts/runbooks":      true,
+	"microsoft.synapse/workspaces/sqlpools":                 true,
+	"microsoft.synapse/workspaces/bigdatapools":             true,
+	"microsoft.machinelearningservices/workspaces/computes": true,
 }
 
 // applicable decides applicability for effects other than
@@ -483,8 +600,14 @@ func (l *leaf) eval(c *evalCtx) (tri, error) {
 		// that results locate it in the input.
 		path := c.fieldPath
 		if isUnknown(v) {
-			c.note(l, "", path, v, true, rhs, triUnknown)
-			return triUnknown, nil
+			// Refinements hold for a field's value itself, not for what a
+			// function computes from it.
+			if l.value.kind != oField && !trustsRefinements(l.value.node) {
+				v = stripped(v)
+			}
+			t := refined(l.op, v, rhs, l.pat)
+			c.note(l, "", path, v, true, rhs, t)
+			return t, nil
 		}
 		ok, err := compare(l.op, v, true, rhs, l.pat)
 		if err != nil {
@@ -564,54 +687,80 @@ func boundBy(ref *fieldRef, s *scope) bool {
 	return ch == '.' || ch == '['
 }
 
-// pathOf resolves an alias to its JSON path; nil means an invalid alias.
-func (c *evalCtx) pathOf(ref *fieldRef) *jpath {
+// aliasPath resolves a field reference to its JSON path for a resource of
+// type typ. An alias belongs to the types a loaded catalog lists it under
+// (whatever its name's prefix); without catalog data, to the type its name
+// starts with, with the built-in table's path or the documented fallback.
+// other is true when the alias is valid but belongs to other types, so it
+// reads nothing here; a nil path with other false is an invalid alias.
+func (c *evalCtx) aliasPath(ref *fieldRef, typ string) (p *jpath, other bool) {
 	if ref.kind == fRawPath {
-		return ref.raw2
+		return ref.raw2, false
 	}
 	if ref.kind != fAlias {
-		return nil
+		return nil, false
 	}
 	if c.aliases != nil && c.aliases != builtinAliases {
-		if al := c.aliases.Lookup(ref.lower); al != nil {
-			return al.pathFor(c.api)
+		lt := strings.ToLower(typ)
+		al, known := c.aliases.forType(ref.lower, lt)
+		switch {
+		case al != nil:
+			return al.pathFor(c.api), false
+		case known:
+			return nil, true
+		case c.aliases.covers(ref.aliasType):
+			return nil, false // the catalog covers the type it names, without it
 		}
-		if c.aliases.covers(ref.aliasType) {
-			return nil
-		}
+	}
+	if !asciiEqualFold(ref.aliasType, typ) {
+		return nil, true
 	}
 	if ref.builtin != nil {
-		return ref.builtin.pathFor(c.api)
+		return ref.builtin.pathFor(c.api), false
 	}
-	return ref.fallback
+	return ref.fallback, false
 }
 
-// resFor picks the resource a field reads inside an existence condition:
-// the related resource, unless the alias belongs to the evaluated
-// resource's type and not to the related one.
-func (c *evalCtx) resFor(ref *fieldRef) *arm.Resource {
-	if c.res == c.ifRes || ref.kind != fAlias {
+// aliasOf reports whether a field reference is an alias of type typ.
+func (c *evalCtx) aliasOf(ref *fieldRef, typ string) bool {
+	p, other := c.aliasPath(ref, typ)
+	return ref.kind == fAlias && p != nil && !other
+}
+
+// resFor picks the resource a field reads inside an existence condition
+// (effect-audit-if-not-exists.md, existenceCondition: evaluated against
+// each related resource; "[field()] ... check equivalence with values in
+// the if condition"): a field condition reads the related resource; the
+// field() function reads the evaluated resource, except for an alias of the
+// related resource's type, which only the related resource has (as the
+// built-in LogRetentionDays DINE relies on).
+func (c *evalCtx) resFor(ref *fieldRef, fn bool) *arm.Resource {
+	if c.res == c.ifRes || !fn {
 		return c.res
 	}
-	if !asciiEqualFold(ref.aliasType, c.res.Type) && asciiEqualFold(ref.aliasType, c.ifRes.Type) {
-		return c.ifRes
+	if ref.kind == fAlias && c.aliasOf(ref, c.res.Type) && !c.aliasOf(ref, c.ifRes.Type) {
+		return c.res
 	}
-	return c.res
+	return c.ifRes
 }
 
-func (c *evalCtx) resolve(ref *fieldRef) target {
+func (c *evalCtx) resolve(ref *fieldRef) target { return c.resolveFor(ref, false) }
+
+// resolveFor resolves a field reference; fn tells that the field() function
+// reads it (see resFor).
+func (c *evalCtx) resolveFor(ref *fieldRef, fn bool) target {
 	for i := len(c.scopes) - 1; i >= 0; i-- {
 		s := &c.scopes[i]
 		if !boundBy(ref, s) {
 			continue
 		}
-		p := c.pathOf(ref)
+		p, _ := c.aliasPath(ref, s.res.Type)
 		if p == nil || len(p.steps) < s.nsteps {
 			break
 		}
 		return target{res: s.res, root: s.elem, steps: p.steps[s.nsteps:], bound: true, fullPath: p}
 	}
-	r := c.resFor(ref)
+	r := c.resFor(ref, fn)
 	switch ref.kind {
 	case fName:
 		return target{res: r, special: true, v: r.Name, present: r.Name != "", path: "name"}
@@ -633,6 +782,9 @@ func (c *evalCtx) resolve(ref *fieldRef) target {
 	case fIdentityType:
 		v, ok, _ := getSteps(r.Object, identityTypeSteps)
 		return target{res: r, special: true, v: v, present: ok, path: "identity.type"}
+	case fIdentityUserAssigned:
+		v, ok, _ := getSteps(r.Object, userAssignedSteps)
+		return target{res: r, special: true, v: v, present: ok, path: "identity.userAssignedIdentities"}
 	case fTags:
 		v, ok := lookupKey(r.Object, "tags")
 		return target{res: r, special: true, v: v, present: ok, path: "tags"}
@@ -653,11 +805,11 @@ func (c *evalCtx) resolve(ref *fieldRef) target {
 		}
 		return target{res: r, special: true}
 	}
-	if ref.kind == fAlias && !asciiEqualFold(ref.aliasType, r.Type) {
+	p, other := c.aliasPath(ref, r.Type)
+	if other {
 		// An alias of another resource type reads nothing here.
 		return target{res: r, special: true}
 	}
-	p := c.pathOf(ref)
 	if p == nil {
 		if c.invalid == "" {
 			c.invalid = ref.raw
@@ -667,12 +819,15 @@ func (c *evalCtx) resolve(ref *fieldRef) target {
 	return target{res: r, root: r.Object, steps: p.steps, fullPath: p}
 }
 
-var identityTypeSteps = []step{{key: "identity"}, {key: "type"}}
+var (
+	identityTypeSteps = []step{{key: "identity"}, {key: "type"}}
+	userAssignedSteps = []step{{key: "identity"}, {key: "userAssignedIdentities"}}
+)
 
 // fieldFunc is field(): the value, "" when missing, and for a [*] alias the
 // array of selected values ([] when missing).
 func (c *evalCtx) fieldFunc(ref *fieldRef) any {
-	t := c.resolve(ref)
+	t := c.resolveFor(ref, true)
 	if c.record && c.fieldPath == "" && t.fullPath != nil && !t.bound {
 		c.fieldPath = t.fullPath.raw
 	}
@@ -700,14 +855,27 @@ func (c *evalCtx) fieldFunc(ref *fieldRef) any {
 }
 
 // collect returns the selected values of a [*] path.
-func (c *evalCtx) collect(t target) []any {
+// An unknown element, or an unknown array, makes the whole selection an
+// arm.Unknown (without refinements).
+func (c *evalCtx) collect(t target) any {
 	out := []any{}
-	selection(t.root, t.steps, c.idx[:0], func(v any, found bool, _ []int) bool {
+	var unk *arm.Unknown
+	_, arrUnknown := selection(t.root, t.steps, c.idx[:0], func(v any, found bool, _ []int) bool {
+		if u, ok := v.(arm.Unknown); ok {
+			unk = &arm.Unknown{Reason: u.Reason}
+			return false
+		}
 		if found {
 			out = append(out, expr.Normalize(v))
 		}
 		return true
 	})
+	switch {
+	case unk != nil:
+		return *unk
+	case arrUnknown:
+		return arm.Unknown{Reason: "an array is not known before deployment"}
+	}
 	return out
 }
 
@@ -715,8 +883,9 @@ func (c *evalCtx) fieldCondition(l *leaf, ref *fieldRef, rhs any) (tri, error) {
 	t := c.resolve(ref)
 	if t.special {
 		if isUnknown(t.v) {
-			c.noteT(l, ref, t, t.path, t.v, true, rhs, triUnknown)
-			return triUnknown, nil
+			out := refined(l.op, t.v, rhs, l.pat)
+			c.noteT(l, ref, t, t.path, t.v, true, rhs, out)
+			return out, nil
 		}
 		ok, err := compare(l.op, expr.Normalize(t.v), t.present, rhs, l.pat)
 		if err != nil {
@@ -729,8 +898,9 @@ func (c *evalCtx) fieldCondition(l *leaf, ref *fieldRef, rhs any) (tri, error) {
 	if !t.wildRest() {
 		v, found, unk := getSteps(t.root, t.steps)
 		if unk {
-			c.noteT(l, ref, t, "", v, true, rhs, triUnknown)
-			return triUnknown, nil
+			out := refined(l.op, v, rhs, l.pat)
+			c.noteT(l, ref, t, "", v, true, rhs, out)
+			return out, nil
 		}
 		ok, err := compare(l.op, expr.Normalize(v), found, rhs, l.pat)
 		if err != nil {
@@ -743,18 +913,22 @@ func (c *evalCtx) fieldCondition(l *leaf, ref *fieldRef, rhs any) (tri, error) {
 	// A [*] alias outside a count: an implicit allOf over the selected
 	// values, true on an empty array, false on a missing one.
 	var cmpErr error
-	failed := false
+	failed, elemUnknown := false, false
 	var failV any
 	var failFound bool
 	var failPath string
 	steps, prefix, record := t.steps, t.prefix, c.record
 	arrayFound, unknown := selection(t.root, t.steps, c.idx[:0], func(v any, found bool, idx []int) bool {
+		var ok bool
 		if isUnknown(v) {
-			return true
-		}
-		ok, err := compare(l.op, expr.Normalize(v), found, rhs, l.pat)
-		if err != nil {
-			cmpErr = err
+			switch refined(l.op, v, rhs, l.pat) {
+			case triTrue:
+				return true
+			case triUnknown:
+				elemUnknown = true
+				return true
+			}
+		} else if ok, cmpErr = compare(l.op, expr.Normalize(v), found, rhs, l.pat); cmpErr != nil {
 			return false
 		}
 		if !ok {
@@ -776,7 +950,7 @@ func (c *evalCtx) fieldCondition(l *leaf, ref *fieldRef, rhs any) (tri, error) {
 	case failed:
 		c.noteT(l, ref, t, failPath, failV, failFound, rhs, triFalse)
 		return triFalse, nil
-	case unknown:
+	case unknown || elemUnknown:
 		c.noteT(l, ref, t, "", nil, true, rhs, triUnknown)
 		return triUnknown, nil
 	}
@@ -824,21 +998,67 @@ func (l *leaf) evalCount(c *evalCtx, rhs any) (tri, error) {
 		return triFalse, err
 	}
 	out := triOf(first)
-	for k := n + 1; k <= n+u; k++ {
-		if ok, _ := compare(l.op, int64(k), true, rhs, nil); ok != first {
-			out = triUnknown
-			break
+	if u > 0 {
+		for _, k := range countProbes(n, n+u, rhs) {
+			if ok, _ := compare(l.op, k, true, rhs, nil); ok != first {
+				out = triUnknown
+				break
+			}
 		}
 	}
 	path := ""
 	if l.count.field != nil {
-		if p := c.pathOf(l.count.field); p != nil {
+		if p, _ := c.aliasPath(l.count.field, c.res.Type); p != nil {
 			path = p.raw
 		}
 	}
 	c.note(l, l.fieldName(), path, int64(n), true, rhs, out)
 	return out, nil
 }
+
+// countProbes returns the counts in [lo, hi] at which a count condition
+// against rhs can change its answer: the ends, and each number of rhs (or
+// of its elements) with its neighbours. Every operator on a count is
+// constant between these points, so checking them checks the range.
+func countProbes(lo, hi int, rhs any) []int64 {
+	out := []int64{int64(lo), int64(hi)}
+	add := func(v any) {
+		f, ok := number(v)
+		if !ok || f != f {
+			return
+		}
+		for _, g := range []float64{math.Floor(f) - 1, math.Floor(f), math.Ceil(f), math.Ceil(f) + 1} {
+			if g >= float64(lo) && g <= float64(hi) {
+				out = append(out, int64(g))
+			}
+		}
+	}
+	if list, ok := rhs.([]any); ok {
+		for _, e := range list {
+			add(e)
+		}
+	} else {
+		add(rhs)
+	}
+	return out
+}
+
+// unknownFilled reports whether the first array a [*] path iterates is
+// an unknown known to be non-empty.
+func unknownFilled(root any, steps []step) bool {
+	for i, s := range steps {
+		if s.all {
+			v, _, unk := getSteps(root, steps[:i])
+			u, ok := v.(arm.Unknown)
+			return unk && ok && u.Filled()
+		}
+	}
+	return false
+}
+
+// unknownCount is the number of undecided elements an unknown array
+// counts for: any count from none up.
+const unknownCount = 1 << 20
 
 // eval counts the elements (that satisfy where): n known, u undecided.
 func (cs *countSpec) eval(c *evalCtx) (n, u int, err error) {
@@ -859,10 +1079,8 @@ func (cs *countSpec) eval(c *evalCtx) (n, u int, err error) {
 				n++
 				return true
 			}
-			if isUnknown(v) {
-				u++
-				return true
-			}
+			// An unknown element is still evaluated: its refinements may
+			// decide the where.
 			sc.elem = v
 			if !found {
 				sc.elem = nil
@@ -882,8 +1100,14 @@ func (cs *countSpec) eval(c *evalCtx) (n, u int, err error) {
 			}
 			return true
 		})
-		if unknown && cs.where == nil {
-			u++
+		if unknown {
+			// An array that is itself unknown may hold any number of
+			// elements (at least one when it is known to be non-empty
+			// and nothing is filtered).
+			u = unknownCount
+			if cs.where == nil && n == 0 && unknownFilled(t.root, t.steps) {
+				n = 1
+			}
 		}
 		return n, u, err
 	}
@@ -892,7 +1116,10 @@ func (cs *countSpec) eval(c *evalCtx) (n, u int, err error) {
 		return 0, 0, err
 	}
 	if isUnknown(v) {
-		return 0, 1 << 20, nil
+		if u, ok := v.(arm.Unknown); ok && cs.where == nil && u.Filled() && (cs.value.kind == oField || trustsRefinements(cs.value.node)) {
+			return 1, unknownCount, nil
+		}
+		return 0, unknownCount, nil
 	}
 	arr, ok := v.([]any)
 	if !ok {

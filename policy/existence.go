@@ -12,6 +12,22 @@ import (
 var extensionNamespaces = []string{"microsoft.insights/", "microsoft.security/", "microsoft.authorization/",
 	"microsoft.resources/links", "microsoft.guestconfiguration/", "microsoft.policyinsights/", "microsoft.alertsmanagement/"}
 
+// subscriptionTypes are resource types that live at subscription scope
+// (/subscriptions/{id}/providers/...): an existence check finds them in the
+// evaluated resource's subscription, whatever its existenceScope, as they
+// are neither in a resource group nor extensions of the evaluated resource.
+var subscriptionTypes = map[string]bool{
+	"microsoft.security/pricings":                      true,
+	"microsoft.security/securitycontacts":              true,
+	"microsoft.security/autoprovisioningsettings":      true,
+	"microsoft.security/workspacesettings":             true,
+	"microsoft.security/settings":                      true,
+	"microsoft.resources/subscriptions/resourcegroups": true,
+	"microsoft.insights/logprofiles":                   true,
+}
+
+func subscriptionScoped(typ string) bool { return subscriptionTypes[strings.ToLower(typ)] }
+
 const noRelated = "No related resources match the effect details in the policy definition."
 
 // existence runs the AuditIfNotExists/DeployIfNotExists check: find the
@@ -35,6 +51,10 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 			return &Result{Applicable: true, Effect: effect, State: NonCompliant, Err: err, Details: detailMap,
 				Reason: "details.name could not be evaluated (" + err.Error() + "); Azure treats a failed evaluation as a deny."}
 		}
+		if isUnknown(v) {
+			return &Result{Applicable: true, Effect: effect, State: Unknown, Details: detailMap,
+				Reason: "The name of the related resource the policy requires is not known before deployment."}
+		}
 		name, _ = v.(string)
 		if detailMap != nil {
 			detailMap["name"] = name
@@ -46,14 +66,20 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 		}
 	}
 	var candidates []*arm.Resource
+	// place and scopeID say where the check looks, for resources the
+	// inputs may create unseen.
+	place, scopeID := RelatedResourceGroup, ""
 	if rel := c.env.Related; rel != nil {
 		switch {
 		case len(det.typ) > len(r.Type) && det.typ[len(r.Type)] == '/' && asciiHasPrefixFold(det.typ, r.Type):
+			place, scopeID = RelatedChildren, r.ID
 			candidates = rel.Children(r.ID, det.typ)
-		case strings.EqualFold(det.existenceScope, "subscription"):
+		case strings.EqualFold(det.existenceScope, "subscription") || subscriptionScoped(det.typ):
 			id, _ := arm.ParseID(r.ID)
+			place, scopeID = RelatedSubscription, "/subscriptions/"+id.Subscription
 			candidates = rel.InSubscription(id.Subscription, det.typ)
 		case det.extension:
+			place, scopeID = RelatedExtensions, r.ID
 			candidates = rel.Extensions(r.ID, det.typ)
 		default:
 			id, _ := arm.ParseID(r.ID)
@@ -64,11 +90,16 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 					return &Result{Applicable: true, Effect: effect, State: NonCompliant, Err: err, Details: detailMap,
 						Reason: "details.resourceGroupName could not be evaluated (" + err.Error() + ")."}
 				}
+				if isUnknown(v) {
+					return &Result{Applicable: true, Effect: effect, State: Unknown, Details: detailMap,
+						Reason: "The resource group the related resources are looked for in is not known before deployment."}
+				}
 				group, _ = v.(string)
 				if detailMap != nil {
 					detailMap["resourceGroupName"] = group
 				}
 			}
+			scopeID = "/subscriptions/" + id.Subscription + "/resourceGroups/" + group
 			candidates = rel.InResourceGroup(id.Subscription, group, det.typ)
 		}
 	}
@@ -77,24 +108,41 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 	}
 	if detailMap != nil {
 		ids := make([]string, 0, len(candidates))
+		var maybe []string
 		for _, cand := range candidates {
 			ids = append(ids, cand.ID)
+			if cand.MaybeAbsent != "" {
+				maybe = append(maybe, cand.ID)
+			}
 		}
 		detailMap["related"] = ids
-	}
-	if len(candidates) == 0 {
-		field := det.typ
-		return &Result{Applicable: true, Effect: effect, State: NonCompliant, Details: detailMap, Reason: noRelated,
-			Evidence: []Evidence{{ResourceID: r.ID, Resource: r, Field: field, Operator: "exists", Expected: true, Missing: true}}}
-	}
-	if det.existence == nil {
-		if detailMap != nil {
-			detailMap["satisfiedBy"] = candidates[0].ID
+		if maybe != nil {
+			detailMap["maybeAbsent"] = maybe
 		}
-		return &Result{Applicable: true, Effect: effect, State: Compliant, Details: detailMap,
-			Reason: "A related resource of the type the policy requires exists."}
 	}
-	var failed []Evidence
+	// A candidate that may not exist (MaybeAbsent) cannot make the check
+	// Compliant: if it is the only one that satisfies the condition, the
+	// state is Unknown.
+	var maybeMatch *arm.Resource
+	if det.existence == nil {
+		for _, cand := range candidates {
+			if cand.MaybeAbsent == "" {
+				if detailMap != nil {
+					detailMap["satisfiedBy"] = cand.ID
+				}
+				return &Result{Applicable: true, Effect: effect, State: Compliant, Details: detailMap,
+					Reason: "A related resource of the type the policy requires exists."}
+			}
+			if maybeMatch == nil {
+				maybeMatch = cand
+			}
+		}
+		if maybeMatch != nil {
+			return maybeAbsentResult(effect, detailMap, maybeMatch, nil)
+		}
+		return d.noMatch(c, effect, detailMap, place, scopeID, nil, false)
+	}
+	var failed, maybeEv []Evidence
 	unknown := false
 	saved := c.ev
 	for _, cand := range candidates {
@@ -112,8 +160,8 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 			return &Result{Applicable: true, Effect: effect, State: NonCompliant, Err: err, Details: detailMap,
 				Reason: "The existence condition could not be evaluated (" + err.Error() + "); Azure treats a failed evaluation as a deny."}
 		}
-		switch t {
-		case triTrue:
+		switch {
+		case t == triTrue && cand.MaybeAbsent == "":
 			if detailMap != nil {
 				detailMap["satisfiedBy"] = cand.ID
 			}
@@ -121,7 +169,12 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 			c.ev = saved
 			return &Result{Applicable: true, Effect: effect, State: Compliant, Details: detailMap,
 				Reason: "A related resource satisfies the existence condition.", Evidence: contributing(got, true)}
-		case triUnknown:
+		case t == triTrue:
+			if maybeMatch == nil {
+				maybeMatch = cand
+				maybeEv = contributing(c.ev, true)
+			}
+		case t == triUnknown:
 			unknown = true
 			failed = append(failed, pick(c.ev, triUnknown)...)
 		default:
@@ -129,15 +182,68 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 		}
 	}
 	c.ev = saved
+	if maybeMatch != nil {
+		return maybeAbsentResult(effect, detailMap, maybeMatch, maybeEv)
+	}
 	if unknown {
 		return &Result{Applicable: true, Effect: effect, State: Unknown, Details: detailMap, Evidence: failed,
 			Reason: "The related resources' values are not known before deployment."}
+	}
+	return d.noMatch(c, effect, detailMap, place, scopeID, failed, len(candidates) > 0)
+}
+
+// maybeAbsentResult is the Unknown of an existence check that only a
+// resource that may not exist satisfies.
+func maybeAbsentResult(effect string, detailMap map[string]any, cand *arm.Resource, ev []Evidence) *Result {
+	return &Result{Applicable: true, Effect: effect, State: Unknown, Details: detailMap, Evidence: ev,
+		Reason: fmt.Sprintf("Only the related resource %s satisfies the policy, and it may not exist: %s.", cand.ID, strings.TrimSuffix(cand.MaybeAbsent, "."))}
+}
+
+// noMatch is the verdict of an existence check that no related resource
+// among the inputs satisfies: NonCompliant, unless the inputs may create
+// resources unseen (arm.Unresolved) where the check looks, which makes it
+// Unknown.
+func (d *Definition) noMatch(c *evalCtx, effect string, detailMap map[string]any, place RelatedScope, scopeID string, failed []Evidence, hadCandidates bool) *Result {
+	r := c.ifRes
+	if u := unseenFor(c.env.Related, place, scopeID, d.details.typ); u != nil {
+		if detailMap != nil {
+			detailMap["unresolved"] = u.Reason
+		}
+		return &Result{Applicable: true, Effect: effect, State: Unknown, Details: detailMap, Evidence: failed,
+			Reason: fmt.Sprintf("No related resource among the inputs matches the effect details, but the inputs may create %s resources that were not read: %s.",
+				d.details.typ, strings.TrimSuffix(u.Reason, "."))}
+	}
+	if !hadCandidates {
+		return &Result{Applicable: true, Effect: effect, State: NonCompliant, Details: detailMap, Reason: noRelated,
+			Evidence: []Evidence{{ResourceID: r.ID, Resource: r, Field: d.details.typ, Operator: "exists", Expected: true, Missing: true}}}
 	}
 	reason := noRelated
 	if extra := reasonFromEvidence(failed, false); extra != "" {
 		reason += " " + extra
 	}
 	return &Result{Applicable: true, Effect: effect, State: NonCompliant, Details: detailMap, Evidence: failed, Reason: reason}
+}
+
+// unseenWithin is implemented by a Related (*arm.Set) that can tell
+// whether resources the inputs may create unseen could lie anywhere in a
+// resource group or subscription, including under a resource in it.
+type unseenWithin interface {
+	UnresolvedWithin(scopeID, fullType string) *arm.Unresolved
+}
+
+// unseenFor returns the arm.Unresolved that could hold a related resource
+// of typ where the check looks (place, at scopeID), or nil.
+func unseenFor(rel Related, place RelatedScope, scopeID, typ string) *arm.Unresolved {
+	us, ok := rel.(Unseen)
+	if !ok {
+		return nil
+	}
+	if place == RelatedResourceGroup || place == RelatedSubscription {
+		if w, ok := rel.(unseenWithin); ok {
+			return w.UnresolvedWithin(scopeID, typ)
+		}
+	}
+	return us.UnresolvedFor(scopeID, typ)
 }
 
 func filterByName(cands []*arm.Resource, name string) []*arm.Resource {
@@ -193,7 +299,7 @@ func (d *Definition) Related(target string) (typ string, scope RelatedScope) {
 	switch {
 	case len(det.typ) > len(target) && det.typ[len(target)] == '/' && asciiHasPrefixFold(det.typ, target):
 		return det.typ, RelatedChildren
-	case strings.EqualFold(det.existenceScope, "subscription"):
+	case strings.EqualFold(det.existenceScope, "subscription") || subscriptionScoped(det.typ):
 		return det.typ, RelatedSubscription
 	case det.extension:
 		return det.typ, RelatedExtensions

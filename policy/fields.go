@@ -121,7 +121,9 @@ func getSteps(v any, steps []step) (out any, found, unknown bool) {
 			}
 			cur = next
 		case arm.Unknown:
-			return c, true, true
+			// A property below an unknown value: its refinements say
+			// nothing of the property.
+			return arm.Unknown{Reason: c.Reason}, true, true
 		default:
 			return nil, false, false
 		}
@@ -136,7 +138,11 @@ func getSteps(v any, steps []step) (out any, found, unknown bool) {
 // value with its [*] indices. It returns arrayFound=false when the first
 // array is missing (or null); an element that lacks the rest of the path
 // is reported as not found; a non-array where an array is expected is
-// iterated once as a virtual missing element. fn returns false to stop.
+// iterated once as a virtual missing element. A selected value that is
+// unknown (or lies below an unknown object) is passed to fn as an
+// arm.Unknown; unknown is true when an array to iterate is itself unknown,
+// so that the selection has elements not passed to fn. fn returns false to
+// stop.
 func selection(root any, steps []step, idx []int, fn func(v any, found bool, idx []int) bool) (arrayFound, unknown bool) {
 	first := -1
 	for i, s := range steps {
@@ -146,10 +152,9 @@ func selection(root any, steps []step, idx []int, fn func(v any, found bool, idx
 		}
 	}
 	if first < 0 {
-		v, found, unk := getSteps(root, steps)
-		if unk {
-			return true, true
-		}
+		// An unknown value (or a value below an unknown object) is
+		// passed to fn, which decides what its refinements settle.
+		v, found, _ := getSteps(root, steps)
 		fn(v, found, idx)
 		return true, false
 	}
@@ -167,10 +172,6 @@ func selection(root any, steps []step, idx []int, fn func(v any, found bool, idx
 	}
 	rest := steps[first+1:]
 	for i, e := range list {
-		if _, ok := e.(arm.Unknown); ok {
-			unknown = true
-			continue
-		}
 		sub := append(idx, i)
 		if len(rest) == 0 {
 			if !fn(e, true, sub) {
@@ -214,6 +215,7 @@ const (
 	fLocation
 	fID
 	fIdentityType
+	fIdentityUserAssigned // identity.userAssignedIdentities
 	fTags
 	fTag
 	fRawPath // properties.x.y: a JSON path, accepted as an extension
@@ -236,6 +238,7 @@ type fieldRef struct {
 var specialFields = map[string]fieldKind{
 	"name": fName, "fullname": fFullName, "kind": fKind, "type": fType, "location": fLocation,
 	"id": fID, "identity.type": fIdentityType, "tags": fTags,
+	"identity.userassignedidentities": fIdentityUserAssigned,
 }
 
 func compileField(s string) *fieldRef {

@@ -22,7 +22,9 @@ var library = sync.OnceValue(func() expr.Library {
 		&expr.Func{Name: "subscription", MinArgs: 0, MaxArgs: 0, Call: fnSubscription},
 		&expr.Func{Name: "requestContext", MinArgs: 0, MaxArgs: 0, Call: fnRequestContext},
 		&expr.Func{Name: "policy", MinArgs: 0, MaxArgs: 0, Call: fnPolicy},
+		&expr.Func{Name: "addDays", MinArgs: 2, MaxArgs: 2, Call: fnAddDays},
 	)
+	refinedFuncs(lib)
 	return lib
 })
 
@@ -104,14 +106,34 @@ func fnCurrent(c *expr.Context, a []any) (any, error) {
 	return nil, expr.Errorf("current", "no count over %q is in scope", name)
 }
 
+// fnResourceGroup is resourceGroup(): the evaluated resource's resource
+// group. When the group itself is among the resources (Env.Related holds
+// it, as *arm.Set does), its id, name, type, location, managedBy, tags and
+// properties are returned as given; otherwise the id and name come from the
+// resource's id and the location and tags, which only the group knows, are
+// unknown rather than guessed.
 func fnResourceGroup(c *expr.Context, a []any) (any, error) {
 	ctx, err := host(c)
 	if err != nil {
 		return nil, err
 	}
 	id, _ := arm.ParseID(ctx.ifRes.ID)
-	return map[string]any{"name": id.ResourceGroup, "id": "/subscriptions/" + id.Subscription + "/resourceGroups/" + id.ResourceGroup,
-		"location": ctx.ifRes.Location(), "properties": map[string]any{"provisioningState": "Succeeded"}}, nil
+	rgID := "/subscriptions/" + id.Subscription + "/resourceGroups/" + id.ResourceGroup
+	out := map[string]any{"id": rgID, "name": id.ResourceGroup, "type": "Microsoft.Resources/resourceGroups",
+		"properties": map[string]any{"provisioningState": "Succeeded"}}
+	if byID, ok := ctx.env.Related.(interface{ ByID(string) *arm.Resource }); ok && id.ResourceGroup != "" {
+		if rg := byID.ByID(rgID); rg != nil {
+			for _, k := range []string{"id", "name", "type", "location", "managedBy", "tags", "properties"} {
+				if v, ok := lookupKey(rg.Object, k); ok {
+					out[k] = expr.Normalize(v)
+				}
+			}
+			return out, nil
+		}
+	}
+	why := arm.Unknown{Reason: "the resource group " + id.ResourceGroup + " is not among the inputs"}
+	out["location"], out["tags"] = why, why
+	return out, nil
 }
 
 func fnSubscription(c *expr.Context, a []any) (any, error) {
@@ -129,7 +151,7 @@ func fnRequestContext(c *expr.Context, a []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"apiVersion": ctx.api, "identity": map[string]any{}}, nil
+	return map[string]any{"apiVersion": ctx.requestAPIVersion(), "identity": map[string]any{}}, nil
 }
 
 func fnPolicy(c *expr.Context, a []any) (any, error) {
@@ -144,4 +166,29 @@ func fnPolicy(c *expr.Context, a []any) (any, error) {
 		p["definitionReferenceId"] = ctx.opts.referenceID
 	}
 	return p, nil
+}
+
+// dateOutput is the format of the dates policy functions compute (addDays):
+// .NET's round-trip format with the fraction's trailing zeros dropped, so a
+// whole second is written without a fraction (2026-02-02T00:00:00Z), as
+// Azure prints them.
+const dateOutput = "yyyy-MM-ddTHH:mm:ss.FFFFFFFZ"
+
+func fnAddDays(c *expr.Context, a []any) (any, error) {
+	s, ok := a[0].(string)
+	if !ok {
+		return nil, expr.Errorf("addDays", "the date must be a string, not %s", expr.TypeName(a[0]))
+	}
+	days, ok := expr.AsInt(a[1])
+	if !ok {
+		return nil, expr.Errorf("addDays", "the number of days must be an integer, not %s", expr.TypeName(a[1]))
+	}
+	t, err := expr.ParseTime(s)
+	if err != nil {
+		return nil, expr.Errorf("addDays", "%v", err)
+	}
+	if days > 3650000 || days < -3650000 {
+		return nil, expr.Errorf("addDays", "overflow adding %d days to %s", days, s)
+	}
+	return expr.FormatTime(t.UTC().AddDate(0, 0, int(days)), dateOutput)
 }

@@ -137,7 +137,7 @@ func looseEqual(a, b any) bool {
 	case string:
 		switch y := b.(type) {
 		case string:
-			return x == y || strings.EqualFold(x, y)
+			return foldEqual(x, y)
 		case bool:
 			t, ok := boolish(x)
 			return ok && t == y
@@ -228,26 +228,10 @@ func order(a, b any) (int, bool) {
 	return 0, false
 }
 
+// compareFold orders two strings case-insensitively: ordinally on their
+// case-folded forms.
 func compareFold(a, b string) int {
-	for a != "" && b != "" {
-		ra, na := utf8.DecodeRuneInString(a)
-		rb, nb := utf8.DecodeRuneInString(b)
-		la, lb := unicode.ToLower(ra), unicode.ToLower(rb)
-		if la != lb {
-			if la < lb {
-				return -1
-			}
-			return 1
-		}
-		a, b = a[na:], b[nb:]
-	}
-	switch {
-	case a == "" && b == "":
-		return 0
-	case a == "":
-		return -1
-	}
-	return 1
+	return strings.Compare(foldString(a), foldString(b))
 }
 
 func number(v any) (float64, bool) {
@@ -261,24 +245,26 @@ func number(v any) (float64, bool) {
 }
 
 // likePattern is a compiled like pattern: '*' any run of characters, '?'
-// one character (as regorus), everything else itself, case-insensitively.
+// one character (as regorus), everything else itself, case-insensitively
+// (the pattern and the value are case-folded).
 type likePattern struct {
 	runes []rune
 }
 
 func compileLike(p string) *likePattern {
-	rs := []rune(p)
-	for i, r := range rs {
-		rs[i] = unicode.ToLower(r)
-	}
-	return &likePattern{runes: rs}
+	return &likePattern{runes: []rune(foldString(p))}
 }
 
 func (p *likePattern) match(s string) bool {
-	return globMatch(p.runes, s)
+	if isASCII(s) {
+		return globMatch(p.runes, s, true) // folds ASCII letters as it goes
+	}
+	return globMatch(p.runes, foldString(s), false)
 }
 
-func globMatch(pat []rune, s string) bool {
+// globMatch matches a folded pattern against s, which is folded, or ASCII
+// when lower is set (its letters are then lower-cased as they are read).
+func globMatch(pat []rune, s string, lower bool) bool {
 	for len(pat) > 0 {
 		switch pat[0] {
 		case '*':
@@ -287,7 +273,7 @@ func globMatch(pat []rune, s string) bool {
 				return true
 			}
 			for i := 0; i <= len(s); {
-				if globMatch(rest, s[i:]) {
+				if globMatch(rest, s[i:], lower) {
 					return true
 				}
 				if i == len(s) {
@@ -308,7 +294,10 @@ func globMatch(pat []rune, s string) bool {
 				return false
 			}
 			r, n := utf8.DecodeRuneInString(s)
-			if unicode.ToLower(r) != pat[0] {
+			if lower && 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			if r != pat[0] {
 				return false
 			}
 			s, pat = s[n:], pat[1:]
@@ -377,27 +366,15 @@ func containsFold(s, sub string) bool {
 	if sub == "" {
 		return true
 	}
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
+	if isASCII(s) && isASCII(sub) {
+		for i := 0; i+len(sub) <= len(s); i++ {
+			if asciiEqualFold(s[i:i+len(sub)], sub) {
+				return true
+			}
 		}
+		return false
 	}
-	for i := 0; ascii && i < len(sub); i++ {
-		if sub[i] >= utf8.RuneSelf {
-			ascii = false
-		}
-	}
-	if !ascii {
-		return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
-	}
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if asciiEqualFold(s[i:i+len(sub)], sub) {
-			return true
-		}
-	}
-	return false
+	return strings.Contains(foldString(s), foldString(sub))
 }
 
 // Azure's non-compliance reason texts, by the operator that compliance
