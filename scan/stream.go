@@ -114,8 +114,10 @@ func (e *Engine) newReport(o Options, inputs []*source.Input, started time.Time)
 		read = read || len(in.Resources) > 0 || in.Lazy != nil || len(in.Unresolved) > 0 || len(in.Findings) > 0
 		postgres = postgres || holdsPostgres(in)
 	}
-	switch {
-	case !read && len(rep.Errors) == 0:
+	if !postgres {
+		rep.Notes = append(rep.Notes, "no PostgreSQL resource in the inputs: no server was assessed against the baseline")
+	}
+	if !read && len(rep.Errors) == 0 {
 		// An empty directory, or files of no known kind: a scan that
 		// judged nothing must not pass.
 		where, verb := "the inputs", "hold"
@@ -127,8 +129,6 @@ func (e *Engine) newReport(o Options, inputs []*source.Input, started time.Time)
 		}
 		rep.Errors = append(rep.Errors, report.ErrorEntry{Target: where,
 			Message: "nothing to scan: " + where + " " + verb + " no resource pgbaseline reads"})
-	case read && !postgres:
-		rep.Notes = append(rep.Notes, "no PostgreSQL resource in the inputs: no server was assessed against the baseline")
 	}
 	return rep
 }
