@@ -29,8 +29,15 @@ var comparisonFuncs = []*Func{
 		n, err := compare("greaterOrEquals", args)
 		return n >= 0, err
 	}},
-	{Name: "coalesce", MinArgs: 1, MaxArgs: -1, HandlesUnknown: true, Call: func(c *Context, args []any) (any, error) {
-		for _, a := range args {
+	// coalesce evaluates its arguments in order and stops at the first
+	// that is not null, as ARM does: Bicep compiles `a ?? fail('...')` to
+	// coalesce(a, fail('...')), which must not fail when a has a value.
+	{Name: "coalesce", MinArgs: 1, MaxArgs: -1, Lazy: func(c *Context, args []Node) (any, error) {
+		for _, n := range args {
+			a, err := n.Eval(c)
+			if err != nil {
+				return nil, err
+			}
 			if a != nil {
 				// An Unknown before any known non-null value could be null:
 				// the result is Unknown.
