@@ -64,9 +64,9 @@ func CompleteCreated(obj map[string]any) {
 	}
 	// Encryption: service-managed keys unless the request names a key.
 	if enc, ok := child(props, "dataEncryption"); ok {
-		if _, has := arm.Lookup(enc, "type"); !has {
-			if _, key := arm.Lookup(enc, "primaryKeyURI"); !key {
-				enc["type"] = "SystemManaged"
+		if k, unset := unsetKey(enc, "type"); unset {
+			if _, nokey := unsetKey(enc, "primaryKeyURI"); nokey {
+				enc[k] = "SystemManaged"
 			}
 		}
 	}
@@ -76,21 +76,22 @@ func CompleteCreated(obj map[string]any) {
 	if !ok {
 		return
 	}
-	if _, has := arm.Lookup(net, "publicNetworkAccess"); has {
+	pna, unset := unsetKey(net, "publicNetworkAccess")
+	if !unset {
 		return
 	}
 	subnet, _ := arm.Lookup(net, "delegatedSubnetResourceId")
 	switch s := subnet.(type) {
 	case nil:
-		net["publicNetworkAccess"] = "Enabled"
+		net[pna] = "Enabled"
 	case string:
 		if s == "" {
-			net["publicNetworkAccess"] = "Enabled"
+			net[pna] = "Enabled"
 		} else {
-			net["publicNetworkAccess"] = "Disabled"
+			net[pna] = "Disabled"
 		}
 	case arm.Unknown:
-		net["publicNetworkAccess"] = arm.Unknown{Reason: "Azure sets it from network.delegatedSubnetResourceId, which is known only at deployment (" + s.Reason + ")"}
+		net[pna] = arm.Unknown{Reason: "Azure sets it from network.delegatedSubnetResourceId, which is known only at deployment (" + s.Reason + ")"}
 	}
 }
 
@@ -132,8 +133,20 @@ func setDefault(obj map[string]any, path []string, value any) {
 		}
 		cur = next
 	}
-	last := path[len(path)-1]
-	if _, has := arm.Lookup(cur, last); !has {
-		cur[last] = value
+	if k, unset := unsetKey(cur, path[len(path)-1]); unset {
+		cur[k] = value
 	}
+}
+
+// unsetKey reports whether obj leaves key out or sets it to null (a
+// template's optional parameter with no value, which Azure Resource
+// Manager treats as not given), and the key to set it under: the source's
+// spelling when it writes one.
+func unsetKey(obj map[string]any, key string) (string, bool) {
+	for have, v := range obj {
+		if strings.EqualFold(have, key) {
+			return have, v == nil
+		}
+	}
+	return key, true
 }
