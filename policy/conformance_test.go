@@ -162,12 +162,16 @@ func runCase(t *testing.T, c conformanceCase) {
 }
 
 // caseResource makes a resource of a case's object: "$unknown" values
-// become arm.Unknown, and "$maybeAbsent": "why" sets Resource.MaybeAbsent.
+// become arm.Unknown, "$maybeAbsent": "why" sets Resource.MaybeAbsent, and
+// "$synthesized": "why" sets Resource.Synthesized (a default the model
+// implies, such as a server parameter at Azure's default).
 func caseResource(obj map[string]any) *arm.Resource {
 	maybe, _ := obj["$maybeAbsent"].(string)
+	synth, _ := obj["$synthesized"].(string)
 	delete(obj, "$maybeAbsent")
+	delete(obj, "$synthesized")
 	r := arm.New(unknowns(obj).(map[string]any), arm.Origin{})
-	r.MaybeAbsent = maybe
+	r.MaybeAbsent, r.Synthesized = maybe, synth
 	return r
 }
 

@@ -120,13 +120,29 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 			detailMap["maybeAbsent"] = maybe
 		}
 	}
-	// A candidate that may not exist (MaybeAbsent) cannot make the check
-	// Compliant: if it is the only one that satisfies the condition, the
-	// state is Unknown.
+	// A candidate that may not exist (MaybeAbsent), or a default the model
+	// implies (Synthesized) that the inputs may replace unseen, cannot make
+	// the check Compliant: if it is the only one that satisfies the
+	// condition, the state is Unknown.
+	var doubts map[*arm.Resource]string // allocated only when a candidate is in doubt
+	for _, cand := range candidates {
+		doubt := cand.MaybeAbsent
+		if doubt == "" && cand.Synthesized != "" {
+			if u := unseenFor(c.env.Related, place, scopeID, det.typ); u != nil {
+				doubt = "it is the default, and the inputs may set it where they were not read (" + strings.TrimSuffix(u.Reason, ".") + ")"
+			}
+		}
+		if doubt != "" {
+			if doubts == nil {
+				doubts = map[*arm.Resource]string{}
+			}
+			doubts[cand] = doubt
+		}
+	}
 	var maybeMatch *arm.Resource
 	if det.existence == nil {
 		for _, cand := range candidates {
-			if cand.MaybeAbsent == "" {
+			if doubts[cand] == "" {
 				if detailMap != nil {
 					detailMap["satisfiedBy"] = cand.ID
 				}
@@ -138,7 +154,7 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 			}
 		}
 		if maybeMatch != nil {
-			return maybeAbsentResult(effect, detailMap, maybeMatch, nil)
+			return maybeAbsentResult(effect, detailMap, maybeMatch, doubts[maybeMatch], nil)
 		}
 		return d.noMatch(c, effect, detailMap, place, scopeID, nil, false)
 	}
@@ -161,7 +177,7 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 				Reason: "The existence condition could not be evaluated (" + err.Error() + "); Azure treats a failed evaluation as a deny."}
 		}
 		switch {
-		case t == triTrue && cand.MaybeAbsent == "":
+		case t == triTrue && doubts[cand] == "":
 			if detailMap != nil {
 				detailMap["satisfiedBy"] = cand.ID
 			}
@@ -183,7 +199,7 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 	}
 	c.ev = saved
 	if maybeMatch != nil {
-		return maybeAbsentResult(effect, detailMap, maybeMatch, maybeEv)
+		return maybeAbsentResult(effect, detailMap, maybeMatch, doubts[maybeMatch], maybeEv)
 	}
 	if unknown {
 		return &Result{Applicable: true, Effect: effect, State: Unknown, Details: detailMap, Evidence: failed,
@@ -194,9 +210,13 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 
 // maybeAbsentResult is the Unknown of an existence check that only a
 // resource that may not exist satisfies.
-func maybeAbsentResult(effect string, detailMap map[string]any, cand *arm.Resource, ev []Evidence) *Result {
+func maybeAbsentResult(effect string, detailMap map[string]any, cand *arm.Resource, doubt string, ev []Evidence) *Result {
+	if cand.MaybeAbsent == "" {
+		return &Result{Applicable: true, Effect: effect, State: Unknown, Details: detailMap, Evidence: ev,
+			Reason: fmt.Sprintf("Only the related resource %s satisfies the policy, and %s.", cand.ID, doubt)}
+	}
 	return &Result{Applicable: true, Effect: effect, State: Unknown, Details: detailMap, Evidence: ev,
-		Reason: fmt.Sprintf("Only the related resource %s satisfies the policy, and it may not exist: %s.", cand.ID, strings.TrimSuffix(cand.MaybeAbsent, "."))}
+		Reason: fmt.Sprintf("Only the related resource %s satisfies the policy, and it may not exist: %s.", cand.ID, strings.TrimSuffix(doubt, "."))}
 }
 
 // noMatch is the verdict of an existence check that no related resource

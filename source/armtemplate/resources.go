@@ -271,6 +271,19 @@ func (d *deployment) identify(s *scope, src map[string]any, path string, line in
 		}
 	}
 	if name == "" {
+		if nv, has := arm.Lookup(src, "name"); has {
+			nl := d.lineOf(src, "name", line)
+			if u, isU := d.value(s, nv, joinPath(path, "name"), nl).(arm.Unknown); isU && !strings.HasPrefix(u.Reason, "the expression is invalid") &&
+				!strings.EqualFold(strings.Trim(typ, "/"), flexserver.ServerType) { // a server not seen is an error: it would be missed
+				// A valid template whose resource name is known only at
+				// deployment (a copy loop over another deployment's
+				// outputs): the resource is not seen, but it may be
+				// there. Checks that it could satisfy or change are
+				// Unknown, never NonCompliant.
+				d.unseenResource(s, strings.Trim(typ, "/"), parent, joinPath(path, "name"), nl, u.Reason)
+				return id, false
+			}
+		}
 		name, ok = str("name")
 	}
 	if !ok || name == "" {
@@ -663,6 +676,31 @@ func (d *deployment) unresolved(s *scope, id identity, line int, address, reason
 		what += "; it may not be deployed: " + s.absent
 	}
 	d.x.in.Unresolved = append(d.x.in.Unresolved, arm.Unresolved{Scope: scopeID, Reason: what, Origin: origin})
+}
+
+// unseenResource records a resource of a known type whose name is not
+// known before deployment: an arm.Unresolved of its full type, under its
+// parent when it is written inside one (else anywhere in the input), and
+// a note naming it.
+func (d *deployment) unseenResource(s *scope, typ string, parent *parentRef, path string, line int, reason string) {
+	scopeID := ""
+	if parent != nil {
+		if !strings.Contains(typ, "/") {
+			typ = parent.typ + "/" + typ
+		}
+		prefix := parent.scope
+		if prefix == "" {
+			prefix = d.scopePrefix()
+		}
+		scopeID = buildID(prefix, parent.typ, parent.names)
+	}
+	what := fmt.Sprintf("a %s whose name is not known before deployment (%s) is not seen", typ, reason)
+	if s.absent != "" {
+		what += "; it may not be deployed: " + s.absent
+	}
+	d.note(path, line, what+": checks it could decide are Unknown")
+	d.x.in.Unresolved = append(d.x.in.Unresolved, arm.Unresolved{Scope: scopeID, Type: typ, Reason: what,
+		Origin: arm.Origin{File: d.file, Line: line}})
 }
 
 // keyVaultUnknown is the value of a parameter given as a Key Vault
