@@ -79,6 +79,7 @@ type module struct {
 	r       *reader
 	cfg     *moduleConfig
 	prefix  string // "" or `module.db["a"].`
+	key     string // "" or "db.inner": the call names, as modules.json keys modules
 	depth   int
 	rootDir string
 	azurerm int
@@ -132,8 +133,12 @@ type instance struct {
 	id      string // placeholder ARM id, or ""
 }
 
-func (m *module) newChild(cfg *moduleConfig, prefix string, inputs map[string]cty.Value) *module {
-	c := &module{r: m.r, cfg: cfg, prefix: prefix, depth: m.depth + 1, rootDir: m.rootDir, azurerm: m.azurerm,
+func (m *module) newChild(cfg *moduleConfig, name, prefix string, inputs map[string]cty.Value) *module {
+	key := name
+	if m.key != "" {
+		key = m.key + "." + name
+	}
+	c := &module{r: m.r, cfg: cfg, prefix: prefix, key: key, depth: m.depth + 1, rootDir: m.rootDir, azurerm: m.azurerm,
 		locals: map[string]*lazyVal{}, res: map[string]*resState{}, mods: map[string]*modState{}}
 	c.setVars(inputs, nil)
 	return c
@@ -626,21 +631,19 @@ func (m *module) moduleState(name string) *modState {
 	st.state = stateBusy
 	defer func() { st.state = stateDone }()
 	line := call.block.DefRange().Start.Line
-	if !isLocalSource(call.source) {
-		what := call.source
-		if what == "" {
-			what = "an unknown source"
-		}
-		st.val = unknown(fmt.Sprintf("module.%s comes from %s, which pgbaseline does not read", name, what))
-		return st
-	}
 	if m.depth+1 > MaxModuleDepth {
 		m.r.addError(&source.Error{File: call.file, Line: line, Msg: fmt.Sprintf(
 			"module.%s: modules nest deeper than the limit of %d levels; it is not read", name, MaxModuleDepth)})
 		st.val = unknown("module nesting limit reached")
 		return st
 	}
-	dir := filepath.Join(m.cfg.dir, call.source)
+	var dir string
+	if isLocalSource(call.source) {
+		dir = filepath.Join(m.cfg.dir, call.source)
+	} else if dir = m.remoteDir(call, line); dir == "" {
+		st.val = unknown(fmt.Sprintf("module.%s (source %q) is not downloaded: its outputs are not known", name, call.source))
+		return st
+	}
 	cfg := m.r.config(dir)
 	if cfg == nil || len(cfg.files) == 0 && len(cfg.errors) == 0 {
 		m.r.addError(&source.Error{File: call.file, Line: line, Msg: fmt.Sprintf("module.%s: no .tf files in %s", name, dir)})
@@ -664,7 +667,7 @@ func (m *module) moduleState(name string) *modState {
 			}
 			inputs[an] = m.eval(a.Expr, e.sc)
 		}
-		child := m.newChild(cfg, m.prefix+"module."+name+e.suffix+".", inputs)
+		child := m.newChild(cfg, name, m.prefix+"module."+name+e.suffix+".", inputs)
 		st.insts = append(st.insts, child)
 		child.walk()
 		out := child.outputValues()

@@ -155,6 +155,10 @@ type reader struct {
 	limitHit  bool
 	// moduleInstances counts the module instances made.
 	moduleInstances int
+	// modules is the root's .terraform/modules/modules.json, by key, once
+	// manifestRead.
+	modules      map[string]manifestEntry
+	manifestRead bool
 }
 
 func (r *reader) addError(e *source.Error) {
