@@ -96,8 +96,8 @@ func TestModuleManifestProblems(t *testing.T) {
 `
 	for _, c := range []struct {
 		name, manifest, want string
-		line             int
-		inManifest       bool
+		line                 int
+		inManifest           bool
 	}{
 		{"no entry", `{"Modules":[{"Key":"","Source":"","Dir":"."}]}`, `is not in`, 1, false},
 		{"missing directory", `{"Modules":[{"Key":"db","Source":"registry.terraform.io/x/y/azurerm","Dir":".terraform/modules/db"}]}`, `holds no .tf files`, 1, false},
