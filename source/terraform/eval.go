@@ -90,6 +90,11 @@ type module struct {
 	mods    map[string]*modState
 	outputs cty.Value
 	outSt   int
+	// noValue holds the variables that have no value.
+	noValue map[string]bool
+	// maybeAbsent, when not empty, says why the module instance may not
+	// exist (its call's count or for_each is not known).
+	maybeAbsent string
 }
 
 type lazyVal struct {
@@ -131,6 +136,9 @@ type instance struct {
 	file    string
 	typ     string
 	id      string // placeholder ARM id, or ""
+	// maybeAbsent, when not empty, says why the instance may not exist
+	// (see arm.Resource.MaybeAbsent).
+	maybeAbsent string
 }
 
 func (m *module) newChild(cfg *moduleConfig, name, prefix string, inputs map[string]cty.Value) *module {
@@ -149,6 +157,7 @@ func (m *module) newChild(cfg *moduleConfig, name, prefix string, inputs map[str
 // inputs.
 func (m *module) setVars(inputs map[string]cty.Value, layers []map[string]cty.Value) {
 	m.vars = map[string]cty.Value{}
+	m.noValue = map[string]bool{}
 	names := make([]string, 0, len(m.cfg.variables))
 	for n := range m.cfg.variables {
 		names = append(names, n)
@@ -174,6 +183,7 @@ func (m *module) setVars(inputs map[string]cty.Value, layers []map[string]cty.Va
 		}
 		if !have {
 			v = unknown(fmt.Sprintf("variable %q has no value in the configuration", n))
+			m.noValue[n] = true
 		}
 		m.vars[n] = m.convertVar(d, v)
 	}
@@ -372,13 +382,24 @@ func (m *module) local(name string) cty.Value {
 }
 
 // expansion is one instance of a resource or module: its key and scope.
+// absent, when not empty, says why the instance may not exist.
 type expansion struct {
 	suffix string
 	key    cty.Value
 	sc     *scope
+	absent string
 }
 
+// UnknownInstanceKey is the instance key of the one instance that stands
+// for a resource or module whose count or for_each is not known before
+// apply: Terraform's own wildcard key, as it prints deferred instances
+// (azurerm_postgresql_flexible_server_active_directory_administrator.this[*]).
+const UnknownInstanceKey = "[*]"
+
 // expand evaluates count or for_each. what names the block for errors.
+// When the count or for_each is not known, one instance with the key
+// UnknownInstanceKey stands for all; it may be absent unless the unknown
+// value is certainly at least 1 (or a collection certainly not empty).
 func (m *module) expand(count, forEach hcl.Expression, what string, file string, line int) (int, []expansion) {
 	limitErr := func(n int) (int, []expansion) {
 		m.r.addError(&source.Error{File: file, Line: line, Msg: fmt.Sprintf(
@@ -390,7 +411,11 @@ func (m *module) expand(count, forEach hcl.Expression, what string, file string,
 		v := m.eval(count, nil)
 		v, _ = v.UnmarkDeep()
 		if !v.IsKnown() {
-			return modeUnknown, []expansion{{suffix: "[*]", sc: &scope{unknownInst: "count of " + what + " is known only after apply"}}}
+			e := expansion{suffix: UnknownInstanceKey, sc: &scope{unknownInst: "count of " + what + " is known only after apply"}}
+			if !countAtLeastOne(v) {
+				e.absent = m.whyUnknown("count", count)
+			}
+			return modeUnknown, []expansion{e}
 		}
 		if v.IsNull() || !v.Type().Equals(cty.Number) {
 			m.r.addError(&source.Error{File: file, Line: count.Range().Start.Line, Column: count.Range().Start.Column, Msg: what + ": count must be a whole number"})
@@ -416,7 +441,17 @@ func (m *module) expand(count, forEach hcl.Expression, what string, file string,
 		v := m.eval(forEach, nil)
 		v, _ = v.UnmarkDeep()
 		unk := func() (int, []expansion) {
-			return modeUnknown, []expansion{{suffix: "[*]", sc: &scope{unknownInst: "for_each of " + what + " is known only after apply"}}}
+			e := expansion{suffix: UnknownInstanceKey, sc: &scope{unknownInst: "for_each of " + what + " is known only after apply"}}
+			nonEmpty := false
+			if v.IsKnown() {
+				nonEmpty = !v.IsNull() && v.LengthInt() > 0
+			} else if ty := v.Type(); ty.IsCollectionType() || ty.IsObjectType() || ty.IsTupleType() {
+				nonEmpty = v.Range().LengthLowerBound() > 0
+			}
+			if !nonEmpty {
+				e.absent = m.whyUnknown("for_each", forEach)
+			}
+			return modeUnknown, []expansion{e}
 		}
 		if !v.IsKnown() {
 			return unk()
@@ -480,7 +515,8 @@ func (m *module) resourceState(key string) *resState {
 		if !m.r.reserve(d.file, d.block.DefRange().Start.Line) {
 			break
 		}
-		inst := &instance{decl: d, mod: m, address: m.prefix + key + e.suffix, file: d.file, typ: d.typ}
+		inst := &instance{decl: d, mod: m, address: m.prefix + key + e.suffix, file: d.file, typ: d.typ,
+			maybeAbsent: joinReasons(m.maybeAbsent, e.absent)}
 		inst.blockValue = m.evalBody(d.block.Body, e.sc, d.block.DefRange().Start.Line, 0)
 		inst.id = placeholderID(inst)
 		obj := instanceObject(inst, m.cfg.attrNames, unknownAttr)
@@ -668,6 +704,10 @@ func (m *module) moduleState(name string) *modState {
 			inputs[an] = m.eval(a.Expr, e.sc)
 		}
 		child := m.newChild(cfg, name, m.prefix+"module."+name+e.suffix+".", inputs)
+		if e.absent != "" {
+			e.absent = m.prefix + "module." + name + ": " + e.absent
+		}
+		child.maybeAbsent = joinReasons(m.maybeAbsent, e.absent)
 		st.insts = append(st.insts, child)
 		child.walk()
 		out := child.outputValues()
@@ -809,3 +849,88 @@ func (b *blockValue) str(name string) (string, bool) {
 }
 
 func joinKey(parts ...string) string { return strings.Join(parts, ".") }
+
+// joinReasons joins the reasons an instance may be absent.
+func joinReasons(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}
+
+// whyUnknown says what makes a count or for_each expression unknown:
+// "count depends on var.create, which has no value".
+func (m *module) whyUnknown(what string, expr hcl.Expression) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, tr := range expr.Variables() {
+		name := traversalString(tr)
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		v := m.eval(&hclsyntax.ScopeTraversalExpr{Traversal: tr, SrcRange: tr.SourceRange()}, nil)
+		if u, _ := v.UnmarkDeep(); u.IsWhollyKnown() {
+			continue
+		}
+		if tr.RootName() == "var" && len(tr) > 1 {
+			if a, ok := tr[1].(hcl.TraverseAttr); ok && m.noValue[a.Name] {
+				parts = append(parts, name+", which has no value")
+				continue
+			}
+		}
+		parts = append(parts, name+", which is not known before apply")
+	}
+	if len(parts) == 0 {
+		return what + " is not known before apply"
+	}
+	return what + " depends on " + strings.Join(parts, " and ")
+}
+
+// traversalString writes a reference as the configuration does (up to
+// its fourth step).
+func traversalString(tr hcl.Traversal) string {
+	var b strings.Builder
+	for i, step := range tr {
+		if i == 4 {
+			break
+		}
+		switch x := step.(type) {
+		case hcl.TraverseRoot:
+			b.WriteString(x.Name)
+		case hcl.TraverseAttr:
+			b.WriteString("." + x.Name)
+		case hcl.TraverseIndex:
+			switch k, _ := x.Key.Unmark(); {
+			case !k.IsKnown() || k.IsNull():
+				b.WriteString("[...]")
+			case k.Type() == cty.String:
+				b.WriteString("[" + strconv.Quote(k.AsString()) + "]")
+			case k.Type() == cty.Number:
+				b.WriteString("[" + k.AsBigFloat().Text('f', -1) + "]")
+			default:
+				b.WriteString("[...]")
+			}
+		case hcl.TraverseSplat:
+			b.WriteString("[*]")
+		}
+	}
+	return b.String()
+}
+
+// countAtLeastOne reports whether an unknown count is certainly at least
+// one (its refinements say it is above zero).
+func countAtLeastOne(v cty.Value) bool {
+	if v.Type() != cty.Number {
+		return false
+	}
+	lo, inclusive := v.Range().NumberLowerBound()
+	if !lo.IsKnown() || lo.IsNull() || lo.Type() != cty.Number {
+		return false
+	}
+	zero := cty.Zero
+	return lo.GreaterThan(zero).True() || (lo.Equals(zero).True() && !inclusive)
+}

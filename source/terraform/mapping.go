@@ -51,6 +51,7 @@ func (mp *mapper) emit(inst *instance, o *objBuilder, line int) *arm.Resource {
 	r := arm.New(o.m, arm.Origin{File: inst.file, Line: line}).WithPositions(mp.idx)
 	r.Address = inst.address
 	r.Suppressions = inst.decl.suppressions
+	r.MaybeAbsent = inst.maybeAbsent
 	mp.out = append(mp.out, r)
 	if r.ID != "" {
 		mp.byID[arm.Normalize(r.ID)] = r
