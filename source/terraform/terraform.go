@@ -99,9 +99,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -141,6 +141,27 @@ type Options struct {
 	// VarFiles are --var-file files, applied in order after the
 	// automatically loaded .tfvars files.
 	VarFiles []string
+	// Paths are the paths the scan reads (files and directories). The
+	// DirectoryReader decides which directories are root modules from the
+	// module blocks of the .tf files under them, and reads no file outside
+	// them for that: a directory that one of them calls as a local module
+	// is not read as a root of its own. When Paths is empty, the tree
+	// known is the subtrees of the directories the reader has been given
+	// so far, and of the one it reads: an example under the module that
+	// calls it with source = "../../" is always found, a caller beside it
+	// only when the walk reached it first.
+	Paths []string
+
+	// shared is state shared by the roots of one scan.
+	shared *shared
+}
+
+// shared is what the root modules of one directory scan share.
+type shared struct {
+	mu sync.Mutex
+	// varFilesScanned holds the --var-file files already scanned for
+	// literal secrets: each is reported once per scan, not once per root.
+	varFilesScanned map[string]bool
 }
 
 // reader holds the state of one ReadModule call.
@@ -363,10 +384,12 @@ func (r *reader) readTfvars(root *module, name string, sf *secretFinder, runtime
 
 // DirectoryReader returns the reader the scan engine calls for each
 // directory of a walk: a directory with .tf files is read as a root module
-// and its .tf and .tfvars files are reported consumed. A directory that
-// another module near it calls as a local module is consumed without being
-// read as a root (see the package documentation).
+// and its .tf and .tfvars files are reported consumed. A directory that a
+// module block in the scanned tree calls as a local module is consumed
+// without being read as a root (see the package documentation).
 func DirectoryReader(o Options) func(dir string, files []string) ([]*source.Input, []string) {
+	calls := &callIndexes{}
+	o.shared = &shared{varFilesScanned: map[string]bool{}}
 	return func(dir string, files []string) ([]*source.Input, []string) {
 		tf, _ := tfFiles(files)
 		var tfvars []string
@@ -390,7 +413,7 @@ func DirectoryReader(o Options) func(dir string, files []string) ([]*source.Inpu
 			}
 			all = nil
 		}
-		if !explicit && calledAsModule(dir) {
+		if !explicit && calls.calledAsModule(o.Paths, dir) {
 			return nil, consumed
 		}
 		return []*source.Input{ReadModule(dir, all, o)}, consumed
@@ -410,72 +433,4 @@ func sameDirListing(dir string, files []string) bool {
 		}
 	}
 	return n == len(files)
-}
-
-var moduleSourceRE = regexp.MustCompile(`(?m)^\s*source\s*=\s*"(\.\.?/[^"]*|\.\.?)"`)
-
-// maxCallerScan bounds the files calledAsModule reads.
-const maxCallerScan = 5000
-
-// calledAsModule reports whether a .tf file in the directories around dir
-// (the subtrees of its parent, grandparent and great-grandparent, three
-// levels deep) calls dir as a local module.
-func calledAsModule(dir string) bool {
-	target, err := filepath.Abs(dir)
-	if err != nil {
-		return false
-	}
-	budget := maxCallerScan
-	seen := map[string]bool{}
-	anc := filepath.Dir(target)
-	for up := 0; up < 3; up++ {
-		if found := scanCallers(anc, target, 3, &budget, seen); found {
-			return true
-		}
-		next := filepath.Dir(anc)
-		if next == anc {
-			break
-		}
-		anc = next
-	}
-	return false
-}
-
-func scanCallers(dir, target string, depth int, budget *int, seen map[string]bool) bool {
-	if seen[dir] || *budget <= 0 {
-		return false
-	}
-	seen[dir] = true
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, e := range entries {
-		if *budget <= 0 {
-			return false
-		}
-		p := filepath.Join(dir, e.Name())
-		if e.IsDir() {
-			if depth > 0 && !strings.HasPrefix(e.Name(), ".") && e.Name() != "node_modules" {
-				if scanCallers(p, target, depth-1, budget, seen) {
-					return true
-				}
-			}
-			continue
-		}
-		if !strings.HasSuffix(e.Name(), ".tf") || dir == target {
-			continue
-		}
-		*budget--
-		src, err := os.ReadFile(p)
-		if err != nil || len(src) > MaxFileSize {
-			continue
-		}
-		for _, m := range moduleSourceRE.FindAllSubmatch(src, -1) {
-			if filepath.Clean(filepath.Join(dir, string(m[1]))) == target {
-				return true
-			}
-		}
-	}
-	return false
 }
