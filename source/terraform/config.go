@@ -29,6 +29,9 @@ type moduleConfig struct {
 	resources []*resourceDecl
 	resByKey  map[string]*resourceDecl // "type.name"
 	data      map[string]map[string]bool
+	// dataMulti holds the data sources ("type.name") with count or
+	// for_each.
+	dataMulti map[string]bool
 	modules   []*moduleCall
 	modByName map[string]*moduleCall
 	outputs   map[string]*hclsyntax.Attribute
@@ -92,7 +95,7 @@ var (
 func parseModule(dir string, files []string) *moduleConfig {
 	cfg := &moduleConfig{
 		dir: dir, variables: map[string]*variableDecl{}, locals: map[string]*hclsyntax.Attribute{},
-		localFile: map[string]string{}, resByKey: map[string]*resourceDecl{}, data: map[string]map[string]bool{},
+		localFile: map[string]string{}, dataMulti: map[string]bool{}, resByKey: map[string]*resourceDecl{}, data: map[string]map[string]bool{},
 		modByName: map[string]*moduleCall{}, outputs: map[string]*hclsyntax.Attribute{}, attrNames: map[string]bool{},
 	}
 	sort.Strings(files)
@@ -170,6 +173,9 @@ func (cfg *moduleConfig) addFile(name string, src []byte) {
 					cfg.data[r.typ] = map[string]bool{}
 				}
 				cfg.data[r.typ][r.name] = true
+				if r.count != nil || r.forEach != nil {
+					cfg.dataMulti[r.key()] = true
+				}
 				continue
 			}
 			sups, errs := suppressionsFor(tf, b)

@@ -90,6 +90,8 @@ type module struct {
 	mods    map[string]*modState
 	outputs cty.Value
 	outSt   int
+	// dataCache holds the values of data sources, by "type.name".
+	dataCache map[string]cty.Value
 	// noValue holds the variables that have no value.
 	noValue map[string]bool
 	// maybeAbsent, when not empty, says why the module instance may not
@@ -314,7 +316,7 @@ func (m *module) eval(expr hcl.Expression, sc *scope) (v cty.Value) {
 			if data[second] == nil {
 				data[second] = map[string]cty.Value{}
 			}
-			data[second][a.Name] = unknown(fmt.Sprintf("data.%s.%s is read from Azure at plan time", second, a.Name))
+			data[second][a.Name] = m.dataValue(second, a.Name)
 		default:
 			if second == "" {
 				continue
@@ -508,7 +510,7 @@ func (m *module) resourceState(key string) *resState {
 	st.state = stateBusy
 	d := m.cfg.resByKey[key]
 	mode, exps := m.expand(d.count, d.forEach, m.prefix+key, d.file, d.block.DefRange().Start.Line)
-	unknownAttr := unknown(fmt.Sprintf("attributes of %s%s that the configuration does not set are known only after apply", m.prefix, key))
+	unknownAttr := fmt.Sprintf("attributes of %s%s that the configuration does not set are known only after apply", m.prefix, key)
 	elems := make([]cty.Value, 0, len(exps))
 	byKey := map[string]cty.Value{}
 	for _, e := range exps {
@@ -765,10 +767,15 @@ func (m *module) walk() {
 
 // instanceObject is the value other expressions see for a resource
 // instance: its arguments, nested blocks, and computed attributes.
-func instanceObject(inst *instance, names map[string]bool, unknownAttr cty.Value) cty.Value {
+func instanceObject(inst *instance, names map[string]bool, unknownAttr string) cty.Value {
 	attrs := make(map[string]cty.Value, len(inst.attrs)+len(inst.blocks)+len(names)+2)
+	plain := unknown(unknownAttr)
 	for n := range names {
-		attrs[n] = unknownAttr
+		if n == "id" || computedRefinements[inst.typ][n] != (refinement{}) {
+			attrs[n] = refinedUnknown(inst.typ, n, true, unknownAttr)
+		} else {
+			attrs[n] = plain
+		}
 	}
 	for n, b := range inst.blocks {
 		attrs[n] = blocksValue(b)
@@ -933,4 +940,26 @@ func countAtLeastOne(v cty.Value) bool {
 	}
 	zero := cty.Zero
 	return lo.GreaterThan(zero).True() || (lo.Equals(zero).True() && !inclusive)
+}
+
+// dataValue is the value of a data source: unknown (read from Azure at
+// plan time), with the attributes that are certainly set refined.
+func (m *module) dataValue(typ, name string) cty.Value {
+	reason := fmt.Sprintf("data.%s.%s is read from Azure at plan time", typ, name)
+	if !m.cfg.data[typ][name] || m.cfg.dataMulti[typ+"."+name] {
+		return unknown(reason)
+	}
+	if v, ok := m.dataCache[typ+"."+name]; ok {
+		return v
+	}
+	if m.dataCache == nil {
+		m.dataCache = map[string]cty.Value{}
+	}
+	attrs := make(map[string]cty.Value, len(m.cfg.attrNames))
+	for n := range m.cfg.attrNames {
+		attrs[n] = refinedUnknown(typ, n, false, reason)
+	}
+	v := cty.ObjectVal(attrs)
+	m.dataCache[typ+"."+name] = v
+	return v
 }
