@@ -34,7 +34,7 @@ var computedRefinements = map[string]map[string]refinement{
 		"id": {prefix: "https://"}, "versionless_id": {prefix: "https://"},
 		"resource_id": {prefix: armIDPrefix}, "resource_versionless_id": {prefix: armIDPrefix},
 	},
-	"azurerm_user_assigned_identity": {"principal_id": {notNull: true}, "client_id": {notNull: true}, "tenant_id": {notNull: true}},
+	"azurerm_user_assigned_identity":  {"principal_id": {notNull: true}, "client_id": {notNull: true}, "tenant_id": {notNull: true}},
 	"azurerm_log_analytics_workspace": {"workspace_id": {notNull: true}},
 }
 
