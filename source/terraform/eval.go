@@ -193,17 +193,19 @@ func (m *module) setVars(inputs map[string]cty.Value, layers []map[string]cty.Va
 }
 
 // convertVar converts a variable's value to its declared type, applying
-// optional attribute defaults.
+// optional attribute defaults, as Terraform does, also to a value with
+// parts known only after apply: those parts stay unknown (with their
+// reasons) and the defaults fill the attributes not given.
 func (m *module) convertVar(d *variableDecl, v cty.Value) cty.Value {
-	if d.typeExpr == nil || !v.IsWhollyKnown() {
+	if d.typeExpr == nil {
 		return v
 	}
 	ty, defaults, diags := typeexpr.TypeConstraintWithDefaults(d.typeExpr)
 	if diags.HasErrors() || ty == cty.DynamicPseudoType {
 		return v
 	}
-	uv, marks := v.UnmarkDeep()
-	if defaults != nil {
+	uv, pvm := v.UnmarkDeepWithPaths()
+	if defaults != nil && uv.IsKnown() {
 		func() {
 			defer func() { _ = recover() }()
 			uv = defaults.Apply(uv)
@@ -215,7 +217,66 @@ func (m *module) convertVar(d *variableDecl, v cty.Value) cty.Value {
 			Msg: fmt.Sprintf("variable %q: the value does not match the declared type %s", d.name, typeexpr.TypeString(ty))})
 		return v
 	}
-	return cv.WithMarks(marks)
+	return remark(cv, pvm)
+}
+
+// remark puts marks back at their paths after a type conversion, which
+// may have turned objects into maps and tuples into lists (a path step
+// .name and ["name"] are the same place).
+func remark(v cty.Value, pvm []cty.PathValueMarks) cty.Value {
+	if len(pvm) == 0 {
+		return v
+	}
+	byPath := make(map[string]cty.ValueMarks, len(pvm))
+	for _, p := range pvm {
+		k := pathKey(p.Path)
+		if byPath[k] == nil {
+			byPath[k] = make(cty.ValueMarks)
+		}
+		for mk := range p.Marks {
+			byPath[k][mk] = struct{}{}
+		}
+	}
+	out, err := cty.Transform(v, func(p cty.Path, x cty.Value) (cty.Value, error) {
+		if marks, ok := byPath[pathKey(p)]; ok {
+			return x.WithMarks(marks), nil
+		}
+		return x, nil
+	})
+	if err != nil {
+		all := make(cty.ValueMarks)
+		for _, p := range pvm {
+			for mk := range p.Marks {
+				all[mk] = struct{}{}
+			}
+		}
+		return v.WithMarks(all)
+	}
+	return out
+}
+
+// pathKey writes a path with attribute and string index steps alike.
+func pathKey(p cty.Path) string {
+	var b strings.Builder
+	for _, step := range p {
+		switch s := step.(type) {
+		case cty.GetAttrStep:
+			b.WriteString("." + strconv.Quote(s.Name))
+		case cty.IndexStep:
+			k, _ := s.Key.Unmark()
+			switch {
+			case !k.IsKnown() || k.IsNull():
+				b.WriteString("[?]")
+			case k.Type() == cty.String:
+				b.WriteString("." + strconv.Quote(k.AsString()))
+			case k.Type() == cty.Number:
+				b.WriteString("[" + k.AsBigFloat().Text('f', -1) + "]")
+			default:
+				b.WriteString("[?]")
+			}
+		}
+	}
+	return b.String()
 }
 
 // evalConst evaluates an expression that may use functions but no
