@@ -20,9 +20,13 @@ import (
 // unknownMark carries, on an unknown cty value, why the value is unknown.
 type unknownMark struct{ reason string }
 
-// runtimeMark is carried by values given on the command line (--var,
-// --var-file): they are not literals written in the configuration.
+// runtimeMark is carried by values given on the command line (--var):
+// they are not literals written in the configuration.
 type runtimeMark struct{}
+
+// varOrigin is carried by the values that went through a variable: the
+// file of its declaration and its name.
+type varOrigin struct{ file, name string }
 
 func unknown(reason string) cty.Value { return cty.DynamicVal.Mark(unknownMark{reason}) }
 
@@ -187,7 +191,10 @@ func (m *module) setVars(inputs map[string]cty.Value, layers []map[string]cty.Va
 			v = unknown(fmt.Sprintf("variable %q has no value in the configuration", n))
 			m.noValue[n] = true
 		}
-		m.vars[n] = m.convertVar(d, v)
+		// The value remembers the variable it went through, so that a
+		// literal given to a variable that reaches a PostgreSQL password
+		// is found (see secrets.go).
+		m.vars[n] = m.convertVar(d, v).Mark(varOrigin{file: d.file, name: n})
 	}
 	m.varObj = cty.ObjectVal(m.vars)
 }
@@ -767,6 +774,7 @@ func (m *module) moduleState(name string) *modState {
 			inputs[an] = m.eval(a.Expr, e.sc)
 		}
 		child := m.newChild(cfg, name, m.prefix+"module."+name+e.suffix+".", inputs)
+		m.r.calls[call] = cfg
 		if e.absent != "" {
 			e.absent = m.prefix + "module." + name + ": " + e.absent
 		}

@@ -218,7 +218,7 @@ func (mp *mapper) identity(o *objBuilder, b *blockValue) {
 			return
 		}
 		uai := newObj(mp.idx, line)
-		for it := v.ElementIterator(); it.Next(); {
+		for it := u.ElementIterator(); it.Next(); {
 			_, e := it.Element()
 			if s, ok := toAny(e).(string); ok {
 				uai.set(s, map[string]any{}, line)
@@ -638,6 +638,16 @@ func (mp *mapper) azapi(inst *instance) {
 				expr = a.Expr
 			}
 			mp.recordPositions(body, expr, line)
+			// Azure never returns the administrator password; neither
+			// does pgbaseline carry it in the resource (IM-8 reads it
+			// from the code).
+			if props, ok := body["properties"].(map[string]any); ok {
+				for k := range props {
+					if strings.EqualFold(k, "administratorLoginPassword") {
+						delete(props, k)
+					}
+				}
+			}
 			for k, val := range body {
 				if k == "name" || k == "type" || k == "id" {
 					continue

@@ -180,6 +180,8 @@ type reader struct {
 	// manifestRead.
 	modules      map[string]manifestEntry
 	manifestRead bool
+	// calls maps the module calls read to the module they call.
+	calls map[*moduleCall]*moduleConfig
 }
 
 func (r *reader) addError(e *source.Error) {
@@ -242,7 +244,8 @@ func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 			}
 		}
 	}
-	r := &reader{opts: o, in: in, configs: map[string]*moduleConfig{}, idx: &jsonpos.Index{}, seen: map[string]bool{}}
+	r := &reader{opts: o, in: in, configs: map[string]*moduleConfig{}, idx: &jsonpos.Index{}, seen: map[string]bool{},
+		calls: map[*moduleCall]*moduleConfig{}}
 	tf, auto := tfFiles(files)
 	cfg := parseModule(dir, tf)
 	r.configs[filepath.Clean(dir)] = cfg
@@ -251,10 +254,10 @@ func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 	}
 	root := &module{r: r, cfg: cfg, rootDir: dir, azurerm: cfg.azurermMajor,
 		locals: map[string]*lazyVal{}, res: map[string]*resState{}, mods: map[string]*modState{}}
-	sf := &secretFinder{r: r, seen: map[string]bool{}}
+	sf := newSecretFinder(r)
 	layers := r.varLayers(root, auto, sf)
 	for _, f := range files {
-		if strings.HasSuffix(f, ".tfvars") && !contains(auto, f) {
+		if strings.HasSuffix(f, ".tfvars") && !contains(auto, f) && !r.isVarFile(f) {
 			r.scanTfvarsFile(f, sf) // not loaded, but may hold secrets all the same
 		}
 	}
@@ -272,6 +275,11 @@ func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 	for _, inst := range r.instances {
 		byBlock[inst.decl.block] = append(byBlock[inst.decl.block], mp.byInst[inst]...)
 	}
+	// What reaches a PostgreSQL credential is known once every instance
+	// is evaluated; the literals in the files are judged by it.
+	for _, inst := range r.instances {
+		sf.scanEvaluated(inst, mp.byInst[inst])
+	}
 	dirs := make([]string, 0, len(r.configs))
 	for d := range r.configs {
 		dirs = append(dirs, d)
@@ -282,9 +290,8 @@ func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 			sf.scanFile(f, func(b *hclsyntax.Block) []*arm.Resource { return byBlock[b] })
 		}
 	}
-	for _, inst := range r.instances {
-		sf.scanEvaluated(inst, mp.byInst[inst])
-	}
+	sf.scanCalls()
+	sf.scanTfvarsEntries(root.cfg)
 	return in
 }
 
@@ -307,7 +314,9 @@ func (r *reader) varLayers(root *module, auto []string, sf *secretFinder) []map[
 		}
 	}
 	for _, f := range r.opts.VarFiles {
-		if l := r.readTfvars(root, f, nil, true); l != nil {
+		// A --var-file is a file in the repository as terraform.tfvars
+		// is: its literals are checked the same way.
+		if l := r.readTfvars(root, f, sf, false); l != nil {
 			layers = append(layers, l)
 		}
 	}
@@ -361,6 +370,16 @@ func (r *reader) scanTfvarsFile(name string, sf *secretFinder) {
 	if body := r.parseTfvars(name); body != nil {
 		sf.scanTfvars(name, body)
 	}
+}
+
+// isVarFile reports whether f is one of the --var-file files.
+func (r *reader) isVarFile(f string) bool {
+	for _, v := range r.opts.VarFiles {
+		if filepath.Clean(v) == filepath.Clean(f) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *reader) readTfvars(root *module, name string, sf *secretFinder, runtime bool) map[string]cty.Value {

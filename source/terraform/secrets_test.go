@@ -1,0 +1,202 @@
+package terraform
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pgbaseline/pgbaseline/source"
+)
+
+// findingLines returns "file:line" of each finding, file relative to dir.
+func findingLines(t *testing.T, dir string, in *source.Input) []string {
+	t.Helper()
+	var out []string
+	for _, f := range in.Findings {
+		rel, err := filepath.Rel(dir, f.File)
+		if err != nil {
+			rel = f.File
+		}
+		out = append(out, fmt.Sprintf("%s:%d", filepath.ToSlash(rel), f.Line))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// IM-8 findings are about PostgreSQL credentials only: the secrets of
+// other resources do not make a repository fail.
+func TestSecretsScope(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		opts  func(dir string) Options
+		want  []string
+	}{
+		{"a VM, an app setting and an unrelated Key Vault secret, no PostgreSQL", map[string]string{
+			"main.tf": `variable "vm_admin_password" {
+  default = "Vm-Pa55w0rd!"
+}
+resource "azurerm_linux_virtual_machine" "vm" {
+  name           = "vm"
+  admin_password = "Vm-L1teral!"
+}
+resource "azurerm_linux_web_app" "app" {
+  name = "app"
+  app_settings = {
+    API_SECRET  = "App-S3cret"
+    SQL_CONN    = "Server=tcp:sql.database.windows.net;Database=app;User ID=app;Password=Sql-Pa55;"
+  }
+}
+resource "azurerm_key_vault_secret" "vm" {
+  name  = "vm-admin-password"
+  value = "Kv-Vm-Pa55"
+}
+resource "azurerm_windows_virtual_machine" "w" {
+  admin_password = var.vm_admin_password
+}`,
+			"terraform.tfvars": `vm_admin_password = "Tfvars-Vm-Pa55"
+`}, nil, nil},
+		{"PostgreSQL credentials in the same repository", map[string]string{
+			"main.tf": `variable "pg_admin_password" {
+  type      = string
+  sensitive = true
+}
+resource "azurerm_linux_virtual_machine" "vm" {
+  admin_password = "Vm-L1teral!"
+}
+resource "azurerm_postgresql_flexible_server" "pg" {
+  name                   = "psql-app"
+  administrator_password = var.pg_admin_password
+}
+resource "azurerm_key_vault_secret" "pg" {
+  name  = "psql-admin-password"
+  value = "Kv-Pg-Pa55"
+}
+resource "azurerm_linux_web_app" "app" {
+  app_settings = {
+    DATABASE_URL = "postgresql://app:Url-Pa55@psql-app.postgres.database.azure.com:5432/app?sslmode=require"
+    JDBC         = "jdbc:postgresql://psql-app.postgres.database.azure.com:5432/app?user=app&password=Jdbc-Pa55"
+  }
+}
+resource "azurerm_postgresql_flexible_server_configuration" "c" {
+  name      = "pgaudit.log"
+  server_id = azurerm_postgresql_flexible_server.pg.id
+  value     = "host=other user=x password=Conf-Pa55"
+}`,
+			"terraform.tfvars": `pg_admin_password = "Tfvars-Pg-Pa55"
+`}, nil, []string{"main.tf:10", "main.tf:14", "main.tf:18", "main.tf:19", "main.tf:25", "terraform.tfvars:1"}},
+		{"a --var-file of any name is checked as terraform.tfvars is", map[string]string{
+			"main.tf": `variable "administrator_password" {
+  type = string
+}
+variable "env" {
+  type = string
+}
+variable "vm_password" {
+  type    = string
+  default = null
+}
+resource "azurerm_postgresql_flexible_server" "pg" {
+  name                   = "psql-${var.env}"
+  administrator_password = var.env == "prod" ? var.administrator_password : "x-${var.env}"
+}`,
+			"envs/prod.vars": `env                    = "prod"
+administrator_password = "VarFile-Pa55"
+vm_password            = "VarFile-Vm-Pa55"
+`}, func(dir string) Options {
+			return Options{VarFiles: []string{filepath.Join(dir, "envs", "prod.vars")}}
+		}, []string{"envs/prod.vars:2", "main.tf:13"}},
+		{"a literal module argument that sets a server password", map[string]string{
+			"main.tf": `module "pg" {
+  source   = "./pg"
+  password = "Module-Pa55"
+  tags     = { owner = "team" }
+}
+module "vm" {
+  source   = "./vm"
+  password = "Module-Vm-Pa55"
+}`,
+			"pg/main.tf": `variable "password" {}
+variable "tags" {}
+resource "azurerm_postgresql_flexible_server" "this" {
+  name                   = "psql-mod"
+  administrator_password = var.password
+  tags                   = var.tags
+}`,
+			"vm/main.tf": `variable "password" {}
+resource "azurerm_linux_virtual_machine" "this" {
+  admin_password = var.password
+}`,
+		}, nil, []string{"main.tf:3", "pg/main.tf:5"}},
+		{"an azapi server body", map[string]string{
+			"main.tf": `resource "azapi_resource" "pg" {
+  type      = "Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01"
+  name      = "psql-azapi"
+  parent_id = "/subscriptions/x/resourceGroups/rg"
+  body = {
+    properties = {
+      administratorLogin         = "psqladmin"
+      administratorLoginPassword = "Azapi-Pa55"
+    }
+  }
+}
+resource "azapi_resource" "vm" {
+  type = "Microsoft.Compute/virtualMachines@2024-03-01"
+  body = {
+    properties = { osProfile = { adminPassword = "Azapi-Vm-Pa55" } }
+  }
+}`,
+		}, nil, []string{"main.tf:8"}},
+	} {
+		dir := writeModule(t, c.files)
+		o := Options{}
+		if c.opts != nil {
+			o = c.opts(dir)
+		}
+		in := ReadModule(dir, nil, o)
+		if len(in.Errors) > 0 {
+			t.Errorf("%s: errors %v", c.name, in.Errors)
+		}
+		if got := findingLines(t, dir, in); strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%s: findings at %v, want %v", c.name, got, c.want)
+		}
+		assertNoSecrets(t, in, "Vm-Pa55w0rd!", "Vm-L1teral!", "App-S3cret", "Sql-Pa55", "Kv-Vm-Pa55", "Tfvars-Vm-Pa55",
+			"Kv-Pg-Pa55", "Url-Pa55", "Jdbc-Pa55", "Tfvars-Pg-Pa55", "VarFile-Pa55", "VarFile-Vm-Pa55",
+			"Module-Pa55", "Module-Vm-Pa55", "Azapi-Pa55", "Azapi-Vm-Pa55")
+	}
+}
+
+// A --var-file read by every root of a scan is reported once.
+func TestVarFileReportedOnce(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"a/main.tf": `variable "administrator_password" {}
+resource "azurerm_postgresql_flexible_server" "a" {
+  name                   = "psql-a"
+  administrator_password = var.administrator_password
+}`,
+		"b/main.tf": `variable "administrator_password" {}
+resource "azurerm_postgresql_flexible_server" "b" {
+  name                   = "psql-b"
+  administrator_password = var.administrator_password
+}`,
+		"shared.tfvars": `administrator_password = "Shared-Pa55"
+`,
+	})
+	read := DirectoryReader(Options{VarFiles: []string{filepath.Join(dir, "shared.tfvars")}, Paths: []string{dir}})
+	n := 0
+	for _, sub := range []string{"a", "b"} {
+		ins, _ := read(filepath.Join(dir, sub), []string{filepath.Join(dir, sub, "main.tf"), filepath.Join(dir, sub, "x.md")})
+		for _, in := range ins {
+			for _, f := range in.Findings {
+				if f.File == filepath.Join(dir, "shared.tfvars") {
+					n++
+				}
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("the --var-file finding is reported %d times, want once", n)
+	}
+}
