@@ -194,7 +194,7 @@ func (sf *secretFinder) scanFile(f *tfFile, blockResources func(*hclsyntax.Block
 			if a := b.Body.Attributes["default"]; a != nil {
 				sf.scanLiteralFor(varOrigin{file: f.name, name: b.Labels[0]}, a.Expr, f.name, "variable."+b.Labels[0],
 					func(line int) string {
-						return fmt.Sprintf("Variable %q has a literal default value in %s:%d, and the variable sets a PostgreSQL administrator password. Remove the default and mark the variable sensitive; %s",
+						return fmt.Sprintf("Variable %q has a literal default value in %s:%d. Remove the default and mark the variable sensitive; %s",
 							b.Labels[0], f.name, line, secretAdvice)
 					})
 			}
@@ -266,9 +266,9 @@ func (sf *secretFinder) scanStrings(f *tfFile, body hclsyntax.Node, res []*arm.R
 		what := ""
 		switch {
 		case urlPassword.MatchString(s) && (pgBlock || pgURL.MatchString(s)):
-			what = "a PostgreSQL URL with a password in it"
+			what = "a URL with a password in it"
 		case kvPassword.MatchString(s) && (pgBlock || pgHint.MatchString(s)):
-			what = "a PostgreSQL connection string with a password in it"
+			what = "a connection string with a password in it"
 		default:
 			return nil
 		}
@@ -457,7 +457,7 @@ func (sf *secretFinder) scanTfvarsEntries(root *moduleConfig) {
 				continue
 			}
 			sf.scanLiteralFor(varOrigin{file: d.file, name: n}, tv.body.Attributes[n].Expr, tv.name, n, func(line int) string {
-				return fmt.Sprintf("%s is set to a literal value in %s:%d, and sets a PostgreSQL administrator password. Do not commit secrets in .tfvars files; pass them at apply time (TF_VAR_%s) or read them from Key Vault, and rotate the exposed value.", n, tv.name, line, n)
+				return fmt.Sprintf("%s is set to a literal value in %s:%d. Do not commit secrets in .tfvars files; pass them at apply time (TF_VAR_%s) or read them from Key Vault, and rotate the exposed value.", n, tv.name, line, n)
 			})
 		}
 	}
