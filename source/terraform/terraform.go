@@ -10,14 +10,49 @@
 // Options.VarFiles and Options.Vars), locals, count and for_each, dynamic
 // blocks, splats, conditionals, the common Terraform functions (go-cty's
 // stdlib plus cidrsubnet, startswith, try, can, ...), references between
-// resources, and local modules (source = "./...") with their inputs and
-// outputs.
+// resources, optional() attribute defaults, and modules with their inputs
+// and outputs.
+//
+// # Modules
+//
+// A local module (source = "./...", "../../") is read from its directory.
+// A registry or git module is read from where `terraform init` downloaded
+// it: the root's .terraform/modules/modules.json maps each call (keyed by
+// its call names, "db" or "db.inner") to a directory. A module that is
+// not downloaded (no manifest, no entry, an empty directory) is an error
+// at its call, naming the module, its source and the fix (`terraform init
+// -backend=false`), so that the scan exits 2; the rest of the root is
+// still read, and the module's resources are recorded as an
+// arm.Unresolved: under each resource its arguments refer to (a server
+// whose id it is given may get a diagnostic setting from it), or anywhere
+// when they refer to none, so that an existence check the module could
+// satisfy is Unknown rather than NonCompliant.
+//
+// # Unknown values
 //
 // Values that Terraform only knows after apply stay unknown: data sources,
-// registry modules, random_password results, variables without a value,
-// computed attributes the configuration does not set. They become
+// modules not downloaded, random_password results, variables without a
+// value, computed attributes the configuration does not set. They become
 // arm.Unknown{Reason} in the ARM property tree, and rules that read them
-// give Unknown rather than a verdict.
+// give Unknown rather than a verdict. An unknown carries what is certain
+// about it: cty's refinements (not null, a string prefix such as the
+// "https://" of "https://${var.vault}.vault.azure.net/keys/k", a
+// collection's length bounds), and what azurerm certainly computes: a Key
+// Vault key's or secret's id and versionless_id are URLs starting with
+// "https://", their resource ids ARM ids, every resource's and data
+// source's id is set, a data source of an ARM resource has an id starting
+// with "/subscriptions/". Nothing else is claimed: an optional *_id
+// argument the configuration leaves out is null, not unknown.
+//
+// A resource or module call whose count or for_each is not known before
+// apply (count = var.create ? 1 : 0 with no value for var.create) is read
+// as one instance with the key [*] (UnknownInstanceKey, the key Terraform
+// prints for deferred instances) whose arm.Resource.MaybeAbsent says
+// what it depends on ("count depends on var.create, which has no value").
+// The resources of such a module instance inherit the reason, prefixed by
+// the module's address. An unknown count that is certainly at least one,
+// or for_each over a collection certainly not empty (toset([var.name])),
+// makes an instance that exists. A known count of 0 makes none.
 //
 // Resources get placeholder ARM ids, built from their names and resource
 // groups under subscription 00000000-0000-0000-0000-000000000000, so that a
@@ -62,13 +97,28 @@
 //
 // # Literal secrets
 //
-// Findings of rule PGB-IM8-01 report literal passwords: a password argument
-// (administrator_password, administrator_password_wo, any *_password or
-// *_secret argument, a key vault secret's value) written as a literal in a
-// .tf or .tfvars file, a variable of such a name with a literal default, a
-// server password that evaluates to a literal written elsewhere in the
-// configuration, and URLs or connection strings with a password. A finding
-// names the attribute, file and line, never the value.
+// Findings of rule PGB-IM8-01 report literal PostgreSQL credentials, and
+// only those: a server's administrator password (administrator_password,
+// administrator_password_wo, the single server's
+// administrator_login_password, an azapi body's administratorLoginPassword)
+// written as a literal; a server password that evaluates to a literal
+// written elsewhere in the configuration (a local, a variable default, a
+// module argument, a .tfvars entry), reported at the password argument and
+// at the literal; PostgreSQL URLs and connection strings with a password
+// (postgres://, postgresql://, jdbc:postgresql://, or key=value strings
+// that name PostgreSQL, a psql/pgsql host, dbname, sslmode or port 5432);
+// any URL or connection string with a password in a PostgreSQL resource
+// (a configuration value); and the literal value of a Key Vault secret
+// whose name names PostgreSQL. A literal reaches a password through a
+// variable when the variable's value flows into it; it is reported when
+// the variable's name says it is a secret or the literal is the
+// password's value (so that a flag or an environment name in the same
+// expression is not). The secrets of other resources (a virtual machine's
+// admin_password, an app setting, another Key Vault secret) are out of
+// scope. terraform.tfvars, *.auto.tfvars, the --var-file files (whatever
+// their names) and the .tfvars files beside the module that are not loaded
+// are checked alike; a --var-file read by several roots is reported once.
+// A finding names the attribute, file and line, never the value.
 //
 // # Inline suppressions
 //
@@ -86,13 +136,17 @@
 // # Directory walks
 //
 // DirectoryReader reads each directory with .tf files as a root module. A
-// directory that another module in the tree calls as a local module is not
-// read as a root of its own: its resources are reported once per call,
-// under the caller's module address, with the caller's inputs, and not a
-// second time with unknown inputs. Such a directory is found by looking
-// for module blocks whose source names it in the directories around it (up
-// to three levels up). Naming one of its files explicitly reads it as a
-// root anyway.
+// directory that a module block of the scanned tree calls as a local
+// module, from a root of that tree, is not read as a root of its own: its
+// resources are reported once per call, under the caller's module address,
+// with the caller's inputs, and not a second time with unknown inputs (the
+// Azure Verified Modules layout: examples/default calls the module at the
+// repository root with source = "../../"). Only parsed module blocks count
+// (never a comment or a string), and only those of .tf files under
+// Options.Paths (or, without them, under the directories the walk has
+// reached); no file outside the scan decides it. Directories that only call
+// each other are read as roots. Naming one of a directory's files
+// explicitly reads it as a root anyway.
 package terraform
 
 import (
