@@ -384,17 +384,26 @@ func tfFiles(files []string) (tf, autoVars []string) {
 		switch {
 		case strings.HasSuffix(base, ".tf") && !strings.HasPrefix(base, "."):
 			tf = append(tf, f)
-		case base == "terraform.tfvars" || strings.HasSuffix(base, ".auto.tfvars"):
+		case base == "terraform.tfvars" || base == "terraform.tfvars.json" ||
+			strings.HasSuffix(base, ".auto.tfvars") || strings.HasSuffix(base, ".auto.tfvars.json"):
 			autoVars = append(autoVars, f)
 		}
 	}
 	sort.Strings(tf)
-	// Terraform reads terraform.tfvars first, then *.auto.tfvars in
-	// lexical order.
+	// Terraform reads terraform.tfvars, then terraform.tfvars.json, then
+	// *.auto.tfvars and *.auto.tfvars.json in lexical order.
+	rank := func(f string) int {
+		switch filepath.Base(f) {
+		case "terraform.tfvars":
+			return 0
+		case "terraform.tfvars.json":
+			return 1
+		}
+		return 2
+	}
 	sort.SliceStable(autoVars, func(i, j int) bool {
-		a, b := filepath.Base(autoVars[i]) == "terraform.tfvars", filepath.Base(autoVars[j]) == "terraform.tfvars"
-		if a != b {
-			return a
+		if a, b := rank(autoVars[i]), rank(autoVars[j]); a != b {
+			return a < b
 		}
 		return autoVars[i] < autoVars[j]
 	})

@@ -107,6 +107,12 @@ func literalValue(expr hcl.Expression) (string, bool) {
 		if strings.TrimSpace(s) != "" {
 			return s, true
 		}
+	case hclsyntax.Expression:
+	default:
+		// A .tfvars.json value: literal by nature.
+		if v, d := expr.Value(nil); !d.HasErrors() && v.IsKnown() && !v.IsNull() && v.Type() == cty.String && strings.TrimSpace(v.AsString()) != "" {
+			return v.AsString(), true
+		}
 	}
 	return "", false
 }
@@ -126,7 +132,7 @@ type secretFinder struct {
 
 type tfvarsFile struct {
 	name string
-	body *hclsyntax.Body
+	body *tfvarsBody
 }
 
 func newSecretFinder(r *reader) *secretFinder {
@@ -386,6 +392,14 @@ func (sf *secretFinder) scanLiteralFor(o varOrigin, expr hcl.Expression, file, a
 	// are a password's value.
 	node, ok := expr.(hclsyntax.Node)
 	if !ok {
+		// A .tfvars.json object: its strings that are a password's value.
+		v, _ := expr.Value(nil)
+		line := expr.Range().Start.Line
+		walkStrings(v, 0, func(s string) {
+			if sf.pgValues[s] {
+				sf.add(file, line, nil, attr, msg(line))
+			}
+		})
 		return
 	}
 	_ = hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
@@ -437,17 +451,47 @@ func (sf *secretFinder) scanCalls() {
 
 // scanTfvars records a .tfvars file (loaded or not) for
 // scanTfvarsEntries, and reports the PostgreSQL connection strings in it.
-func (sf *secretFinder) scanTfvars(name string, body *hclsyntax.Body) {
+func (sf *secretFinder) scanTfvars(name string, body *tfvarsBody) {
 	sf.tfvars = append(sf.tfvars, tfvarsFile{name: name, body: body})
-	sf.scanStrings(&tfFile{name: name}, body, nil, false)
+	if body.syntax != nil {
+		sf.scanStrings(&tfFile{name: name}, body.syntax, nil, false)
+		return
+	}
+	for _, a := range body.attrs {
+		v, _ := a.Expr.Value(nil)
+		line := a.Range.Start.Line
+		walkStrings(v, 0, func(s string) {
+			if (urlPassword.MatchString(s) && pgURL.MatchString(s)) || (kvPassword.MatchString(s) && pgHint.MatchString(s)) {
+				sf.add(name, line, nil, "string", fmt.Sprintf("%s:%d holds a connection string with a password in it. %s", name, line, secretAdvice))
+			}
+		})
+	}
+}
+
+// walkStrings calls f on every known string in a value.
+func walkStrings(v cty.Value, depth int, f func(string)) {
+	v, _ = v.UnmarkDeep()
+	if !v.IsKnown() || v.IsNull() || depth > maxValueDepth {
+		return
+	}
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		f(v.AsString())
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType() || ty.IsMapType() || ty.IsObjectType():
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			walkStrings(e, depth+1, f)
+		}
+	}
 }
 
 // scanTfvarsEntries reports the literals of the .tfvars files that are
 // given to root variables reaching a PostgreSQL password.
 func (sf *secretFinder) scanTfvarsEntries(root *moduleConfig) {
 	for _, tv := range sf.tfvars {
-		names := make([]string, 0, len(tv.body.Attributes))
-		for n := range tv.body.Attributes {
+		names := make([]string, 0, len(tv.body.attrs))
+		for n := range tv.body.attrs {
 			names = append(names, n)
 		}
 		sort.Strings(names)
@@ -456,7 +500,7 @@ func (sf *secretFinder) scanTfvarsEntries(root *moduleConfig) {
 			if d == nil {
 				continue
 			}
-			sf.scanLiteralFor(varOrigin{file: d.file, name: n}, tv.body.Attributes[n].Expr, tv.name, n, func(line int) string {
+			sf.scanLiteralFor(varOrigin{file: d.file, name: n}, tv.body.attrs[n].Expr, tv.name, n, func(line int) string {
 				return fmt.Sprintf("%s is set to a literal value in %s:%d. Do not commit secrets in .tfvars files; pass them at apply time (TF_VAR_%s) or read them from Key Vault, and rotate the exposed value.", n, tv.name, line, n)
 			})
 		}

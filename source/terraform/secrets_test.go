@@ -108,6 +108,28 @@ vm_password            = "VarFile-Vm-Pa55"
 `}, func(dir string) Options {
 			return Options{VarFiles: []string{filepath.Join(dir, "envs", "prod.vars")}}
 		}, []string{"envs/prod.vars:2", "main.tf:13"}},
+		{"JSON variable files: terraform.tfvars.json and a --var-file", map[string]string{
+			"main.tf": `variable "administrator_password" {
+  type = string
+}
+variable "login" {
+  type = string
+}
+resource "azurerm_postgresql_flexible_server" "pg" {
+  name                   = "psql-json"
+  administrator_login    = var.login
+  administrator_password = var.administrator_password
+}`,
+			"terraform.tfvars.json": `{
+  "login": "psqladmin",
+  "administrator_password": "Json-Auto-Pa55"
+}`,
+			"prod.tfvars.json": `{
+  "administrator_password": "Json-VarFile-Pa55"
+}`,
+		}, func(dir string) Options {
+			return Options{VarFiles: []string{filepath.Join(dir, "prod.tfvars.json")}}
+		}, []string{"main.tf:10", "prod.tfvars.json:2", "terraform.tfvars.json:3"}},
 		{"a literal module argument that sets a server password", map[string]string{
 			"main.tf": `module "pg" {
   source   = "./pg"
@@ -164,7 +186,7 @@ resource "azapi_resource" "vm" {
 		}
 		assertNoSecrets(t, in, "Vm-Pa55w0rd!", "Vm-L1teral!", "App-S3cret", "Sql-Pa55", "Kv-Vm-Pa55", "Tfvars-Vm-Pa55",
 			"Kv-Pg-Pa55", "Url-Pa55", "Jdbc-Pa55", "Tfvars-Pg-Pa55", "VarFile-Pa55", "VarFile-Vm-Pa55",
-			"Module-Pa55", "Module-Vm-Pa55", "Azapi-Pa55", "Azapi-Vm-Pa55")
+			"Module-Pa55", "Module-Vm-Pa55", "Azapi-Pa55", "Azapi-Vm-Pa55", "Json-Auto-Pa55", "Json-VarFile-Pa55")
 	}
 }
 
@@ -198,5 +220,45 @@ resource "azurerm_postgresql_flexible_server" "b" {
 	}
 	if n != 1 {
 		t.Errorf("the --var-file finding is reported %d times, want once", n)
+	}
+}
+
+// terraform.tfvars.json and *.auto.tfvars.json are loaded as Terraform
+// loads them, after terraform.tfvars, and a JSON --var-file after them.
+func TestTfvarsJSON(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"main.tf": `variable "login" {}
+variable "zone" {}
+variable "sku" {}
+resource "azurerm_postgresql_flexible_server" "pg" {
+  name                = "psql-json"
+  administrator_login = var.login
+  zone                = var.zone
+  sku_name            = var.sku
+}`,
+		"terraform.tfvars":       `login = "from-hcl"` + "\n" + `zone = "1"` + "\n",
+		"terraform.tfvars.json":  `{"login": "from-json", "sku": "B_Standard_B1ms"}`,
+		"a.auto.tfvars.json":     `{"zone": "2"}`,
+		"override.tfvars.json":   `{"sku": "GP_Standard_D2s_v3"}`,
+		"not-loaded.tfvars.json": `{"zone": "3"}`,
+	})
+	in := ReadModule(dir, nil, Options{VarFiles: []string{filepath.Join(dir, "override.tfvars.json")}})
+	if len(in.Errors) > 0 {
+		t.Fatalf("errors: %v", in.Errors)
+	}
+	srv := in.Resources[0]
+	for path, want := range map[string]any{
+		"properties.administratorLogin": "from-json",
+		"properties.availabilityZone":   "2",
+		"sku.name":                      "Standard_D2s_v3",
+	} {
+		if got := get(t, srv, path); got != want {
+			t.Errorf("%s = %v, want %v", path, got, want)
+		}
+	}
+	bad := writeModule(t, map[string]string{"main.tf": `variable "x" {}`, "terraform.tfvars.json": "{\n  \"x\": \n}"})
+	in = ReadModule(bad, nil, Options{})
+	if len(in.Errors) != 1 || in.Errors[0].File != filepath.Join(bad, "terraform.tfvars.json") || in.Errors[0].Line != 3 {
+		t.Errorf("a broken terraform.tfvars.json: %v", in.Errors)
 	}
 }

@@ -160,6 +160,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/pgbaseline/pgbaseline/arm"
@@ -311,7 +312,7 @@ func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 	sf := newSecretFinder(r)
 	layers := r.varLayers(root, auto, sf)
 	for _, f := range files {
-		if strings.HasSuffix(f, ".tfvars") && !contains(auto, f) && !r.isVarFile(f) {
+		if isTfvars(f) && !contains(auto, f) && !r.isVarFile(f) {
 			r.scanTfvarsFile(f, sf) // not loaded, but may hold secrets all the same
 		}
 	}
@@ -363,14 +364,14 @@ func contains(list []string, s string) bool {
 func (r *reader) varLayers(root *module, auto []string, sf *secretFinder) []map[string]cty.Value {
 	var layers []map[string]cty.Value
 	for _, f := range auto {
-		if l := r.readTfvars(root, f, sf, false); l != nil {
+		if l := r.readTfvars(root, f, sf); l != nil {
 			layers = append(layers, l)
 		}
 	}
 	for _, f := range r.opts.VarFiles {
 		// A --var-file is a file in the repository as terraform.tfvars
 		// is: its literals are checked the same way.
-		if l := r.readTfvars(root, f, sf, false); l != nil {
+		if l := r.readTfvars(root, f, sf); l != nil {
 			layers = append(layers, l)
 		}
 	}
@@ -399,7 +400,20 @@ func (r *reader) varLayers(root *module, auto []string, sf *secretFinder) []map[
 	return layers
 }
 
-func (r *reader) parseTfvars(name string) *hclsyntax.Body {
+// tfvarsBody is a parsed .tfvars (HCL) or .tfvars.json file.
+type tfvarsBody struct {
+	attrs hcl.Attributes
+	// syntax is the HCL body, nil for JSON.
+	syntax *hclsyntax.Body
+}
+
+// isTfvars reports whether a file name is a variable definitions file
+// (.tfvars or .tfvars.json).
+func isTfvars(name string) bool {
+	return strings.HasSuffix(name, ".tfvars") || strings.HasSuffix(name, ".tfvars.json")
+}
+
+func (r *reader) parseTfvars(name string) *tfvarsBody {
 	src, err := os.ReadFile(name)
 	if err != nil {
 		r.addError(&source.Error{File: name, Msg: readError(err)})
@@ -409,6 +423,23 @@ func (r *reader) parseTfvars(name string) *hclsyntax.Body {
 		r.addError(&source.Error{File: name, Msg: fmt.Sprintf("file is larger than the limit of %d bytes; not read", MaxFileSize)})
 		return nil
 	}
+	if strings.HasSuffix(name, ".json") {
+		f, diags := hcljson.Parse(src, name)
+		if diags.HasErrors() {
+			for _, e := range diagErrors(diags) {
+				r.addError(e)
+			}
+			return nil
+		}
+		attrs, diags := f.Body.JustAttributes()
+		if diags.HasErrors() {
+			for _, e := range diagErrors(diags) {
+				r.addError(e)
+			}
+			return nil
+		}
+		return &tfvarsBody{attrs: attrs}
+	}
 	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	if diags.HasErrors() {
 		for _, e := range diagErrors(diags) {
@@ -417,7 +448,14 @@ func (r *reader) parseTfvars(name string) *hclsyntax.Body {
 		return nil
 	}
 	body, _ := f.Body.(*hclsyntax.Body)
-	return body
+	if body == nil {
+		return nil
+	}
+	tb := &tfvarsBody{attrs: hcl.Attributes{}, syntax: body}
+	for n, a := range body.Attributes {
+		tb.attrs[n] = a.AsHCLAttribute()
+	}
+	return tb
 }
 
 func (r *reader) scanTfvarsFile(name string, sf *secretFinder) {
@@ -436,7 +474,7 @@ func (r *reader) isVarFile(f string) bool {
 	return false
 }
 
-func (r *reader) readTfvars(root *module, name string, sf *secretFinder, runtime bool) map[string]cty.Value {
+func (r *reader) readTfvars(root *module, name string, sf *secretFinder) map[string]cty.Value {
 	body := r.parseTfvars(name)
 	if body == nil {
 		return nil
@@ -445,12 +483,8 @@ func (r *reader) readTfvars(root *module, name string, sf *secretFinder, runtime
 		sf.scanTfvars(name, body)
 	}
 	out := map[string]cty.Value{}
-	for n, a := range body.Attributes {
-		v := root.evalConst(a.Expr)
-		if runtime {
-			v = v.Mark(runtimeMark{})
-		}
-		out[n] = v
+	for n, a := range body.attrs {
+		out[n] = root.evalConst(a.Expr)
 	}
 	return out
 }
@@ -467,7 +501,7 @@ func DirectoryReader(o Options) func(dir string, files []string) ([]*source.Inpu
 		tf, _ := tfFiles(files)
 		var tfvars []string
 		for _, f := range files {
-			if strings.HasSuffix(f, ".tfvars") {
+			if isTfvars(f) {
 				tfvars = append(tfvars, f)
 			}
 		}
