@@ -938,10 +938,20 @@ func joinReasons(a, b string) string {
 }
 
 // whyUnknown says what makes a count or for_each expression unknown:
-// "count depends on var.create, which has no value".
+// "count depends on var.create, which has no value". A local value is
+// followed to the references that make it unknown.
 func (m *module) whyUnknown(what string, expr hcl.Expression) string {
+	parts := m.unknownRefs(expr, 0, map[string]bool{})
+	if len(parts) == 0 {
+		return what + " is not known before apply"
+	}
+	return what + " depends on " + strings.Join(parts, " and ")
+}
+
+// unknownRefs lists the references of expr whose values are not known,
+// each with why.
+func (m *module) unknownRefs(expr hcl.Expression, depth int, seen map[string]bool) []string {
 	var parts []string
-	seen := map[string]bool{}
 	for _, tr := range expr.Variables() {
 		name := traversalString(tr)
 		if seen[name] {
@@ -952,18 +962,26 @@ func (m *module) whyUnknown(what string, expr hcl.Expression) string {
 		if u, _ := v.UnmarkDeep(); u.IsWhollyKnown() {
 			continue
 		}
-		if tr.RootName() == "var" && len(tr) > 1 {
-			if a, ok := tr[1].(hcl.TraverseAttr); ok && m.noValue[a.Name] {
-				parts = append(parts, name+", which has no value")
-				continue
+		var second string
+		if len(tr) > 1 {
+			if a, ok := tr[1].(hcl.TraverseAttr); ok {
+				second = a.Name
 			}
 		}
-		parts = append(parts, name+", which is not known before apply")
+		switch {
+		case tr.RootName() == "var" && m.noValue[second]:
+			parts = append(parts, name+", which has no value")
+		case tr.RootName() == "local" && m.cfg.locals[second] != nil && depth < 4:
+			if inner := m.unknownRefs(m.cfg.locals[second].Expr, depth+1, seen); len(inner) > 0 {
+				parts = append(parts, name+" (from "+strings.Join(inner, " and ")+")")
+			} else {
+				parts = append(parts, name+", which is not known before apply")
+			}
+		default:
+			parts = append(parts, name+", which is not known before apply")
+		}
 	}
-	if len(parts) == 0 {
-		return what + " is not known before apply"
-	}
-	return what + " depends on " + strings.Join(parts, " and ")
+	return parts
 }
 
 // traversalString writes a reference as the configuration does (up to

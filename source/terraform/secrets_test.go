@@ -105,9 +105,13 @@ resource "azurerm_postgresql_flexible_server" "pg" {
 			"envs/prod.vars": `env                    = "prod"
 administrator_password = "VarFile-Pa55"
 vm_password            = "VarFile-Vm-Pa55"
+`,
+			// Beside the module, not loaded: checked all the same.
+			"staging.tfvars": `vm_password            = "Staging-Vm-Pa55"
+administrator_password = "Staging-Pa55"
 `}, func(dir string) Options {
 			return Options{VarFiles: []string{filepath.Join(dir, "envs", "prod.vars")}}
-		}, []string{"envs/prod.vars:2", "main.tf:13"}},
+		}, []string{"envs/prod.vars:2", "main.tf:13", "staging.tfvars:2"}},
 		{"JSON variable files: terraform.tfvars.json and a --var-file", map[string]string{
 			"main.tf": `variable "administrator_password" {
   type = string
@@ -186,7 +190,7 @@ resource "azapi_resource" "vm" {
 		}
 		assertNoSecrets(t, in, "Vm-Pa55w0rd!", "Vm-L1teral!", "App-S3cret", "Sql-Pa55", "Kv-Vm-Pa55", "Tfvars-Vm-Pa55",
 			"Kv-Pg-Pa55", "Url-Pa55", "Jdbc-Pa55", "Tfvars-Pg-Pa55", "VarFile-Pa55", "VarFile-Vm-Pa55",
-			"Module-Pa55", "Module-Vm-Pa55", "Azapi-Pa55", "Azapi-Vm-Pa55", "Json-Auto-Pa55", "Json-VarFile-Pa55")
+			"Module-Pa55", "Module-Vm-Pa55", "Azapi-Pa55", "Azapi-Vm-Pa55", "Json-Auto-Pa55", "Json-VarFile-Pa55", "Staging-Pa55", "Staging-Vm-Pa55")
 	}
 }
 

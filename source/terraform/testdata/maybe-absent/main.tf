@@ -85,3 +85,17 @@ module "admins" {
   count       = var.create_entra_admin ? 1 : 0
   server_name = azurerm_postgresql_flexible_server.this.name
 }
+
+locals {
+  admin_map = { for k, v in var.administrators : k => v if v.principal_type == "Group" }
+}
+
+resource "azurerm_postgresql_flexible_server_active_directory_administrator" "groups" {
+  for_each            = local.admin_map
+  server_name         = azurerm_postgresql_flexible_server.this.name
+  resource_group_name = "rg-conditional"
+  tenant_id           = "00000000-0000-0000-0000-000000000001"
+  object_id           = each.value.object_id
+  principal_name      = each.key
+  principal_type      = "Group"
+}
