@@ -116,6 +116,10 @@ func (m *module) remoteDir(call *moduleCall, line int) string {
 	case !ok:
 		msg = fmt.Sprintf("module %q: source %q is not in %s (key %q), so the module's resources are not judged; %s",
 			call.name, call.source, manifestName, key, initAdvice)
+	case !sameSource(call.source, e.Source):
+		// Terraform refuses to plan then ("Module source has changed").
+		msg = fmt.Sprintf("module %q: %s records source %q for it, not %q as written, so the module's resources are not judged; %s",
+			call.name, manifestName, e.Source, call.source, strings.Replace(initAdvice, "first", "again", 1))
 	default:
 		dir := filepath.Join(m.rootDir, filepath.FromSlash(e.Dir))
 		if tf, _ := listTF(dir); len(tf) > 0 {
@@ -201,4 +205,54 @@ func collectIDs(v cty.Value, out map[string]bool, depth int) {
 			collectIDs(e, out, depth+1)
 		}
 	}
+}
+
+// sameSource reports whether a module source as written and as
+// modules.json records it name the same module. Registry addresses are
+// compared in full ("Azure/x/azurerm" is
+// "registry.terraform.io/azure/x/azurerm"); other sources, which
+// Terraform rewrites in ways that do not round-trip (github.com/x/y is
+// recorded as git::https://github.com/x/y.git), are taken as the same.
+func sameSource(written, recorded string) bool {
+	w, wok := registryAddress(written)
+	r, rok := registryAddress(recorded)
+	if !wok || !rok {
+		return true
+	}
+	return w == r
+}
+
+// registryAddress returns a module registry address in full, lower case,
+// without its subdirectory; ok is false for other sources.
+func registryAddress(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.Contains(s, "::") || strings.Contains(s, "://") || strings.HasPrefix(s, ".") || strings.HasPrefix(s, "/") {
+		return "", false
+	}
+	if i := strings.Index(s, "//"); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		return "", false
+	}
+	parts := strings.Split(strings.ToLower(s), "/")
+	switch len(parts) {
+	case 3:
+		if strings.Contains(parts[0], ".") {
+			return "", false // github.com/x/y, bitbucket.org/x/y: git shorthands
+		}
+		parts = append([]string{"registry.terraform.io"}, parts...)
+	case 4:
+		if !strings.Contains(parts[0], ".") && !strings.Contains(parts[0], ":") {
+			return "", false
+		}
+	default:
+		return "", false
+	}
+	for _, p := range parts {
+		if p == "" {
+			return "", false
+		}
+	}
+	return strings.Join(parts, "/"), true
 }

@@ -100,7 +100,8 @@ func TestModuleManifestProblems(t *testing.T) {
 		inManifest           bool
 	}{
 		{"no entry", `{"Modules":[{"Key":"","Source":"","Dir":"."}]}`, `is not in`, 1, false},
-		{"missing directory", `{"Modules":[{"Key":"db","Source":"registry.terraform.io/x/y/azurerm","Dir":".terraform/modules/db"}]}`, `holds no .tf files`, 1, false},
+		{"missing directory", `{"Modules":[{"Key":"db","Source":"registry.terraform.io/Azure/avm-res-dbforpostgresql-flexibleserver/azurerm","Dir":".terraform/modules/db"}]}`, `holds no .tf files`, 1, false},
+		{"a different source recorded (changed since terraform init)", `{"Modules":[{"Key":"db","Source":"registry.terraform.io/Azure/avm-res-dbformysql-flexibleserver/azurerm","Dir":"."}]}`, `records source`, 1, false},
 		{"invalid JSON", "{\"Modules\":\n[{\"Key\": }]}", `invalid JSON`, 2, true},
 		{"wrong shape", `{"Modules":{"Key":"db"}}`, `Modules must be`, 1, true},
 	} {
@@ -171,4 +172,22 @@ func FuzzModulesManifest(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSameSource(t *testing.T) {
+	for _, c := range []struct {
+		written, recorded string
+		same              bool
+	}{
+		{"Azure/avm-res-dbforpostgresql-flexibleserver/azurerm", "registry.terraform.io/Azure/avm-res-dbforpostgresql-flexibleserver/azurerm", true},
+		{"azure/AVM-res-dbforpostgresql-flexibleserver/azurerm//modules/x", "registry.terraform.io/Azure/avm-res-dbforpostgresql-flexibleserver/azurerm", true},
+		{"Azure/avm-res-dbforpostgresql-flexibleserver/azurerm", "registry.terraform.io/Azure/avm-res-dbformysql-flexibleserver/azurerm", false},
+		{"app.terraform.io/acme/postgresql/azurerm", "registry.terraform.io/acme/postgresql/azurerm", false},
+		{"github.com/example/terraform-azurerm-postgresql", "git::https://github.com/example/terraform-azurerm-postgresql.git", true},
+		{"git::https://example.com/x.git?ref=v1", "git::https://example.com/x.git?ref=v1", true},
+	} {
+		if got := sameSource(c.written, c.recorded); got != c.same {
+			t.Errorf("sameSource(%q, %q) = %v", c.written, c.recorded, got)
+		}
+	}
 }
