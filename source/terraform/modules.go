@@ -130,6 +130,7 @@ func (m *module) remoteDir(call *moduleCall, line int) string {
 	}
 	m.r.addError(&source.Error{File: call.file, Line: line, Msg: msg})
 	m.unresolved(call, line)
+	m.r.unread[call] = true
 	return ""
 }
 

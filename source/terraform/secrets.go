@@ -428,6 +428,9 @@ func (sf *secretFinder) scanCalls() {
 	for c := range sf.r.calls {
 		calls = append(calls, c)
 	}
+	for c := range sf.r.unread {
+		calls = append(calls, c)
+	}
 	sort.Slice(calls, func(i, j int) bool {
 		if calls[i].file != calls[j].file {
 			return calls[i].file < calls[j].file
@@ -435,6 +438,22 @@ func (sf *secretFinder) scanCalls() {
 		return calls[i].block.DefRange().Start.Line < calls[j].block.DefRange().Start.Line
 	})
 	for _, c := range calls {
+		if sf.r.unread[c] {
+			// A module that is not downloaded, whose source names
+			// PostgreSQL: its secret-named literal arguments are its
+			// credentials.
+			if !pgHint.MatchString(c.source) {
+				continue
+			}
+			for an, a := range c.block.Body.Attributes {
+				if !moduleMeta[an] && secretName.MatchString(an) && literalString(a.Expr) {
+					line := a.SrcRange.Start.Line
+					sf.add(c.file, line, nil, "module."+c.name+"."+an, fmt.Sprintf("%s of module.%s is set to a literal value in %s:%d. %s",
+						an, c.name, c.file, line, secretAdvice))
+				}
+			}
+			continue
+		}
 		cfg := sf.r.calls[c]
 		for an, a := range c.block.Body.Attributes {
 			d := cfg.variables[an]

@@ -235,8 +235,10 @@ type reader struct {
 	// manifestRead.
 	modules      map[string]manifestEntry
 	manifestRead bool
-	// calls maps the module calls read to the module they call.
-	calls map[*moduleCall]*moduleConfig
+	// calls maps the module calls read to the module they call; unread
+	// holds the calls of modules that are not downloaded.
+	calls  map[*moduleCall]*moduleConfig
+	unread map[*moduleCall]bool
 }
 
 func (r *reader) addError(e *source.Error) {
@@ -300,7 +302,7 @@ func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 		}
 	}
 	r := &reader{opts: o, in: in, configs: map[string]*moduleConfig{}, idx: &jsonpos.Index{}, seen: map[string]bool{},
-		calls: map[*moduleCall]*moduleConfig{}}
+		calls: map[*moduleCall]*moduleConfig{}, unread: map[*moduleCall]bool{}}
 	tf, auto := tfFiles(files)
 	cfg := parseModule(dir, tf)
 	r.configs[filepath.Clean(dir)] = cfg
