@@ -6,8 +6,9 @@
 //
 // A directory is a module. ReadModule parses its .tf files with HCL and
 // evaluates them the way Terraform plans them, without providers or
-// network: variables (defaults, terraform.tfvars, *.auto.tfvars, then
-// Options.VarFiles and Options.Vars), locals, count and for_each, dynamic
+// network: variables (defaults, terraform.tfvars, terraform.tfvars.json,
+// *.auto.tfvars and *.auto.tfvars.json, then Options.VarFiles and
+// Options.Vars), locals, count and for_each, dynamic
 // blocks, splats, conditionals, the common Terraform functions (go-cty's
 // stdlib plus cidrsubnet, startswith, try, can, ...), references between
 // resources, optional() attribute defaults, and modules with their inputs
@@ -108,16 +109,18 @@
 // (postgres://, postgresql://, jdbc:postgresql://, or key=value strings
 // that name PostgreSQL, a psql/pgsql host, dbname, sslmode or port 5432);
 // any URL or connection string with a password in a PostgreSQL resource
-// (a configuration value); and the literal value of a Key Vault secret
-// whose name names PostgreSQL. A literal reaches a password through a
+// (a configuration value); the literal value of a Key Vault secret whose
+// name names PostgreSQL; and a secret-named literal argument of a module
+// call that is not downloaded and whose source names PostgreSQL. A literal reaches a password through a
 // variable when the variable's value flows into it; it is reported when
 // the variable's name says it is a secret or the literal is the
 // password's value (so that a flag or an environment name in the same
 // expression is not). The secrets of other resources (a virtual machine's
 // admin_password, an app setting, another Key Vault secret) are out of
-// scope. terraform.tfvars, *.auto.tfvars, the --var-file files (whatever
-// their names) and the .tfvars files beside the module that are not loaded
-// are checked alike; a --var-file read by several roots is reported once.
+// scope. terraform.tfvars, *.auto.tfvars, their .json forms, the
+// --var-file files (whatever their names, HCL or JSON) and the .tfvars
+// files beside the module that are not loaded are checked alike; a
+// --var-file read by several roots is reported once.
 // A finding names the attribute, file and line, never the value.
 //
 // # Inline suppressions
