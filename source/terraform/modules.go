@@ -18,8 +18,8 @@ import (
 )
 
 // ManifestPath is where `terraform init` records the modules it
-// downloaded, relative to the root module's directory.
-var ManifestPath = filepath.Join(".terraform", "modules", "modules.json")
+// downloaded, relative to the root module's directory (slash-separated).
+const ManifestPath = ".terraform/modules/modules.json"
 
 // maxManifestSize bounds the modules.json read.
 const maxManifestSize = 16 << 20
@@ -70,7 +70,7 @@ func (r *reader) manifest(rootDir string) map[string]manifestEntry {
 		return r.modules
 	}
 	r.manifestRead = true
-	name := filepath.Join(rootDir, ManifestPath)
+	name := filepath.Join(rootDir, filepath.FromSlash(ManifestPath))
 	st, err := os.Stat(name)
 	if err != nil {
 		return nil
@@ -106,7 +106,7 @@ func (m *module) remoteDir(call *moduleCall, line int) string {
 		key = call.name
 	}
 	mf := m.r.manifest(m.rootDir)
-	manifestName := filepath.Join(m.rootDir, ManifestPath)
+	manifestName := filepath.Join(m.rootDir, filepath.FromSlash(ManifestPath))
 	var msg string
 	switch e, ok := mf[key]; {
 	case call.source == "":

@@ -111,7 +111,7 @@ func TestModuleManifestProblems(t *testing.T) {
 		for _, e := range in.Errors {
 			file, line := filepath.Join(dir, "main.tf"), 1
 			if c.inManifest {
-				file, line = filepath.Join(dir, ManifestPath), c.line
+				file, line = filepath.Join(dir, filepath.FromSlash(ManifestPath)), c.line
 			}
 			if e.File == file && e.Line == line && strings.Contains(e.Msg, c.want) {
 				found = true
@@ -157,7 +157,7 @@ resource "azurerm_postgresql_flexible_server" "this" {
 // FuzzModulesManifest parses arbitrary bytes as modules.json: never a
 // panic, and an error always names the file and a line within it.
 func FuzzModulesManifest(f *testing.F) {
-	if b, err := os.ReadFile(filepath.Join("testdata", "registry", ManifestPath)); err == nil {
+	if b, err := os.ReadFile(filepath.Join("testdata", "registry", filepath.FromSlash(ManifestPath))); err == nil {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"Modules":[{"Key":"db.inner","Source":"git::https://x","Dir":"../../etc"}]}`))
