@@ -747,7 +747,7 @@ func (m *module) moduleState(name string) *modState {
 	if isLocalSource(call.source) {
 		dir = filepath.Join(m.cfg.dir, call.source)
 	} else if dir = m.remoteDir(call, line); dir == "" {
-		st.val = unknown(fmt.Sprintf("module.%s (source %q) is not downloaded: its outputs are not known", name, call.source))
+		st.val = unknown(fmt.Sprintf("module.%s (source %q) is not downloaded: its outputs are not known", name, displaySource(call.source)))
 		return st
 	}
 	cfg := m.r.config(dir)

@@ -112,21 +112,21 @@ func (m *module) remoteDir(call *moduleCall, line int) string {
 	case call.source == "":
 		msg = fmt.Sprintf("module %q: source must be a literal string, as Terraform requires; the module's resources are not judged", call.name)
 	case mf == nil:
-		msg = fmt.Sprintf("module %q: source %q is not downloaded, so the module's resources are not judged; %s", call.name, call.source, initAdvice)
+		msg = fmt.Sprintf("module %q: source %q is not downloaded, so the module's resources are not judged; %s", call.name, displaySource(call.source), initAdvice)
 	case !ok:
 		msg = fmt.Sprintf("module %q: source %q is not in %s (key %q), so the module's resources are not judged; %s",
-			call.name, call.source, manifestName, key, initAdvice)
+			call.name, displaySource(call.source), manifestName, key, initAdvice)
 	case !sameSource(call.source, e.Source):
 		// Terraform refuses to plan then ("Module source has changed").
 		msg = fmt.Sprintf("module %q: %s records source %q for it, not %q as written, so the module's resources are not judged; %s",
-			call.name, manifestName, e.Source, call.source, strings.Replace(initAdvice, "first", "again", 1))
+			call.name, manifestName, displaySource(e.Source), displaySource(call.source), strings.Replace(initAdvice, "first", "again", 1))
 	default:
 		dir := filepath.Join(m.rootDir, filepath.FromSlash(e.Dir))
 		if tf, _ := listTF(dir); len(tf) > 0 {
 			return dir
 		}
 		msg = fmt.Sprintf("module %q: %s names %s for source %q, which holds no .tf files, so the module's resources are not judged; %s",
-			call.name, manifestName, dir, call.source, initAdvice)
+			call.name, manifestName, dir, displaySource(call.source), initAdvice)
 	}
 	m.r.addError(&source.Error{File: call.file, Line: line, Msg: msg})
 	m.unresolved(call, line)
@@ -175,7 +175,7 @@ func (m *module) unresolved(call *moduleCall, line int) {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	reason := fmt.Sprintf("%smodule.%s (source %q) is not read: what it creates is not known", m.prefix, call.name, call.source)
+	reason := fmt.Sprintf("%smodule.%s (source %q) is not read: what it creates is not known", m.prefix, call.name, displaySource(call.source))
 	for _, id := range ids {
 		key := "unresolved:" + id + "|" + reason
 		if m.r.seen[key] {
@@ -256,4 +256,38 @@ func registryAddress(s string) (string, bool) {
 		}
 	}
 	return strings.Join(parts, "/"), true
+}
+
+// sourceQueryKept are the query parameters of a module source shown as
+// written; others (sshkey=, tokens) are hidden.
+var sourceQueryKept = map[string]bool{"ref": true, "depth": true, "archive": true}
+
+// displaySource returns a module source as it may be printed: without the
+// user information of a URL (git::https://TOKEN@host/...) or query values
+// other than ref, depth and archive (go-getter's sshkey= holds a private
+// key).
+func displaySource(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		end := strings.IndexAny(rest, "/?")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+			s = s[:i+3] + "***@" + rest[at+1:]
+		}
+	}
+	q := strings.IndexByte(s, '?')
+	if q < 0 {
+		return s
+	}
+	base, query := s[:q], s[q+1:]
+	parts := strings.Split(query, "&")
+	for i, p := range parts {
+		k, _, hasValue := strings.Cut(p, "=")
+		if hasValue && !sourceQueryKept[strings.ToLower(k)] {
+			parts[i] = k + "=***"
+		}
+	}
+	return base + "?" + strings.Join(parts, "&")
 }

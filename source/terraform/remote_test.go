@@ -191,3 +191,37 @@ func TestSameSource(t *testing.T) {
 		}
 	}
 }
+
+// Module sources are printed without credentials.
+func TestDisplaySource(t *testing.T) {
+	for in, want := range map[string]string{
+		"git::https://ghp_T0ken@github.com/acme/pg.git?ref=v1.2.0":           "git::https://***@github.com/acme/pg.git?ref=v1.2.0",
+		"git::https://user:Pa55@dev.azure.com/acme/_git/pg":                  "git::https://***@dev.azure.com/acme/_git/pg",
+		"git::ssh://git@github.com/acme/pg.git?ref=v1&sshkey=LS0tLS1CRUdJTg": "git::ssh://***@github.com/acme/pg.git?ref=v1&sshkey=***",
+		"https://example.com/pg.zip?archive=zip&token=abc":                   "https://example.com/pg.zip?archive=zip&token=***",
+		"Azure/avm-res-dbforpostgresql-flexibleserver/azurerm":               "Azure/avm-res-dbforpostgresql-flexibleserver/azurerm",
+		"github.com/acme/terraform-azurerm-postgresql":                       "github.com/acme/terraform-azurerm-postgresql",
+		"git::https://github.com/acme/pg.git//modules/server?ref=v2":         "git::https://github.com/acme/pg.git//modules/server?ref=v2",
+	} {
+		if got := displaySource(in); got != want {
+			t.Errorf("displaySource(%q) = %q, want %q", in, got, want)
+		}
+	}
+	dir := writeModule(t, map[string]string{"main.tf": `module "db" {
+  source = "git::https://ghp_T0ken@github.com/acme/pg.git?ref=v1"
+}`})
+	in := ReadModule(dir, nil, Options{})
+	for _, e := range in.Errors {
+		if strings.Contains(e.Error(), "T0ken") {
+			t.Errorf("token printed: %v", e)
+		}
+	}
+	for _, u := range in.Unresolved {
+		if strings.Contains(u.Reason, "T0ken") {
+			t.Errorf("token in the unresolved reason: %v", u.Reason)
+		}
+	}
+	if len(in.Errors) != 1 || len(in.Unresolved) != 1 {
+		t.Errorf("errors %v, unresolved %v", in.Errors, in.Unresolved)
+	}
+}
