@@ -35,3 +35,29 @@ func FuzzReadModule(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVarFiles reads arbitrary bytes as --var-file files, HCL and JSON:
+// never a panic, and every error names a file.
+func FuzzVarFiles(f *testing.F) {
+	f.Add([]byte("administrator_password = \"x\"\nenv = \"prod\"\n"))
+	f.Add([]byte(`{"administrator_password": "x", "tags": {"a": ["b"]}}`))
+	f.Add([]byte("{\n  \"x\": \n}"))
+	f.Add([]byte("conn = \"postgres://u:p@h:5432/d\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		main := "variable \"administrator_password\" {}\nvariable \"env\" {}\n" +
+			"resource \"azurerm_postgresql_flexible_server\" \"s\" {\n  name = \"s\"\n  administrator_password = var.administrator_password\n}\n"
+		files := map[string][]byte{"main.tf": []byte(main), "prod.vars": data, "prod.tfvars.json": data}
+		for n, b := range files {
+			if err := os.WriteFile(filepath.Join(dir, n), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in := ReadModule(dir, nil, Options{VarFiles: []string{filepath.Join(dir, "prod.vars"), filepath.Join(dir, "prod.tfvars.json")}})
+		for _, e := range in.Errors {
+			if e.File == "" {
+				t.Fatalf("error without a file: %v", e)
+			}
+		}
+	})
+}
