@@ -126,6 +126,10 @@ type blockValue struct {
 	line   int
 	attrs  map[string]attrValue
 	blocks map[string][]*blockValue
+	// maybeAbsent, when not empty, says why the block may not exist: it
+	// stands for the blocks of a dynamic block whose for_each is not
+	// known.
+	maybeAbsent string
 }
 
 type attrValue struct {
@@ -685,9 +689,21 @@ func (m *module) expandDynamic(bv *blockValue, b *hclsyntax.Block, sc *scope, de
 	v, _ = v.UnmarkDeep()
 	line := b.DefRange().Start.Line
 	if !v.IsKnown() || v.IsNull() || !v.CanIterateElements() {
-		// One block whose values are all unknown stands for the unknown set.
+		// One block whose values are all unknown stands for the unknown
+		// set; it may be absent unless the collection is certainly not
+		// empty.
 		nsc := sc.with(iter, unknown("the for_each of dynamic "+label+" is known only after apply"))
-		bv.blocks[label] = append(bv.blocks[label], m.evalBody(content.Body, nsc, line, depth+1))
+		nb := m.evalBody(content.Body, nsc, line, depth+1)
+		if !v.IsKnown() || v.IsNull() {
+			nonEmpty := false
+			if ty := v.Type(); !v.IsNull() && (ty.IsCollectionType() || ty.IsObjectType() || ty.IsTupleType()) {
+				nonEmpty = v.Range().LengthLowerBound() > 0
+			}
+			if !nonEmpty {
+				nb.maybeAbsent = m.whyUnknown("the for_each of dynamic \""+label+"\"", fe.Expr)
+			}
+		}
+		bv.blocks[label] = append(bv.blocks[label], nb)
 		return
 	}
 	if v.LengthInt() > MaxInstances {

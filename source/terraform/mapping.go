@@ -245,10 +245,16 @@ func (mp *mapper) flexServer(inst *instance) {
 	// Network: a server with a delegated subnet is VNet-integrated, and
 	// VNet-integrated servers have no public access.
 	n := p.sub(mp.idx, "network", b.line)
-	_, _, delegated := b.get("delegated_subnet_id")
+	dv, _, delegated := b.get("delegated_subnet_id")
 	n.attr("delegatedSubnetResourceId", b, "delegated_subnet_id", toAny)
 	n.attr("privateDnsZoneArmResourceId", b, "private_dns_zone_id", toAny)
-	enabledDefault(n, "publicNetworkAccess", b, "public_network_access_enabled", !delegated, b.line)
+	if u, _ := dv.UnmarkDeep(); delegated && !u.IsKnown() && !u.Range().DefinitelyNotNull() && !n.attr("publicNetworkAccess", b, "public_network_access_enabled", enabled) {
+		// The default depends on whether the server gets a subnet, which
+		// is not known: neither default can be claimed.
+		n.set("publicNetworkAccess", arm.Unknown{Reason: "the default of public network access depends on delegated_subnet_id, which is not known before apply"}, b.line)
+	} else {
+		enabledDefault(n, "publicNetworkAccess", b, "public_network_access_enabled", !delegated, b.line)
+	}
 
 	// Authentication: password on, Microsoft Entra off unless the
 	// authentication block says otherwise.
@@ -261,11 +267,24 @@ func (mp *mapper) flexServer(inst *instance) {
 	enabledDefault(a, "activeDirectoryAuth", ab, "active_directory_auth_enabled", false, aline)
 	enabledDefault(a, "passwordAuth", ab, "password_auth_enabled", true, aline)
 	a.attr("tenantId", ab, "tenant_id", toAny)
+	if ab != nil && ab.maybeAbsent != "" {
+		// The block may not exist: a setting is known only where the
+		// block's value is the default.
+		for key, def := range map[string]string{"activeDirectoryAuth": "Disabled", "passwordAuth": "Enabled"} {
+			if a.m[key] != def {
+				a.set(key, arm.Unknown{Reason: ab.maybeAbsent}, a.pos.Keys[key])
+			}
+		}
+	}
 
 	// Encryption: a customer_managed_key block means keys in Key Vault.
 	if cb := b.block("customer_managed_key"); cb != nil {
 		e := p.sub(mp.idx, "dataEncryption", cb.line)
-		e.set("type", "AzureKeyVault", cb.line)
+		if cb.maybeAbsent != "" {
+			e.set("type", arm.Unknown{Reason: cb.maybeAbsent}, cb.line)
+		} else {
+			e.set("type", "AzureKeyVault", cb.line)
+		}
 		e.attr("primaryKeyURI", cb, "key_vault_key_id", toAny)
 		e.attr("primaryUserAssignedIdentityId", cb, "primary_user_assigned_identity_id", toAny)
 		e.attr("geoBackupKeyURI", cb, "geo_backup_key_vault_key_id", toAny)
@@ -285,6 +304,9 @@ func (mp *mapper) flexServer(inst *instance) {
 		h := p.sub(mp.idx, "highAvailability", hb.line)
 		if !h.attr("mode", hb, "mode", toAny) {
 			h.set("mode", "ZoneRedundant", hb.line)
+		}
+		if hb.maybeAbsent != "" {
+			h.set("mode", arm.Unknown{Reason: hb.maybeAbsent}, hb.line)
 		}
 		h.attr("standbyAvailabilityZone", hb, "standby_availability_zone", stringOf)
 	} else {
@@ -308,6 +330,9 @@ func (mp *mapper) flexServer(inst *instance) {
 	if mb := b.block("maintenance_window"); mb != nil {
 		w := p.sub(mp.idx, "maintenanceWindow", mb.line)
 		w.set("customWindow", "Enabled", mb.line)
+		if mb.maybeAbsent != "" {
+			w.set("customWindow", arm.Unknown{Reason: mb.maybeAbsent}, mb.line)
+		}
 		w.attr("dayOfWeek", mb, "day_of_week", toAny)
 		w.attr("startHour", mb, "start_hour", toAny)
 		w.attr("startMinute", mb, "start_minute", toAny)

@@ -53,7 +53,13 @@
 // The resources of such a module instance inherit the reason, prefixed by
 // the module's address. An unknown count that is certainly at least one,
 // or for_each over a collection certainly not empty (toset([var.name])),
-// makes an instance that exists. A known count of 0 makes none.
+// makes an instance that exists. A known count of 0 makes none. A dynamic
+// block whose for_each is not known is one block that may be absent: the
+// server settings it would change (customer-managed key, Microsoft Entra
+// and password authentication, high availability, maintenance window) are
+// Unknown unless the block's value is the default. So is public network
+// access when its default depends on a delegated_subnet_id that is not
+// known and may be null.
 //
 // Resources get placeholder ARM ids, built from their names and resource
 // groups under subscription 00000000-0000-0000-0000-000000000000, so that a
