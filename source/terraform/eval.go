@@ -317,6 +317,7 @@ func (m *module) eval(expr hcl.Expression, sc *scope) (v cty.Value) {
 	resources := map[string]map[string]cty.Value{}
 	data := map[string]map[string]cty.Value{}
 	mods := map[string]cty.Value{}
+	wholeData := map[string]bool{}
 	for _, tr := range expr.Variables() {
 		root := tr.RootName()
 		second := ""
@@ -387,6 +388,14 @@ func (m *module) eval(expr hcl.Expression, sc *scope) (v cty.Value) {
 			}
 			if data[second] == nil {
 				data[second] = map[string]cty.Value{}
+			}
+			if _, attr := tr[len(tr)-1].(hcl.TraverseAttr); len(tr) == 3 || !attr && len(tr) == 4 || wholeData[second+"."+a.Name] {
+				// The data source as a whole (passed to a module, say):
+				// unknown of any type, so that it converts to whatever
+				// the receiver declares.
+				wholeData[second+"."+a.Name] = true
+				data[second][a.Name] = unknown(fmt.Sprintf("data.%s.%s is read from Azure at plan time", second, a.Name))
+				continue
 			}
 			data[second][a.Name] = m.dataValue(second, a.Name)
 		default:

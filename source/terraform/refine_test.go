@@ -89,3 +89,44 @@ resource "azurerm_postgresql_flexible_server" "t" {
 		}
 	}
 }
+
+// A data source passed whole to a module converts to the type the module
+// declares (its attributes are not all known to pgbaseline).
+func TestDataSourcePassedWhole(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"main.tf": `data "azurerm_subnet" "pg" {
+  name = "snet-pg"
+}
+module "pg" {
+  source = "./pg"
+  subnet = data.azurerm_subnet.pg
+  subnet_id = data.azurerm_subnet.pg.id
+}`,
+		"pg/main.tf": `variable "subnet" {
+  type = object({ id = string, address_prefixes = list(string) })
+}
+variable "subnet_id" {
+  type = string
+}
+resource "azurerm_postgresql_flexible_server" "this" {
+  name                = "psql-subnet"
+  resource_group_name = "rg"
+  delegated_subnet_id = var.subnet.id
+  private_dns_zone_id = var.subnet_id
+}`,
+	})
+	in := ReadModule(dir, nil, Options{})
+	if len(in.Errors) > 0 {
+		t.Fatalf("errors: %v", in.Errors)
+	}
+	srv := byAddress(t, in)["module.pg.azurerm_postgresql_flexible_server.this"]
+	if srv == nil {
+		t.Fatal("no server")
+	}
+	if u, ok := get(t, srv, "properties.network.privateDnsZoneArmResourceId").(arm.Unknown); !ok || u.Prefix != "/subscriptions/" {
+		t.Errorf("an attribute of a data source keeps its refinement: %#v", get(t, srv, "properties.network.privateDnsZoneArmResourceId"))
+	}
+	if _, ok := get(t, srv, "properties.network.delegatedSubnetResourceId").(arm.Unknown); !ok {
+		t.Errorf("delegated subnet: %#v", get(t, srv, "properties.network.delegatedSubnetResourceId"))
+	}
+}
