@@ -778,6 +778,7 @@ func (m *module) moduleState(name string) *modState {
 	cfg := m.r.config(dir)
 	if cfg == nil || len(cfg.files) == 0 && len(cfg.errors) == 0 {
 		m.r.addError(&source.Error{File: call.file, Line: line, Msg: fmt.Sprintf("module.%s: no .tf files in %s", name, dir)})
+		m.unresolved(call, line)
 		st.val = unknown("module source has no configuration")
 		return st
 	}

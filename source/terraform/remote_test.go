@@ -225,3 +225,23 @@ func TestDisplaySource(t *testing.T) {
 		t.Errorf("errors %v, unresolved %v", in.Errors, in.Unresolved)
 	}
 }
+
+// A local module whose directory holds no configuration is an error and
+// stands for unseen resources, as a module not downloaded does.
+func TestMissingLocalModule(t *testing.T) {
+	dir := writeModule(t, map[string]string{"main.tf": `resource "azurerm_postgresql_flexible_server" "s" {
+  name                = "psql-local"
+  resource_group_name = "rg"
+}
+module "diag" {
+  source    = "./modules/diagnostics"
+  server_id = azurerm_postgresql_flexible_server.s.id
+}`})
+	in := ReadModule(dir, nil, Options{})
+	if len(in.Errors) != 1 || in.Errors[0].Line != 5 || !strings.Contains(in.Errors[0].Msg, "no .tf files") {
+		t.Errorf("errors: %v", in.Errors)
+	}
+	if len(in.Unresolved) != 1 || !strings.HasSuffix(in.Unresolved[0].Scope, "/flexibleServers/psql-local") {
+		t.Errorf("unresolved: %+v", in.Unresolved)
+	}
+}
