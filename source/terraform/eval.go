@@ -765,6 +765,7 @@ func (m *module) moduleState(name string) *modState {
 	if m.depth+1 > MaxModuleDepth {
 		m.r.addError(&source.Error{File: call.file, Line: line, Msg: fmt.Sprintf(
 			"module.%s: modules nest deeper than the limit of %d levels; it is not read", name, MaxModuleDepth)})
+		m.unresolved(call, line)
 		st.val = unknown("module nesting limit reached")
 		return st
 	}
