@@ -29,6 +29,9 @@ type moduleConfig struct {
 	resources []*resourceDecl
 	resByKey  map[string]*resourceDecl // "type.name"
 	data      map[string]map[string]bool
+	// dataMulti holds the data sources ("type.name") with count or
+	// for_each.
+	dataMulti map[string]bool
 	modules   []*moduleCall
 	modByName map[string]*moduleCall
 	outputs   map[string]*hclsyntax.Attribute
@@ -92,7 +95,7 @@ var (
 func parseModule(dir string, files []string) *moduleConfig {
 	cfg := &moduleConfig{
 		dir: dir, variables: map[string]*variableDecl{}, locals: map[string]*hclsyntax.Attribute{},
-		localFile: map[string]string{}, resByKey: map[string]*resourceDecl{}, data: map[string]map[string]bool{},
+		localFile: map[string]string{}, dataMulti: map[string]bool{}, resByKey: map[string]*resourceDecl{}, data: map[string]map[string]bool{},
 		modByName: map[string]*moduleCall{}, outputs: map[string]*hclsyntax.Attribute{}, attrNames: map[string]bool{},
 	}
 	sort.Strings(files)
@@ -170,6 +173,9 @@ func (cfg *moduleConfig) addFile(name string, src []byte) {
 					cfg.data[r.typ] = map[string]bool{}
 				}
 				cfg.data[r.typ][r.name] = true
+				if r.count != nil || r.forEach != nil {
+					cfg.dataMulti[r.key()] = true
+				}
 				continue
 			}
 			sups, errs := suppressionsFor(tf, b)
@@ -378,17 +384,26 @@ func tfFiles(files []string) (tf, autoVars []string) {
 		switch {
 		case strings.HasSuffix(base, ".tf") && !strings.HasPrefix(base, "."):
 			tf = append(tf, f)
-		case base == "terraform.tfvars" || strings.HasSuffix(base, ".auto.tfvars"):
+		case base == "terraform.tfvars" || base == "terraform.tfvars.json" ||
+			strings.HasSuffix(base, ".auto.tfvars") || strings.HasSuffix(base, ".auto.tfvars.json"):
 			autoVars = append(autoVars, f)
 		}
 	}
 	sort.Strings(tf)
-	// Terraform reads terraform.tfvars first, then *.auto.tfvars in
-	// lexical order.
+	// Terraform reads terraform.tfvars, then terraform.tfvars.json, then
+	// *.auto.tfvars and *.auto.tfvars.json in lexical order.
+	rank := func(f string) int {
+		switch filepath.Base(f) {
+		case "terraform.tfvars":
+			return 0
+		case "terraform.tfvars.json":
+			return 1
+		}
+		return 2
+	}
 	sort.SliceStable(autoVars, func(i, j int) bool {
-		a, b := filepath.Base(autoVars[i]) == "terraform.tfvars", filepath.Base(autoVars[j]) == "terraform.tfvars"
-		if a != b {
-			return a
+		if a, b := rank(autoVars[i]), rank(autoVars[j]); a != b {
+			return a < b
 		}
 		return autoVars[i] < autoVars[j]
 	})

@@ -20,7 +20,7 @@ func toAny(v cty.Value) any { return toAnyDepth(v, 0) }
 func toAnyDepth(v cty.Value, depth int) any {
 	v, marks := v.Unmark()
 	if !v.IsKnown() {
-		return arm.Unknown{Reason: reasonOf(marks)}
+		return armUnknown(v, marks)
 	}
 	if v.IsNull() {
 		return nil
@@ -136,7 +136,7 @@ func (o *objBuilder) attr(key string, b *blockValue, name string, conv func(cty.
 func enabled(v cty.Value) any {
 	u, marks := v.UnmarkDeep()
 	if !u.IsKnown() {
-		return arm.Unknown{Reason: reasonOf(marks)}
+		return arm.Unknown{Reason: reasonOf(marks), NotNull: u.Range().DefinitelyNotNull()}
 	}
 	if u.Type() == cty.String {
 		switch u.AsString() {
@@ -172,7 +172,7 @@ func enabledDefault(o *objBuilder, key string, b *blockValue, name string, def b
 func stringOf(v cty.Value) any {
 	u, marks := v.UnmarkDeep()
 	if !u.IsKnown() {
-		return arm.Unknown{Reason: reasonOf(marks)}
+		return armUnknown(u, marks)
 	}
 	switch {
 	case u.IsNull():

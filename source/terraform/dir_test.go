@@ -6,7 +6,7 @@ import (
 )
 
 func TestDirectoryReader(t *testing.T) {
-	read := DirectoryReader(Options{})
+	read := DirectoryReader(Options{Paths: []string{examples}})
 	files := func(dir string, names ...string) []string {
 		var out []string
 		for _, n := range names {

@@ -20,9 +20,13 @@ import (
 // unknownMark carries, on an unknown cty value, why the value is unknown.
 type unknownMark struct{ reason string }
 
-// runtimeMark is carried by values given on the command line (--var,
-// --var-file): they are not literals written in the configuration.
+// runtimeMark is carried by values given on the command line (--var):
+// they are not literals written in the configuration.
 type runtimeMark struct{}
+
+// varOrigin is carried by the values that went through a variable: the
+// file of its declaration and its name.
+type varOrigin struct{ file, name string }
 
 func unknown(reason string) cty.Value { return cty.DynamicVal.Mark(unknownMark{reason}) }
 
@@ -79,6 +83,7 @@ type module struct {
 	r       *reader
 	cfg     *moduleConfig
 	prefix  string // "" or `module.db["a"].`
+	key     string // "" or "db.inner": the call names, as modules.json keys modules
 	depth   int
 	rootDir string
 	azurerm int
@@ -89,6 +94,13 @@ type module struct {
 	mods    map[string]*modState
 	outputs cty.Value
 	outSt   int
+	// dataCache holds the values of data sources, by "type.name".
+	dataCache map[string]cty.Value
+	// noValue holds the variables that have no value.
+	noValue map[string]bool
+	// maybeAbsent, when not empty, says why the module instance may not
+	// exist (its call's count or for_each is not known).
+	maybeAbsent string
 }
 
 type lazyVal struct {
@@ -114,6 +126,10 @@ type blockValue struct {
 	line   int
 	attrs  map[string]attrValue
 	blocks map[string][]*blockValue
+	// maybeAbsent, when not empty, says why the block may not exist: it
+	// stands for the blocks of a dynamic block whose for_each is not
+	// known.
+	maybeAbsent string
 }
 
 type attrValue struct {
@@ -130,10 +146,17 @@ type instance struct {
 	file    string
 	typ     string
 	id      string // placeholder ARM id, or ""
+	// maybeAbsent, when not empty, says why the instance may not exist
+	// (see arm.Resource.MaybeAbsent).
+	maybeAbsent string
 }
 
-func (m *module) newChild(cfg *moduleConfig, prefix string, inputs map[string]cty.Value) *module {
-	c := &module{r: m.r, cfg: cfg, prefix: prefix, depth: m.depth + 1, rootDir: m.rootDir, azurerm: m.azurerm,
+func (m *module) newChild(cfg *moduleConfig, name, prefix string, inputs map[string]cty.Value) *module {
+	key := name
+	if m.key != "" {
+		key = m.key + "." + name
+	}
+	c := &module{r: m.r, cfg: cfg, prefix: prefix, key: key, depth: m.depth + 1, rootDir: m.rootDir, azurerm: m.azurerm,
 		locals: map[string]*lazyVal{}, res: map[string]*resState{}, mods: map[string]*modState{}}
 	c.setVars(inputs, nil)
 	return c
@@ -144,6 +167,7 @@ func (m *module) newChild(cfg *moduleConfig, prefix string, inputs map[string]ct
 // inputs.
 func (m *module) setVars(inputs map[string]cty.Value, layers []map[string]cty.Value) {
 	m.vars = map[string]cty.Value{}
+	m.noValue = map[string]bool{}
 	names := make([]string, 0, len(m.cfg.variables))
 	for n := range m.cfg.variables {
 		names = append(names, n)
@@ -169,24 +193,30 @@ func (m *module) setVars(inputs map[string]cty.Value, layers []map[string]cty.Va
 		}
 		if !have {
 			v = unknown(fmt.Sprintf("variable %q has no value in the configuration", n))
+			m.noValue[n] = true
 		}
-		m.vars[n] = m.convertVar(d, v)
+		// The value remembers the variable it went through, so that a
+		// literal given to a variable that reaches a PostgreSQL password
+		// is found (see secrets.go).
+		m.vars[n] = m.convertVar(d, v).Mark(varOrigin{file: d.file, name: n})
 	}
 	m.varObj = cty.ObjectVal(m.vars)
 }
 
 // convertVar converts a variable's value to its declared type, applying
-// optional attribute defaults.
+// optional attribute defaults, as Terraform does, also to a value with
+// parts known only after apply: those parts stay unknown (with their
+// reasons) and the defaults fill the attributes not given.
 func (m *module) convertVar(d *variableDecl, v cty.Value) cty.Value {
-	if d.typeExpr == nil || !v.IsWhollyKnown() {
+	if d.typeExpr == nil {
 		return v
 	}
 	ty, defaults, diags := typeexpr.TypeConstraintWithDefaults(d.typeExpr)
 	if diags.HasErrors() || ty == cty.DynamicPseudoType {
 		return v
 	}
-	uv, marks := v.UnmarkDeep()
-	if defaults != nil {
+	uv, pvm := v.UnmarkDeepWithPaths()
+	if defaults != nil && uv.IsKnown() {
 		func() {
 			defer func() { _ = recover() }()
 			uv = defaults.Apply(uv)
@@ -198,7 +228,66 @@ func (m *module) convertVar(d *variableDecl, v cty.Value) cty.Value {
 			Msg: fmt.Sprintf("variable %q: the value does not match the declared type %s", d.name, typeexpr.TypeString(ty))})
 		return v
 	}
-	return cv.WithMarks(marks)
+	return remark(cv, pvm)
+}
+
+// remark puts marks back at their paths after a type conversion, which
+// may have turned objects into maps and tuples into lists (a path step
+// .name and ["name"] are the same place).
+func remark(v cty.Value, pvm []cty.PathValueMarks) cty.Value {
+	if len(pvm) == 0 {
+		return v
+	}
+	byPath := make(map[string]cty.ValueMarks, len(pvm))
+	for _, p := range pvm {
+		k := pathKey(p.Path)
+		if byPath[k] == nil {
+			byPath[k] = make(cty.ValueMarks)
+		}
+		for mk := range p.Marks {
+			byPath[k][mk] = struct{}{}
+		}
+	}
+	out, err := cty.Transform(v, func(p cty.Path, x cty.Value) (cty.Value, error) {
+		if marks, ok := byPath[pathKey(p)]; ok {
+			return x.WithMarks(marks), nil
+		}
+		return x, nil
+	})
+	if err != nil {
+		all := make(cty.ValueMarks)
+		for _, p := range pvm {
+			for mk := range p.Marks {
+				all[mk] = struct{}{}
+			}
+		}
+		return v.WithMarks(all)
+	}
+	return out
+}
+
+// pathKey writes a path with attribute and string index steps alike.
+func pathKey(p cty.Path) string {
+	var b strings.Builder
+	for _, step := range p {
+		switch s := step.(type) {
+		case cty.GetAttrStep:
+			b.WriteString("." + strconv.Quote(s.Name))
+		case cty.IndexStep:
+			k, _ := s.Key.Unmark()
+			switch {
+			case !k.IsKnown() || k.IsNull():
+				b.WriteString("[?]")
+			case k.Type() == cty.String:
+				b.WriteString("." + strconv.Quote(k.AsString()))
+			case k.Type() == cty.Number:
+				b.WriteString("[" + k.AsBigFloat().Text('f', -1) + "]")
+			default:
+				b.WriteString("[?]")
+			}
+		}
+	}
+	return b.String()
 }
 
 // evalConst evaluates an expression that may use functions but no
@@ -228,6 +317,7 @@ func (m *module) eval(expr hcl.Expression, sc *scope) (v cty.Value) {
 	resources := map[string]map[string]cty.Value{}
 	data := map[string]map[string]cty.Value{}
 	mods := map[string]cty.Value{}
+	wholeData := map[string]bool{}
 	for _, tr := range expr.Variables() {
 		root := tr.RootName()
 		second := ""
@@ -299,7 +389,15 @@ func (m *module) eval(expr hcl.Expression, sc *scope) (v cty.Value) {
 			if data[second] == nil {
 				data[second] = map[string]cty.Value{}
 			}
-			data[second][a.Name] = unknown(fmt.Sprintf("data.%s.%s is read from Azure at plan time", second, a.Name))
+			if _, attr := tr[len(tr)-1].(hcl.TraverseAttr); len(tr) == 3 || !attr && len(tr) == 4 || wholeData[second+"."+a.Name] {
+				// The data source as a whole (passed to a module, say):
+				// unknown of any type, so that it converts to whatever
+				// the receiver declares.
+				wholeData[second+"."+a.Name] = true
+				data[second][a.Name] = unknown(fmt.Sprintf("data.%s.%s is read from Azure at plan time", second, a.Name))
+				continue
+			}
+			data[second][a.Name] = m.dataValue(second, a.Name)
 		default:
 			if second == "" {
 				continue
@@ -367,13 +465,24 @@ func (m *module) local(name string) cty.Value {
 }
 
 // expansion is one instance of a resource or module: its key and scope.
+// absent, when not empty, says why the instance may not exist.
 type expansion struct {
 	suffix string
 	key    cty.Value
 	sc     *scope
+	absent string
 }
 
+// UnknownInstanceKey is the instance key of the one instance that stands
+// for a resource or module whose count or for_each is not known before
+// apply: Terraform's own wildcard key, as it prints deferred instances
+// (azurerm_postgresql_flexible_server_active_directory_administrator.this[*]).
+const UnknownInstanceKey = "[*]"
+
 // expand evaluates count or for_each. what names the block for errors.
+// When the count or for_each is not known, one instance with the key
+// UnknownInstanceKey stands for all; it may be absent unless the unknown
+// value is certainly at least 1 (or a collection certainly not empty).
 func (m *module) expand(count, forEach hcl.Expression, what string, file string, line int) (int, []expansion) {
 	limitErr := func(n int) (int, []expansion) {
 		m.r.addError(&source.Error{File: file, Line: line, Msg: fmt.Sprintf(
@@ -385,7 +494,11 @@ func (m *module) expand(count, forEach hcl.Expression, what string, file string,
 		v := m.eval(count, nil)
 		v, _ = v.UnmarkDeep()
 		if !v.IsKnown() {
-			return modeUnknown, []expansion{{suffix: "[*]", sc: &scope{unknownInst: "count of " + what + " is known only after apply"}}}
+			e := expansion{suffix: UnknownInstanceKey, sc: &scope{unknownInst: "count of " + what + " is known only after apply"}}
+			if !countAtLeastOne(v) {
+				e.absent = m.whyUnknown("count", count)
+			}
+			return modeUnknown, []expansion{e}
 		}
 		if v.IsNull() || !v.Type().Equals(cty.Number) {
 			m.r.addError(&source.Error{File: file, Line: count.Range().Start.Line, Column: count.Range().Start.Column, Msg: what + ": count must be a whole number"})
@@ -411,7 +524,17 @@ func (m *module) expand(count, forEach hcl.Expression, what string, file string,
 		v := m.eval(forEach, nil)
 		v, _ = v.UnmarkDeep()
 		unk := func() (int, []expansion) {
-			return modeUnknown, []expansion{{suffix: "[*]", sc: &scope{unknownInst: "for_each of " + what + " is known only after apply"}}}
+			e := expansion{suffix: UnknownInstanceKey, sc: &scope{unknownInst: "for_each of " + what + " is known only after apply"}}
+			nonEmpty := false
+			if v.IsKnown() {
+				nonEmpty = !v.IsNull() && v.LengthInt() > 0
+			} else if ty := v.Type(); ty.IsCollectionType() || ty.IsObjectType() || ty.IsTupleType() {
+				nonEmpty = v.Range().LengthLowerBound() > 0
+			}
+			if !nonEmpty {
+				e.absent = m.whyUnknown("for_each", forEach)
+			}
+			return modeUnknown, []expansion{e}
 		}
 		if !v.IsKnown() {
 			return unk()
@@ -468,14 +591,15 @@ func (m *module) resourceState(key string) *resState {
 	st.state = stateBusy
 	d := m.cfg.resByKey[key]
 	mode, exps := m.expand(d.count, d.forEach, m.prefix+key, d.file, d.block.DefRange().Start.Line)
-	unknownAttr := unknown(fmt.Sprintf("attributes of %s%s that the configuration does not set are known only after apply", m.prefix, key))
+	unknownAttr := fmt.Sprintf("attributes of %s%s that the configuration does not set are known only after apply", m.prefix, key)
 	elems := make([]cty.Value, 0, len(exps))
 	byKey := map[string]cty.Value{}
 	for _, e := range exps {
 		if !m.r.reserve(d.file, d.block.DefRange().Start.Line) {
 			break
 		}
-		inst := &instance{decl: d, mod: m, address: m.prefix + key + e.suffix, file: d.file, typ: d.typ}
+		inst := &instance{decl: d, mod: m, address: m.prefix + key + e.suffix, file: d.file, typ: d.typ,
+			maybeAbsent: joinReasons(m.maybeAbsent, e.absent)}
 		inst.blockValue = m.evalBody(d.block.Body, e.sc, d.block.DefRange().Start.Line, 0)
 		inst.id = placeholderID(inst)
 		obj := instanceObject(inst, m.cfg.attrNames, unknownAttr)
@@ -574,9 +698,21 @@ func (m *module) expandDynamic(bv *blockValue, b *hclsyntax.Block, sc *scope, de
 	v, _ = v.UnmarkDeep()
 	line := b.DefRange().Start.Line
 	if !v.IsKnown() || v.IsNull() || !v.CanIterateElements() {
-		// One block whose values are all unknown stands for the unknown set.
+		// One block whose values are all unknown stands for the unknown
+		// set; it may be absent unless the collection is certainly not
+		// empty.
 		nsc := sc.with(iter, unknown("the for_each of dynamic "+label+" is known only after apply"))
-		bv.blocks[label] = append(bv.blocks[label], m.evalBody(content.Body, nsc, line, depth+1))
+		nb := m.evalBody(content.Body, nsc, line, depth+1)
+		if !v.IsKnown() || v.IsNull() {
+			nonEmpty := false
+			if ty := v.Type(); !v.IsNull() && (ty.IsCollectionType() || ty.IsObjectType() || ty.IsTupleType()) {
+				nonEmpty = v.Range().LengthLowerBound() > 0
+			}
+			if !nonEmpty {
+				nb.maybeAbsent = m.whyUnknown("the for_each of dynamic \""+label+"\"", fe.Expr)
+			}
+		}
+		bv.blocks[label] = append(bv.blocks[label], nb)
 		return
 	}
 	if v.LengthInt() > MaxInstances {
@@ -626,24 +762,24 @@ func (m *module) moduleState(name string) *modState {
 	st.state = stateBusy
 	defer func() { st.state = stateDone }()
 	line := call.block.DefRange().Start.Line
-	if !isLocalSource(call.source) {
-		what := call.source
-		if what == "" {
-			what = "an unknown source"
-		}
-		st.val = unknown(fmt.Sprintf("module.%s comes from %s, which pgbaseline does not read", name, what))
-		return st
-	}
 	if m.depth+1 > MaxModuleDepth {
 		m.r.addError(&source.Error{File: call.file, Line: line, Msg: fmt.Sprintf(
 			"module.%s: modules nest deeper than the limit of %d levels; it is not read", name, MaxModuleDepth)})
+		m.unresolved(call, line)
 		st.val = unknown("module nesting limit reached")
 		return st
 	}
-	dir := filepath.Join(m.cfg.dir, call.source)
+	var dir string
+	if isLocalSource(call.source) {
+		dir = filepath.Join(m.cfg.dir, call.source)
+	} else if dir = m.remoteDir(call, line); dir == "" {
+		st.val = unknown(fmt.Sprintf("module.%s (source %q) is not downloaded: its outputs are not known", name, displaySource(call.source)))
+		return st
+	}
 	cfg := m.r.config(dir)
 	if cfg == nil || len(cfg.files) == 0 && len(cfg.errors) == 0 {
 		m.r.addError(&source.Error{File: call.file, Line: line, Msg: fmt.Sprintf("module.%s: no .tf files in %s", name, dir)})
+		m.unresolved(call, line)
 		st.val = unknown("module source has no configuration")
 		return st
 	}
@@ -664,7 +800,12 @@ func (m *module) moduleState(name string) *modState {
 			}
 			inputs[an] = m.eval(a.Expr, e.sc)
 		}
-		child := m.newChild(cfg, m.prefix+"module."+name+e.suffix+".", inputs)
+		child := m.newChild(cfg, name, m.prefix+"module."+name+e.suffix+".", inputs)
+		m.r.calls[call] = cfg
+		if e.absent != "" {
+			e.absent = m.prefix + "module." + name + ": " + e.absent
+		}
+		child.maybeAbsent = joinReasons(m.maybeAbsent, e.absent)
 		st.insts = append(st.insts, child)
 		child.walk()
 		out := child.outputValues()
@@ -722,10 +863,15 @@ func (m *module) walk() {
 
 // instanceObject is the value other expressions see for a resource
 // instance: its arguments, nested blocks, and computed attributes.
-func instanceObject(inst *instance, names map[string]bool, unknownAttr cty.Value) cty.Value {
+func instanceObject(inst *instance, names map[string]bool, unknownAttr string) cty.Value {
 	attrs := make(map[string]cty.Value, len(inst.attrs)+len(inst.blocks)+len(names)+2)
+	plain := unknown(unknownAttr)
 	for n := range names {
-		attrs[n] = unknownAttr
+		if n == "id" || computedRefinements[inst.typ][n] != (refinement{}) {
+			attrs[n] = refinedUnknown(inst.typ, n, true, unknownAttr)
+		} else {
+			attrs[n] = plain
+		}
 	}
 	for n, b := range inst.blocks {
 		attrs[n] = blocksValue(b)
@@ -806,3 +952,128 @@ func (b *blockValue) str(name string) (string, bool) {
 }
 
 func joinKey(parts ...string) string { return strings.Join(parts, ".") }
+
+// joinReasons joins the reasons an instance may be absent.
+func joinReasons(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}
+
+// whyUnknown says what makes a count or for_each expression unknown:
+// "count depends on var.create, which has no value". A local value is
+// followed to the references that make it unknown.
+func (m *module) whyUnknown(what string, expr hcl.Expression) string {
+	parts := m.unknownRefs(expr, 0, map[string]bool{})
+	if len(parts) == 0 {
+		return what + " is not known before apply"
+	}
+	return what + " depends on " + strings.Join(parts, " and ")
+}
+
+// unknownRefs lists the references of expr whose values are not known,
+// each with why.
+func (m *module) unknownRefs(expr hcl.Expression, depth int, seen map[string]bool) []string {
+	var parts []string
+	for _, tr := range expr.Variables() {
+		name := traversalString(tr)
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		v := m.eval(&hclsyntax.ScopeTraversalExpr{Traversal: tr, SrcRange: tr.SourceRange()}, nil)
+		if u, _ := v.UnmarkDeep(); u.IsWhollyKnown() {
+			continue
+		}
+		var second string
+		if len(tr) > 1 {
+			if a, ok := tr[1].(hcl.TraverseAttr); ok {
+				second = a.Name
+			}
+		}
+		switch {
+		case tr.RootName() == "var" && m.noValue[second]:
+			parts = append(parts, name+", which has no value")
+		case tr.RootName() == "local" && m.cfg.locals[second] != nil && depth < 4:
+			if inner := m.unknownRefs(m.cfg.locals[second].Expr, depth+1, seen); len(inner) > 0 {
+				parts = append(parts, name+" (from "+strings.Join(inner, " and ")+")")
+			} else {
+				parts = append(parts, name+", which is not known before apply")
+			}
+		default:
+			parts = append(parts, name+", which is not known before apply")
+		}
+	}
+	return parts
+}
+
+// traversalString writes a reference as the configuration does (up to
+// its fourth step).
+func traversalString(tr hcl.Traversal) string {
+	var b strings.Builder
+	for i, step := range tr {
+		if i == 4 {
+			break
+		}
+		switch x := step.(type) {
+		case hcl.TraverseRoot:
+			b.WriteString(x.Name)
+		case hcl.TraverseAttr:
+			b.WriteString("." + x.Name)
+		case hcl.TraverseIndex:
+			switch k, _ := x.Key.Unmark(); {
+			case !k.IsKnown() || k.IsNull():
+				b.WriteString("[...]")
+			case k.Type() == cty.String:
+				b.WriteString("[" + strconv.Quote(k.AsString()) + "]")
+			case k.Type() == cty.Number:
+				b.WriteString("[" + k.AsBigFloat().Text('f', -1) + "]")
+			default:
+				b.WriteString("[...]")
+			}
+		case hcl.TraverseSplat:
+			b.WriteString("[*]")
+		}
+	}
+	return b.String()
+}
+
+// countAtLeastOne reports whether an unknown count is certainly at least
+// one (its refinements say it is above zero).
+func countAtLeastOne(v cty.Value) bool {
+	if v.Type() != cty.Number {
+		return false
+	}
+	lo, inclusive := v.Range().NumberLowerBound()
+	if !lo.IsKnown() || lo.IsNull() || lo.Type() != cty.Number {
+		return false
+	}
+	zero := cty.Zero
+	return lo.GreaterThan(zero).True() || (lo.Equals(zero).True() && !inclusive)
+}
+
+// dataValue is the value of a data source: unknown (read from Azure at
+// plan time), with the attributes that are certainly set refined.
+func (m *module) dataValue(typ, name string) cty.Value {
+	reason := fmt.Sprintf("data.%s.%s is read from Azure at plan time", typ, name)
+	if !m.cfg.data[typ][name] || m.cfg.dataMulti[typ+"."+name] {
+		return unknown(reason)
+	}
+	if v, ok := m.dataCache[typ+"."+name]; ok {
+		return v
+	}
+	if m.dataCache == nil {
+		m.dataCache = map[string]cty.Value{}
+	}
+	attrs := make(map[string]cty.Value, len(m.cfg.attrNames))
+	for n := range m.cfg.attrNames {
+		attrs[n] = refinedUnknown(typ, n, false, reason)
+	}
+	v := cty.ObjectVal(attrs)
+	m.dataCache[typ+"."+name] = v
+	return v
+}

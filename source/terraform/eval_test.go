@@ -122,7 +122,9 @@ resource "azurerm_postgresql_flexible_server" "s" {
 }
 `})
 		in := ReadModule(dir, nil, Options{})
-		if len(in.Errors) > 0 {
+		// The registry module is not downloaded: that, and only that, is
+		// an error.
+		if len(in.Errors) != 1 || !strings.Contains(in.Errors[0].Msg, `module "registry"`) {
 			t.Fatalf("%s: %v", c.expr, in.Errors)
 		}
 		v, _ := in.Resources[0].Get("properties.administratorLogin")
@@ -304,6 +306,9 @@ resource "azurerm_postgresql_flexible_server" "b" {
   name                   = "b"
   administrator_password = data.azurerm_key_vault_secret.pw.value
 }`}, nil},
+		// The default is reported when the variable sets a server's
+		// password (an unused default is out of IM-8's scope: see
+		// TestSecretsScope).
 		{"literal, write-only and default", map[string]string{"main.tf": `variable "db_password" {
   default = "Default-Pa55"
 }
@@ -313,7 +318,11 @@ resource "azurerm_postgresql_flexible_server" "s" {
 }
 locals {
   conn = "Server=psql;Database=app;User Id=app;Password=Kv-Pa55;"
-}`}, []int{2, 6, 9}},
+}
+resource "azurerm_postgresql_flexible_server" "t" {
+  name                   = "t"
+  administrator_password = var.db_password
+}`}, []int{2, 6, 9, 13}},
 		{"literal through a local", map[string]string{"main.tf": `locals {
   pw = "Local-Pa55"
 }

@@ -181,7 +181,7 @@ func computedAttrs(inst *instance) map[string]cty.Value {
 	case "azurerm_key_vault_key":
 		// The key's Terraform id is its versioned URL: the version is made
 		// when the key is created.
-		out["id"] = unknown(fmt.Sprintf("%s.id holds the key version, created at apply", inst.address))
+		out["id"] = refinedString(refinement{prefix: "https://"}, fmt.Sprintf("%s.id holds the key version, created at apply", inst.address))
 		if inst.id != "" {
 			out["resource_id"] = cty.StringVal(inst.id)
 			out["resource_versionless_id"] = cty.StringVal(inst.id)

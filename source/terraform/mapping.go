@@ -51,6 +51,7 @@ func (mp *mapper) emit(inst *instance, o *objBuilder, line int) *arm.Resource {
 	r := arm.New(o.m, arm.Origin{File: inst.file, Line: line}).WithPositions(mp.idx)
 	r.Address = inst.address
 	r.Suppressions = inst.decl.suppressions
+	r.MaybeAbsent = inst.maybeAbsent
 	mp.out = append(mp.out, r)
 	if r.ID != "" {
 		mp.byID[arm.Normalize(r.ID)] = r
@@ -217,7 +218,7 @@ func (mp *mapper) identity(o *objBuilder, b *blockValue) {
 			return
 		}
 		uai := newObj(mp.idx, line)
-		for it := v.ElementIterator(); it.Next(); {
+		for it := u.ElementIterator(); it.Next(); {
 			_, e := it.Element()
 			if s, ok := toAny(e).(string); ok {
 				uai.set(s, map[string]any{}, line)
@@ -244,10 +245,16 @@ func (mp *mapper) flexServer(inst *instance) {
 	// Network: a server with a delegated subnet is VNet-integrated, and
 	// VNet-integrated servers have no public access.
 	n := p.sub(mp.idx, "network", b.line)
-	_, _, delegated := b.get("delegated_subnet_id")
+	dv, _, delegated := b.get("delegated_subnet_id")
 	n.attr("delegatedSubnetResourceId", b, "delegated_subnet_id", toAny)
 	n.attr("privateDnsZoneArmResourceId", b, "private_dns_zone_id", toAny)
-	enabledDefault(n, "publicNetworkAccess", b, "public_network_access_enabled", !delegated, b.line)
+	if u, _ := dv.UnmarkDeep(); delegated && !u.IsKnown() && !u.Range().DefinitelyNotNull() && !n.attr("publicNetworkAccess", b, "public_network_access_enabled", enabled) {
+		// The default depends on whether the server gets a subnet, which
+		// is not known: neither default can be claimed.
+		n.set("publicNetworkAccess", arm.Unknown{Reason: "the default of public network access depends on delegated_subnet_id, which is not known before apply"}, b.line)
+	} else {
+		enabledDefault(n, "publicNetworkAccess", b, "public_network_access_enabled", !delegated, b.line)
+	}
 
 	// Authentication: password on, Microsoft Entra off unless the
 	// authentication block says otherwise.
@@ -260,11 +267,24 @@ func (mp *mapper) flexServer(inst *instance) {
 	enabledDefault(a, "activeDirectoryAuth", ab, "active_directory_auth_enabled", false, aline)
 	enabledDefault(a, "passwordAuth", ab, "password_auth_enabled", true, aline)
 	a.attr("tenantId", ab, "tenant_id", toAny)
+	if ab != nil && ab.maybeAbsent != "" {
+		// The block may not exist: a setting is known only where the
+		// block's value is the default.
+		for key, def := range map[string]string{"activeDirectoryAuth": "Disabled", "passwordAuth": "Enabled"} {
+			if a.m[key] != def {
+				a.set(key, arm.Unknown{Reason: ab.maybeAbsent}, a.pos.Keys[key])
+			}
+		}
+	}
 
 	// Encryption: a customer_managed_key block means keys in Key Vault.
 	if cb := b.block("customer_managed_key"); cb != nil {
 		e := p.sub(mp.idx, "dataEncryption", cb.line)
-		e.set("type", "AzureKeyVault", cb.line)
+		if cb.maybeAbsent != "" {
+			e.set("type", arm.Unknown{Reason: cb.maybeAbsent}, cb.line)
+		} else {
+			e.set("type", "AzureKeyVault", cb.line)
+		}
 		e.attr("primaryKeyURI", cb, "key_vault_key_id", toAny)
 		e.attr("primaryUserAssignedIdentityId", cb, "primary_user_assigned_identity_id", toAny)
 		e.attr("geoBackupKeyURI", cb, "geo_backup_key_vault_key_id", toAny)
@@ -284,6 +304,9 @@ func (mp *mapper) flexServer(inst *instance) {
 		h := p.sub(mp.idx, "highAvailability", hb.line)
 		if !h.attr("mode", hb, "mode", toAny) {
 			h.set("mode", "ZoneRedundant", hb.line)
+		}
+		if hb.maybeAbsent != "" {
+			h.set("mode", arm.Unknown{Reason: hb.maybeAbsent}, hb.line)
 		}
 		h.attr("standbyAvailabilityZone", hb, "standby_availability_zone", stringOf)
 	} else {
@@ -307,6 +330,9 @@ func (mp *mapper) flexServer(inst *instance) {
 	if mb := b.block("maintenance_window"); mb != nil {
 		w := p.sub(mp.idx, "maintenanceWindow", mb.line)
 		w.set("customWindow", "Enabled", mb.line)
+		if mb.maybeAbsent != "" {
+			w.set("customWindow", arm.Unknown{Reason: mb.maybeAbsent}, mb.line)
+		}
 		w.attr("dayOfWeek", mb, "day_of_week", toAny)
 		w.attr("startHour", mb, "start_hour", toAny)
 		w.attr("startMinute", mb, "start_minute", toAny)
@@ -637,6 +663,16 @@ func (mp *mapper) azapi(inst *instance) {
 				expr = a.Expr
 			}
 			mp.recordPositions(body, expr, line)
+			// Azure never returns the administrator password; neither
+			// does pgbaseline carry it in the resource (IM-8 reads it
+			// from the code).
+			if props, ok := body["properties"].(map[string]any); ok {
+				for k := range props {
+					if strings.EqualFold(k, "administratorLoginPassword") {
+						delete(props, k)
+					}
+				}
+			}
 			for k, val := range body {
 				if k == "name" || k == "type" || k == "id" {
 					continue

@@ -6,18 +6,60 @@
 //
 // A directory is a module. ReadModule parses its .tf files with HCL and
 // evaluates them the way Terraform plans them, without providers or
-// network: variables (defaults, terraform.tfvars, *.auto.tfvars, then
-// Options.VarFiles and Options.Vars), locals, count and for_each, dynamic
+// network: variables (defaults, terraform.tfvars, terraform.tfvars.json,
+// *.auto.tfvars and *.auto.tfvars.json, then Options.VarFiles and
+// Options.Vars), locals, count and for_each, dynamic
 // blocks, splats, conditionals, the common Terraform functions (go-cty's
 // stdlib plus cidrsubnet, startswith, try, can, ...), references between
-// resources, and local modules (source = "./...") with their inputs and
-// outputs.
+// resources, optional() attribute defaults, and modules with their inputs
+// and outputs.
+//
+// # Modules
+//
+// A local module (source = "./...", "../../") is read from its directory.
+// A registry or git module is read from where `terraform init` downloaded
+// it: the root's .terraform/modules/modules.json maps each call (keyed by
+// its call names, "db" or "db.inner") to a directory. A module that is
+// not downloaded (no manifest, no entry, an empty directory) is an error
+// at its call, naming the module, its source and the fix (`terraform init
+// -backend=false`), so that the scan exits 2; the rest of the root is
+// still read, and the module's resources are recorded as an
+// arm.Unresolved: under each resource its arguments refer to (a server
+// whose id it is given may get a diagnostic setting from it), or anywhere
+// when they refer to none, so that an existence check the module could
+// satisfy is Unknown rather than NonCompliant.
+//
+// # Unknown values
 //
 // Values that Terraform only knows after apply stay unknown: data sources,
-// registry modules, random_password results, variables without a value,
-// computed attributes the configuration does not set. They become
+// modules not downloaded, random_password results, variables without a
+// value, computed attributes the configuration does not set. They become
 // arm.Unknown{Reason} in the ARM property tree, and rules that read them
-// give Unknown rather than a verdict.
+// give Unknown rather than a verdict. An unknown carries what is certain
+// about it: cty's refinements (not null, a string prefix such as the
+// "https://" of "https://${var.vault}.vault.azure.net/keys/k", a
+// collection's length bounds), and what azurerm certainly computes: a Key
+// Vault key's or secret's id and versionless_id are URLs starting with
+// "https://", their resource ids ARM ids, every resource's and data
+// source's id is set, a data source of an ARM resource has an id starting
+// with "/subscriptions/". Nothing else is claimed: an optional *_id
+// argument the configuration leaves out is null, not unknown.
+//
+// A resource or module call whose count or for_each is not known before
+// apply (count = var.create ? 1 : 0 with no value for var.create) is read
+// as one instance with the key [*] (UnknownInstanceKey, the key Terraform
+// prints for deferred instances) whose arm.Resource.MaybeAbsent says
+// what it depends on ("count depends on var.create, which has no value").
+// The resources of such a module instance inherit the reason, prefixed by
+// the module's address. An unknown count that is certainly at least one,
+// or for_each over a collection certainly not empty (toset([var.name])),
+// makes an instance that exists. A known count of 0 makes none. A dynamic
+// block whose for_each is not known is one block that may be absent: the
+// server settings it would change (customer-managed key, Microsoft Entra
+// and password authentication, high availability, maintenance window) are
+// Unknown unless the block's value is the default. So is public network
+// access when its default depends on a delegated_subnet_id that is not
+// known and may be null.
 //
 // Resources get placeholder ARM ids, built from their names and resource
 // groups under subscription 00000000-0000-0000-0000-000000000000, so that a
@@ -62,13 +104,30 @@
 //
 // # Literal secrets
 //
-// Findings of rule PGB-IM8-01 report literal passwords: a password argument
-// (administrator_password, administrator_password_wo, any *_password or
-// *_secret argument, a key vault secret's value) written as a literal in a
-// .tf or .tfvars file, a variable of such a name with a literal default, a
-// server password that evaluates to a literal written elsewhere in the
-// configuration, and URLs or connection strings with a password. A finding
-// names the attribute, file and line, never the value.
+// Findings of rule PGB-IM8-01 report literal PostgreSQL credentials, and
+// only those: a server's administrator password (administrator_password,
+// administrator_password_wo, the single server's
+// administrator_login_password, an azapi body's administratorLoginPassword)
+// written as a literal; a server password that evaluates to a literal
+// written elsewhere in the configuration (a local, a variable default, a
+// module argument, a .tfvars entry), reported at the password argument and
+// at the literal; PostgreSQL URLs and connection strings with a password
+// (postgres://, postgresql://, jdbc:postgresql://, or key=value strings
+// that name PostgreSQL, a psql/pgsql host, dbname, sslmode or port 5432);
+// any URL or connection string with a password in a PostgreSQL resource
+// (a configuration value); the literal value of a Key Vault secret whose
+// name names PostgreSQL; and a secret-named literal argument of a module
+// call that is not downloaded and whose source names PostgreSQL. A literal reaches a password through a
+// variable when the variable's value flows into it; it is reported when
+// the variable's name says it is a secret or the literal is the
+// password's value (so that a flag or an environment name in the same
+// expression is not). The secrets of other resources (a virtual machine's
+// admin_password, an app setting, another Key Vault secret) are out of
+// scope. terraform.tfvars, *.auto.tfvars, their .json forms, the
+// --var-file files (whatever their names, HCL or JSON) and the .tfvars
+// files beside the module that are not loaded are checked alike; a
+// --var-file read by several roots is reported once.
+// A finding names the attribute, file and line, never the value.
 //
 // # Inline suppressions
 //
@@ -86,26 +145,31 @@
 // # Directory walks
 //
 // DirectoryReader reads each directory with .tf files as a root module. A
-// directory that another module in the tree calls as a local module is not
-// read as a root of its own: its resources are reported once per call,
-// under the caller's module address, with the caller's inputs, and not a
-// second time with unknown inputs. Such a directory is found by looking
-// for module blocks whose source names it in the directories around it (up
-// to three levels up). Naming one of its files explicitly reads it as a
-// root anyway.
+// directory that a module block of the scanned tree calls as a local
+// module, from a root of that tree, is not read as a root of its own: its
+// resources are reported once per call, under the caller's module address,
+// with the caller's inputs, and not a second time with unknown inputs (the
+// Azure Verified Modules layout: examples/default calls the module at the
+// repository root with source = "../../"). Only parsed module blocks count
+// (never a comment or a string), and only those of .tf files under
+// Options.Paths (or, without them, under the directories the walk has
+// reached); no file outside the scan decides it. Directories that only call
+// each other are read as roots. Naming one of a directory's files
+// explicitly reads it as a root anyway.
 package terraform
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/pgbaseline/pgbaseline/arm"
@@ -141,6 +205,27 @@ type Options struct {
 	// VarFiles are --var-file files, applied in order after the
 	// automatically loaded .tfvars files.
 	VarFiles []string
+	// Paths are the paths the scan reads (files and directories). The
+	// DirectoryReader decides which directories are root modules from the
+	// module blocks of the .tf files under them, and reads no file outside
+	// them for that: a directory that one of them calls as a local module
+	// is not read as a root of its own. When Paths is empty, the tree
+	// known is the subtrees of the directories the reader has been given
+	// so far, and of the one it reads: an example under the module that
+	// calls it with source = "../../" is always found, a caller beside it
+	// only when the walk reached it first.
+	Paths []string
+
+	// shared is state shared by the roots of one scan.
+	shared *shared
+}
+
+// shared is what the root modules of one directory scan share.
+type shared struct {
+	mu sync.Mutex
+	// varFilesScanned holds the --var-file files already scanned for
+	// literal secrets: each is reported once per scan, not once per root.
+	varFilesScanned map[string]bool
 }
 
 // reader holds the state of one ReadModule call.
@@ -155,6 +240,14 @@ type reader struct {
 	limitHit  bool
 	// moduleInstances counts the module instances made.
 	moduleInstances int
+	// modules is the root's .terraform/modules/modules.json, by key, once
+	// manifestRead.
+	modules      map[string]manifestEntry
+	manifestRead bool
+	// calls maps the module calls read to the module they call; unread
+	// holds the calls of modules that are not downloaded.
+	calls  map[*moduleCall]*moduleConfig
+	unread map[*moduleCall]bool
 }
 
 func (r *reader) addError(e *source.Error) {
@@ -217,7 +310,8 @@ func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 			}
 		}
 	}
-	r := &reader{opts: o, in: in, configs: map[string]*moduleConfig{}, idx: &jsonpos.Index{}, seen: map[string]bool{}}
+	r := &reader{opts: o, in: in, configs: map[string]*moduleConfig{}, idx: &jsonpos.Index{}, seen: map[string]bool{},
+		calls: map[*moduleCall]*moduleConfig{}, unread: map[*moduleCall]bool{}}
 	tf, auto := tfFiles(files)
 	cfg := parseModule(dir, tf)
 	r.configs[filepath.Clean(dir)] = cfg
@@ -226,10 +320,10 @@ func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 	}
 	root := &module{r: r, cfg: cfg, rootDir: dir, azurerm: cfg.azurermMajor,
 		locals: map[string]*lazyVal{}, res: map[string]*resState{}, mods: map[string]*modState{}}
-	sf := &secretFinder{r: r, seen: map[string]bool{}}
+	sf := newSecretFinder(r)
 	layers := r.varLayers(root, auto, sf)
 	for _, f := range files {
-		if strings.HasSuffix(f, ".tfvars") && !contains(auto, f) {
+		if isTfvars(f) && !contains(auto, f) && !r.isVarFile(f) {
 			r.scanTfvarsFile(f, sf) // not loaded, but may hold secrets all the same
 		}
 	}
@@ -247,6 +341,11 @@ func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 	for _, inst := range r.instances {
 		byBlock[inst.decl.block] = append(byBlock[inst.decl.block], mp.byInst[inst]...)
 	}
+	// What reaches a PostgreSQL credential is known once every instance
+	// is evaluated; the literals in the files are judged by it.
+	for _, inst := range r.instances {
+		sf.scanEvaluated(inst, mp.byInst[inst])
+	}
 	dirs := make([]string, 0, len(r.configs))
 	for d := range r.configs {
 		dirs = append(dirs, d)
@@ -257,9 +356,8 @@ func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 			sf.scanFile(f, func(b *hclsyntax.Block) []*arm.Resource { return byBlock[b] })
 		}
 	}
-	for _, inst := range r.instances {
-		sf.scanEvaluated(inst, mp.byInst[inst])
-	}
+	sf.scanCalls()
+	sf.scanTfvarsEntries(root.cfg)
 	return in
 }
 
@@ -277,12 +375,14 @@ func contains(list []string, s string) bool {
 func (r *reader) varLayers(root *module, auto []string, sf *secretFinder) []map[string]cty.Value {
 	var layers []map[string]cty.Value
 	for _, f := range auto {
-		if l := r.readTfvars(root, f, sf, false); l != nil {
+		if l := r.readTfvars(root, f, sf); l != nil {
 			layers = append(layers, l)
 		}
 	}
 	for _, f := range r.opts.VarFiles {
-		if l := r.readTfvars(root, f, nil, true); l != nil {
+		// A --var-file is a file in the repository as terraform.tfvars
+		// is: its literals are checked the same way.
+		if l := r.readTfvars(root, f, sf); l != nil {
 			layers = append(layers, l)
 		}
 	}
@@ -311,7 +411,20 @@ func (r *reader) varLayers(root *module, auto []string, sf *secretFinder) []map[
 	return layers
 }
 
-func (r *reader) parseTfvars(name string) *hclsyntax.Body {
+// tfvarsBody is a parsed .tfvars (HCL) or .tfvars.json file.
+type tfvarsBody struct {
+	attrs hcl.Attributes
+	// syntax is the HCL body, nil for JSON.
+	syntax *hclsyntax.Body
+}
+
+// isTfvars reports whether a file name is a variable definitions file
+// (.tfvars or .tfvars.json).
+func isTfvars(name string) bool {
+	return strings.HasSuffix(name, ".tfvars") || strings.HasSuffix(name, ".tfvars.json")
+}
+
+func (r *reader) parseTfvars(name string) *tfvarsBody {
 	src, err := os.ReadFile(name)
 	if err != nil {
 		r.addError(&source.Error{File: name, Msg: readError(err)})
@@ -321,6 +434,23 @@ func (r *reader) parseTfvars(name string) *hclsyntax.Body {
 		r.addError(&source.Error{File: name, Msg: fmt.Sprintf("file is larger than the limit of %d bytes; not read", MaxFileSize)})
 		return nil
 	}
+	if strings.HasSuffix(name, ".json") {
+		f, diags := hcljson.Parse(src, name)
+		if diags.HasErrors() {
+			for _, e := range diagErrors(diags) {
+				r.addError(e)
+			}
+			return nil
+		}
+		attrs, diags := f.Body.JustAttributes()
+		if diags.HasErrors() {
+			for _, e := range diagErrors(diags) {
+				r.addError(e)
+			}
+			return nil
+		}
+		return &tfvarsBody{attrs: attrs}
+	}
 	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	if diags.HasErrors() {
 		for _, e := range diagErrors(diags) {
@@ -329,7 +459,14 @@ func (r *reader) parseTfvars(name string) *hclsyntax.Body {
 		return nil
 	}
 	body, _ := f.Body.(*hclsyntax.Body)
-	return body
+	if body == nil {
+		return nil
+	}
+	tb := &tfvarsBody{attrs: hcl.Attributes{}, syntax: body}
+	for n, a := range body.Attributes {
+		tb.attrs[n] = a.AsHCLAttribute()
+	}
+	return tb
 }
 
 func (r *reader) scanTfvarsFile(name string, sf *secretFinder) {
@@ -338,7 +475,17 @@ func (r *reader) scanTfvarsFile(name string, sf *secretFinder) {
 	}
 }
 
-func (r *reader) readTfvars(root *module, name string, sf *secretFinder, runtime bool) map[string]cty.Value {
+// isVarFile reports whether f is one of the --var-file files.
+func (r *reader) isVarFile(f string) bool {
+	for _, v := range r.opts.VarFiles {
+		if filepath.Clean(v) == filepath.Clean(f) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *reader) readTfvars(root *module, name string, sf *secretFinder) map[string]cty.Value {
 	body := r.parseTfvars(name)
 	if body == nil {
 		return nil
@@ -347,27 +494,25 @@ func (r *reader) readTfvars(root *module, name string, sf *secretFinder, runtime
 		sf.scanTfvars(name, body)
 	}
 	out := map[string]cty.Value{}
-	for n, a := range body.Attributes {
-		v := root.evalConst(a.Expr)
-		if runtime {
-			v = v.Mark(runtimeMark{})
-		}
-		out[n] = v
+	for n, a := range body.attrs {
+		out[n] = root.evalConst(a.Expr)
 	}
 	return out
 }
 
 // DirectoryReader returns the reader the scan engine calls for each
 // directory of a walk: a directory with .tf files is read as a root module
-// and its .tf and .tfvars files are reported consumed. A directory that
-// another module near it calls as a local module is consumed without being
-// read as a root (see the package documentation).
+// and its .tf and .tfvars files are reported consumed. A directory that a
+// module block in the scanned tree calls as a local module is consumed
+// without being read as a root (see the package documentation).
 func DirectoryReader(o Options) func(dir string, files []string) ([]*source.Input, []string) {
+	calls := &callIndexes{}
+	o.shared = &shared{varFilesScanned: map[string]bool{}}
 	return func(dir string, files []string) ([]*source.Input, []string) {
 		tf, _ := tfFiles(files)
 		var tfvars []string
 		for _, f := range files {
-			if strings.HasSuffix(f, ".tfvars") {
+			if isTfvars(f) {
 				tfvars = append(tfvars, f)
 			}
 		}
@@ -386,7 +531,7 @@ func DirectoryReader(o Options) func(dir string, files []string) ([]*source.Inpu
 			}
 			all = nil
 		}
-		if !explicit && calledAsModule(dir) {
+		if !explicit && calls.calledAsModule(o.Paths, dir) {
 			return nil, consumed
 		}
 		return []*source.Input{ReadModule(dir, all, o)}, consumed
@@ -406,72 +551,4 @@ func sameDirListing(dir string, files []string) bool {
 		}
 	}
 	return n == len(files)
-}
-
-var moduleSourceRE = regexp.MustCompile(`(?m)^\s*source\s*=\s*"(\.\.?/[^"]*|\.\.?)"`)
-
-// maxCallerScan bounds the files calledAsModule reads.
-const maxCallerScan = 5000
-
-// calledAsModule reports whether a .tf file in the directories around dir
-// (the subtrees of its parent, grandparent and great-grandparent, three
-// levels deep) calls dir as a local module.
-func calledAsModule(dir string) bool {
-	target, err := filepath.Abs(dir)
-	if err != nil {
-		return false
-	}
-	budget := maxCallerScan
-	seen := map[string]bool{}
-	anc := filepath.Dir(target)
-	for up := 0; up < 3; up++ {
-		if found := scanCallers(anc, target, 3, &budget, seen); found {
-			return true
-		}
-		next := filepath.Dir(anc)
-		if next == anc {
-			break
-		}
-		anc = next
-	}
-	return false
-}
-
-func scanCallers(dir, target string, depth int, budget *int, seen map[string]bool) bool {
-	if seen[dir] || *budget <= 0 {
-		return false
-	}
-	seen[dir] = true
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, e := range entries {
-		if *budget <= 0 {
-			return false
-		}
-		p := filepath.Join(dir, e.Name())
-		if e.IsDir() {
-			if depth > 0 && !strings.HasPrefix(e.Name(), ".") && e.Name() != "node_modules" {
-				if scanCallers(p, target, depth-1, budget, seen) {
-					return true
-				}
-			}
-			continue
-		}
-		if !strings.HasSuffix(e.Name(), ".tf") || dir == target {
-			continue
-		}
-		*budget--
-		src, err := os.ReadFile(p)
-		if err != nil || len(src) > MaxFileSize {
-			continue
-		}
-		for _, m := range moduleSourceRE.FindAllSubmatch(src, -1) {
-			if filepath.Clean(filepath.Join(dir, string(m[1]))) == target {
-				return true
-			}
-		}
-	}
-	return false
 }

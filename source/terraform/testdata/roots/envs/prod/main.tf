@@ -1,0 +1,4 @@
+module "pg" {
+  source = "../../modules/pg"
+  name   = "psql-prod"
+}

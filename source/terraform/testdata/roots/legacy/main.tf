@@ -1,0 +1,11 @@
+/*
+module "old" {
+  source = "../standalone"
+}
+*/
+# module "older" { source = "../standalone" }
+locals {
+  note = <<-EOT
+    source = "../standalone"
+  EOT
+}
