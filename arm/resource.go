@@ -39,13 +39,13 @@ type Origin struct {
 type Unknown struct {
 	Reason string // why the value is unknown, e.g. "known after apply"
 	// NotNull: the value will not be null (it exists).
-	NotNull bool
+	NotNull bool `json:"notNull,omitempty"`
 	// NonEmpty: the value will be a non-empty string, array or object
 	// (implies NotNull).
-	NonEmpty bool
+	NonEmpty bool `json:"nonEmpty,omitempty"`
 	// Prefix: the value will be a string that starts with Prefix
 	// (a non-empty Prefix implies NonEmpty).
-	Prefix string
+	Prefix string `json:"prefix,omitempty"`
 }
 
 // Exists reports whether the value is certain not to be null.
@@ -257,13 +257,15 @@ func splitPath(path string) []string {
 
 // Unresolved stands for resources an input may create that its reader
 // could not see: the resources of a Terraform module whose source was not
-// downloaded, or of a nested deployment that could not be expanded. An
-// existence check that finds nothing where an Unresolved could hold a
-// match is Unknown, never NonCompliant.
+// downloaded, of a nested deployment that could not be expanded, or of a
+// copy loop whose names are known only at deployment. An existence check
+// that finds nothing where an Unresolved could hold a match is Unknown,
+// never NonCompliant.
 type Unresolved struct {
-	// Scope is the id of the resource the unseen resources would be under
-	// or extend (a server the module was given, say); "" when they could
-	// be anywhere in the input.
+	// Scope is the id of a resource that what made the unseen resources
+	// was given (a server the module's arguments refer to, say): they can
+	// be children or extensions of that resource, or lie in its resource
+	// group or subscription. "" when they could be anywhere in the input.
 	Scope string
 	// Type is the full type of the unseen resources, "" when any type.
 	Type string
@@ -275,15 +277,20 @@ type Unresolved struct {
 }
 
 // Covers reports whether the unseen resources could include a resource
-// of fullType related to the resource scopeID (a child, an extension, or
-// a resource in its group or subscription).
+// of fullType that is a child or an extension of the resource scopeID:
+// when their Scope is "" (anywhere), or scopeID itself or a resource under
+// it. A module given only a resource group cannot make a child of a server
+// it does not know.
 func (u *Unresolved) Covers(scopeID, fullType string) bool {
 	if u.Type != "" && !strings.EqualFold(u.Type, fullType) {
 		return false
 	}
-	if u.Scope == "" {
-		return true
-	}
-	return len(scopeID) >= len(u.Scope) && strings.EqualFold(scopeID[:len(u.Scope)], u.Scope) &&
-		(len(scopeID) == len(u.Scope) || scopeID[len(u.Scope)] == '/')
+	return u.Scope == "" || under(u.Scope, scopeID)
+}
+
+// under reports whether id is ancestor itself or a resource under it,
+// compared case-insensitively segment by segment.
+func under(id, ancestor string) bool {
+	return len(id) >= len(ancestor) && strings.EqualFold(id[:len(ancestor)], ancestor) &&
+		(len(id) == len(ancestor) || id[len(ancestor)] == '/')
 }

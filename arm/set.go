@@ -62,9 +62,8 @@ func (s *Set) UnresolvedWithin(scopeID, fullType string) *Unresolved {
 		if u.Covers(scopeID, fullType) {
 			return u
 		}
-		if (u.Type == "" || strings.EqualFold(u.Type, fullType)) && len(u.Scope) > len(scopeID) &&
-			strings.EqualFold(u.Scope[:len(scopeID)], scopeID) && u.Scope[len(scopeID)] == '/' {
-			return u
+		if (u.Type == "" || strings.EqualFold(u.Type, fullType)) && under(scopeID, u.Scope) {
+			return u // given the subscription (or group): anything in it
 		}
 	}
 	if s.base != nil {

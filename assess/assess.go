@@ -126,7 +126,12 @@ func Run(ctx context.Context, r *Request) (*report.Report, int, error) {
 	if len(r.Postgres) > 0 {
 		dbInputs, dbResources, dbResults = dataplane.Inputs(dataplane.ScanMany(ctx, r.Postgres, r.PostgresConcurrency))
 	}
-	loader := detect.Loader(r.Sources)
+	sources := r.Sources
+	if sources.Terraform.Paths == nil {
+		// Terraform root modules are decided from the scanned tree only.
+		sources.Terraform.Paths = r.Paths
+	}
+	loader := detect.Loader(sources)
 	if r.JSON != nil {
 		// Large exports are listed, then read one server at a time while
 		// the rules run (the engine reads them whole if need be).

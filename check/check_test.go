@@ -156,7 +156,11 @@ func TestSubnetNSG(t *testing.T) {
 		{"unseen rules cannot precede an allow at 100", vnetServer, []*arm.Resource{subnet(nsgID), nsg(rule("open", 100, "Allow", "*", "5432"))},
 			report.NonCompliant, "rule open (priority 100) allows", []arm.Unresolved{{Scope: "", Reason: module}}},
 		{"unseen rules may allow", vnetServer, []*arm.Resource{subnet(nsgID), nsg()},
-			report.Unknown, module, []arm.Unresolved{{Scope: "/subscriptions/s/resourceGroups/rg", Reason: module}}},
+			report.Unknown, module, []arm.Unresolved{{Scope: "", Reason: module}}},
+		// A module given only the resource group cannot add rules to a
+		// security group it does not know.
+		{"module given the group only", vnetServer, []*arm.Resource{subnet(nsgID), nsg()},
+			report.Compliant, "does not open", []arm.Unresolved{{Scope: "/subscriptions/s/resourceGroups/rg", Reason: module}}},
 		{"unseen rules elsewhere", vnetServer, []*arm.Resource{subnet(nsgID), nsg()},
 			report.Compliant, "does not open", []arm.Unresolved{{Scope: "/subscriptions/s/resourceGroups/other", Reason: module}}},
 		{"no nsg, association may be unseen", vnetServer, []*arm.Resource{subnet("")}, report.Unknown, "may associate one unseen: " + module,

@@ -6,7 +6,9 @@ func init() { coreGroups = append(coreGroups, arrayFuncs) }
 // objects (first, contains, union, ...) are in collections.go; min, max
 // and range are in numeric.go.
 var arrayFuncs = []*Func{
-	{Name: "createArray", MinArgs: 0, MaxArgs: -1, Call: func(c *Context, args []any) (any, error) {
+	// createArray and createObject keep what is known: an unknown element
+	// or value stays unknown in place, not the whole collection.
+	{Name: "createArray", MinArgs: 0, MaxArgs: -1, HandlesUnknown: true, Call: func(c *Context, args []any) (any, error) {
 		return append([]any{}, args...), nil
 	}},
 	{Name: "array", MinArgs: 1, MaxArgs: 1, Call: func(c *Context, args []any) (any, error) {

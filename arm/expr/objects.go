@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/pgbaseline/pgbaseline/arm"
 )
 
 func init() { coreGroups = append(coreGroups, objectFuncs) }
@@ -13,7 +15,12 @@ func init() { coreGroups = append(coreGroups, objectFuncs) }
 // objectFuncs build and read objects. ARM objects compare keys
 // case-insensitively.
 var objectFuncs = []*Func{
-	{Name: "createObject", MinArgs: 0, MaxArgs: -1, Call: func(c *Context, args []any) (any, error) {
+	{Name: "createObject", MinArgs: 0, MaxArgs: -1, HandlesUnknown: true, Call: func(c *Context, args []any) (any, error) {
+		for i := 0; i < len(args); i += 2 {
+			if u, ok := args[i].(arm.Unknown); ok {
+				return u, nil // a key not known: nothing of the object is
+			}
+		}
 		if len(args)%2 != 0 {
 			return nil, Errorf("createObject", "takes key and value pairs, got an odd number of arguments (%d)", len(args))
 		}

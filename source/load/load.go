@@ -79,7 +79,7 @@ func (l *Loader) Load(paths []string) []*source.Input {
 			continue
 		}
 		dir := l.loadDir(p)
-		if len(dir) == 0 {
+		if len(dir) == 0 && !holdsReadable(p) {
 			// Named by the user and holding nothing to read: an input of
 			// its own, so that the scan can say so.
 			dir = []*source.Input{{Kind: source.KindARMExport, Location: p,
@@ -88,6 +88,31 @@ func (l *Loader) Load(paths []string) []*source.Input {
 		inputs = append(inputs, dir...)
 	}
 	return inputs
+}
+
+// holdsReadable reports whether a directory tree holds a file of a kind a
+// reader may take (.tf, .tfvars, .json, .bicep): a directory whose modules
+// other scanned roots call yields no input of its own, and is not empty.
+func holdsReadable(root string) bool {
+	found := false
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || found {
+			return filepath.SkipDir
+		}
+		if d.IsDir() {
+			if path != root && skipDirs[d.Name()] {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".tf", ".tfvars", ".json", ".bicep":
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
 }
 
 func (l *Loader) loadDir(root string) []*source.Input {
