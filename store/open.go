@@ -48,6 +48,20 @@ type Backend interface {
 	// done scan (the current posture and the base of the next diff). It
 	// returns how many scans it deleted.
 	Prune(ctx context.Context, cutoff time.Time) (int, error)
+	// BeginScan is StartScan returning the started scan, whose Attempts
+	// is the lease the worker renews with Heartbeat.
+	BeginScan(ctx context.Context, id string) (Scan, error)
+	// Heartbeat renews a running scan's lease: attempt is the Attempts
+	// BeginScan returned. It reports false when the scan is no longer
+	// running under that attempt (it was reaped, requeued or finished),
+	// and the worker must then stop.
+	Heartbeat(ctx context.Context, id string, attempt int) (bool, error)
+	// ReapStale handles the running scans whose heartbeat is older than
+	// cutoff (their replica died): those already started maxAttempts
+	// times become failed, the others queued again. It returns the scans
+	// it changed, as they now are. Replicas may reap at once: each stale
+	// scan is changed, and returned, once.
+	ReapStale(ctx context.Context, cutoff time.Time, maxAttempts int) ([]Scan, error)
 }
 
 // Open opens (creating if needed) and migrates the store at url:

@@ -38,7 +38,7 @@ func (s *sqlStore) WriteDB() *sql.DB       { return s.w }
 // String names the database, without its password.
 func (s *sqlStore) String() string { return s.name }
 
-const scanColumns = `id, target, status, trigger_name, queued_us, started_us, finished_us, attempts, summary, error`
+const scanColumns = `id, target, status, trigger_name, queued_us, started_us, finished_us, attempts, summary, error, heartbeat_us`
 
 // forUpdate locks the selected row on PostgreSQL; SQLite's IMMEDIATE
 // transactions already hold the write lock.
@@ -57,9 +57,10 @@ func scanScan(r rowScanner) (Scan, error) {
 		id                  int64
 		queued              int64
 		started, finished   sql.NullInt64
+		heartbeat           sql.NullInt64
 		summary, status, tr string
 	)
-	if err := r.Scan(&id, &sc.Target, &status, &tr, &queued, &started, &finished, &sc.Attempts, &summary, &sc.Error); err != nil {
+	if err := r.Scan(&id, &sc.Target, &status, &tr, &queued, &started, &finished, &sc.Attempts, &summary, &sc.Error, &heartbeat); err != nil {
 		return Scan{}, err
 	}
 	sc.ID = strconv.FormatInt(id, 10)
@@ -73,6 +74,10 @@ func scanScan(r rowScanner) (Scan, error) {
 	if finished.Valid {
 		t := fromMicros(finished.Int64)
 		sc.FinishedAt = &t
+	}
+	if heartbeat.Valid && sc.Status == ScanRunning {
+		t := fromMicros(heartbeat.Int64)
+		sc.HeartbeatAt = &t
 	}
 	if err := json.Unmarshal([]byte(summary), &sc.Summary); err != nil {
 		return Scan{}, fmt.Errorf("scan %s: summary: %w", sc.ID, err)
@@ -155,12 +160,85 @@ func (s *sqlStore) transition(ctx context.Context, id string, to ScanStatus, fro
 }
 
 func (s *sqlStore) StartScan(ctx context.Context, id string) error {
-	return s.transition(ctx, id, ScanRunning, []ScanStatus{ScanQueued, ScanRunning},
-		fmt.Sprintf(", attempts = attempts + 1, started_us = %d, finished_us = NULL, error = ''", now()))
+	_, err := s.BeginScan(ctx, id)
+	return err
+}
+
+func (s *sqlStore) BeginScan(ctx context.Context, id string) (Scan, error) {
+	n, err := parseID(id)
+	if err != nil {
+		return Scan{}, err
+	}
+	t := now()
+	sc, err := scanScan(s.w.QueryRowContext(ctx, `UPDATE scans SET status = $1, attempts = attempts + 1, started_us = $2, heartbeat_us = $2,
+		finished_us = NULL, error = '' WHERE id = $3 AND status = $4 RETURNING `+scanColumns, string(ScanRunning), t, n, string(ScanQueued)))
+	if err == nil {
+		return sc, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Scan{}, fmt.Errorf("start scan %s: %w", id, err)
+	}
+	cur, gerr := s.GetScan(ctx, id)
+	if gerr != nil {
+		return Scan{}, gerr
+	}
+	return Scan{}, fmt.Errorf("scan %s is %s, cannot become %s: %w", id, cur.Status, ScanRunning, ErrScanState)
 }
 
 func (s *sqlStore) RequeueScan(ctx context.Context, id string) error {
-	return s.transition(ctx, id, ScanQueued, []ScanStatus{ScanQueued, ScanRunning}, "")
+	return s.transition(ctx, id, ScanQueued, []ScanStatus{ScanQueued, ScanRunning}, ", heartbeat_us = NULL")
+}
+
+func (s *sqlStore) Heartbeat(ctx context.Context, id string, attempt int) (bool, error) {
+	n, err := parseID(id)
+	if err != nil {
+		return false, err
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE scans SET heartbeat_us = $1 WHERE id = $2 AND status = $3 AND attempts = $4`,
+		now(), n, string(ScanRunning), attempt)
+	if err != nil {
+		return false, fmt.Errorf("heartbeat of scan %s: %w", id, err)
+	}
+	k, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("heartbeat of scan %s: %w", id, err)
+	}
+	return k == 1, nil
+}
+
+func (s *sqlStore) ReapStale(ctx context.Context, cutoff time.Time, maxAttempts int) ([]Scan, error) {
+	c := cutoff.UnixMicro()
+	stale := `status = 'running' AND COALESCE(heartbeat_us, started_us, queued_us) < $1`
+	failed, err := s.queryWrite(ctx, `UPDATE scans SET status = 'failed', finished_us = $2, heartbeat_us = NULL,
+		error = 'the replica running the scan stopped (no heartbeat) after ' || attempts || ' attempts; not retried'
+		WHERE `+stale+` AND attempts >= $3 RETURNING `+scanColumns, c, now(), maxAttempts)
+	if err != nil {
+		return nil, fmt.Errorf("reap stale scans: %w", err)
+	}
+	requeued, err := s.queryWrite(ctx, `UPDATE scans SET status = 'queued', heartbeat_us = NULL
+		WHERE `+stale+` RETURNING `+scanColumns, c)
+	if err != nil {
+		return failed, fmt.Errorf("reap stale scans: %w", err)
+	}
+	return append(failed, requeued...), nil
+}
+
+// queryWrite runs a writing statement that returns scans.
+func (s *sqlStore) queryWrite(ctx context.Context, q string, args ...any) ([]Scan, error) {
+	rows, err := s.w.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Scan{}
+	for rows.Next() {
+		sc, err := scanScan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sc)
+	}
+	return out, rows.Err()
 }
 
 // resultBatch is how many result rows one INSERT carries (9 parameters

@@ -57,6 +57,9 @@ type Scan struct {
 	Summary report.Summary `json:"summary"`
 	// Error is why a failed scan failed (never holding a secret).
 	Error string `json:"error,omitempty"`
+	// HeartbeatAt is when the replica running the scan last said it was
+	// alive; set only while the scan is running.
+	HeartbeatAt *time.Time `json:"heartbeatAt,omitempty"`
 }
 
 // ScanFilter narrows ListScans. Zero fields do not filter.
@@ -113,7 +116,9 @@ type AuditEntry struct {
 type Store interface {
 	// CreateScan records a queued scan of target.
 	CreateScan(ctx context.Context, target, trigger string) (Scan, error)
-	// StartScan marks a scan running and counts an attempt.
+	// StartScan marks a queued scan running, counts an attempt and sets
+	// its heartbeat. A scan that is not queued gives ErrScanState, so two
+	// workers never start the same scan.
 	StartScan(ctx context.Context, id string) error
 	// RequeueScan puts a running scan back to queued (graceful shutdown,
 	// or a crashed replica's scan picked up again).

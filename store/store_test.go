@@ -86,6 +86,7 @@ func TestStore(t *testing.T) {
 		{"scheduled scans are created once", testScheduled},
 		{"audit", testAudit},
 		{"prune keeps each target's newest done scan", testPrune},
+		{"stale running scans are reaped", testReapStale},
 	}
 	for name, setup := range backends() {
 		t.Run(name, func(t *testing.T) {
@@ -733,5 +734,85 @@ func testPrune(t *testing.T, st store.Backend) {
 	}
 	if a, err := st.Audit(ctx, 10); err != nil || len(a) == 0 {
 		t.Errorf("pruning touched the audit log: %v, %v", a, err)
+	}
+}
+
+// testReapStale: a running scan whose heartbeat is older than the cutoff
+// is queued again (or failed once it used its attempts), exactly once; a
+// scan with a fresh heartbeat is left alone, and the reaped scan's old
+// worker learns from Heartbeat that it lost the scan.
+func testReapStale(t *testing.T, st store.Backend) {
+	begin := func() store.Scan {
+		t.Helper()
+		sc, err := st.CreateScan(ctx, "infra", "api:ci")
+		if err != nil {
+			t.Fatal(err)
+		}
+		started, err := st.BeginScan(ctx, sc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if started.Status != store.ScanRunning || started.Attempts != 1 || started.HeartbeatAt == nil {
+			t.Fatalf("begun scan = %+v", started)
+		}
+		return started
+	}
+	live, dead, doomed := begin(), begin(), begin()
+	if _, err := st.BeginScan(ctx, live.ID); !errors.Is(err, store.ErrScanState) {
+		t.Errorf("beginning a running scan again: err = %v, want ErrScanState", err)
+	}
+	// doomed has used its attempts: four more starts.
+	for range 4 {
+		if err := st.RequeueScan(ctx, doomed.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.BeginScan(ctx, doomed.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// dead's and doomed's replicas stop; a minute passes.
+	for _, id := range []string{dead.ID, doomed.ID} {
+		if _, err := st.WriteDB().ExecContext(ctx, `UPDATE scans SET heartbeat_us = heartbeat_us - 60000000 WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if held, err := st.Heartbeat(ctx, live.ID, 1); err != nil || !held {
+		t.Fatalf("live heartbeat = %v, %v", held, err)
+	}
+	got, err := st.ReapStale(ctx, time.Now().Add(-45*time.Second), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, sc := range got {
+		states[sc.ID] = string(sc.Status)
+	}
+	want := map[string]string{dead.ID: "queued", doomed.ID: "failed"}
+	if !reflect.DeepEqual(states, want) {
+		t.Fatalf("reaped %v, want %v", states, want)
+	}
+	if again, err := st.ReapStale(ctx, time.Now().Add(-45*time.Second), 5); err != nil || len(again) != 0 {
+		t.Errorf("a second reaper got %v, %v; want nothing", again, err)
+	}
+	failed, _ := st.GetScan(ctx, doomed.ID)
+	if failed.Status != store.ScanFailed || failed.FinishedAt == nil || !strings.Contains(failed.Error, "stopped (no heartbeat) after 5 attempts") {
+		t.Errorf("doomed scan = %s %q", failed.Status, failed.Error)
+	}
+	if held, err := st.Heartbeat(ctx, dead.ID, 1); err != nil || held {
+		t.Errorf("the dead worker's heartbeat after the reap = %v, %v; want false", held, err)
+	}
+	// The next attempt takes the lease; the old attempt's never comes back.
+	next, err := st.BeginScan(ctx, dead.ID)
+	if err != nil || next.Attempts != 2 {
+		t.Fatalf("restart: %+v, %v", next, err)
+	}
+	if held, _ := st.Heartbeat(ctx, dead.ID, 1); held {
+		t.Error("attempt 1's heartbeat renewed attempt 2's lease")
+	}
+	if held, _ := st.Heartbeat(ctx, dead.ID, 2); !held {
+		t.Error("attempt 2 lost its own lease")
+	}
+	if sc, _ := st.GetScan(ctx, live.ID); sc.Status != store.ScanRunning {
+		t.Errorf("the live scan became %s", sc.Status)
 	}
 }
