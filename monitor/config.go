@@ -132,6 +132,10 @@ type Webhook struct {
 	URL       string   `yaml:"url"`
 	SecretEnv string   `yaml:"secretEnv"`
 	Events    []string `yaml:"events"`
+	// AllowPrivate lets the webhook reach loopback, private, link-local
+	// and other non-public addresses (refused by default: see
+	// docs/reliability.md).
+	AllowPrivate bool `yaml:"allowPrivate"`
 	// Line is the webhook's line in the file.
 	Line int `yaml:"-"`
 }
@@ -354,7 +358,7 @@ func (c *ServeConfig) decode(root *yaml.Node, fail failFunc) error {
 	}
 	for i, n := range items {
 		what := fmt.Sprintf("webhooks[%d]", i)
-		if err := knownKeys(n, what, fail, "url", "secretEnv", "events"); err != nil {
+		if err := knownKeys(n, what, fail, "url", "secretEnv", "events", "allowPrivate"); err != nil {
 			return err
 		}
 		var w Webhook
@@ -450,6 +454,9 @@ func (c *ServeConfig) check(fail failFunc) error {
 			return fail(w.Line, "%s: url must be an http:// or https:// URL", what)
 		case u.User != nil:
 			return fail(w.Line, "%s: url must not hold credentials", what)
+		case !w.AllowPrivate && checkWebhookHost(u.Hostname()) != "":
+			return fail(w.Line, "%s: url %s is a %s address: webhooks reach public addresses only, unless the webhook sets allowPrivate: true",
+				what, u.Hostname(), checkWebhookHost(u.Hostname()))
 		case w.SecretEnv == "":
 			return fail(w.Line, "%s: secretEnv is required: the environment variable holding the HMAC secret", what)
 		case !envVariable.MatchString(w.SecretEnv):

@@ -194,6 +194,9 @@ type Monitor struct {
 	bg       context.Context // webhook deliveries
 	bgCancel context.CancelFunc
 	bgWG     sync.WaitGroup
+
+	guardOnce sync.Once
+	guarded   *http.Transport // webhooks' transport that dials public addresses only
 }
 
 // queue is what Monitor uses of river.Client, whatever its driver.
