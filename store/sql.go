@@ -241,9 +241,13 @@ func (s *sqlStore) queryWrite(ctx context.Context, q string, args ...any) ([]Sca
 	return out, rows.Err()
 }
 
-// resultBatch is how many result rows one INSERT carries (9 parameters
+// resultBatch is how many result rows one INSERT carries (10 parameters
 // each, well under both databases' parameter limits).
 const resultBatch = 200
+
+// checkpointAfter is how many results make a write large enough to
+// truncate SQLite's write-ahead log after it.
+const checkpointAfter = 1000
 
 func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report, scanErr error) error {
 	n, err := parseID(id)
@@ -262,6 +266,8 @@ func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report
 		controls = map[string]report.Status{}
 		gz       []byte
 		bodies   [][]byte
+		hashes   []string
+		texts    = map[string][]byte{}
 	)
 	if rep != nil {
 		summary = rep.Summary
@@ -276,10 +282,15 @@ func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report
 			return fmt.Errorf("finish scan %s: %w", id, err)
 		}
 		bodies = make([][]byte, len(rep.Results))
+		hashes = make([]string, len(rep.Results))
 		for i := range rep.Results {
-			if bodies[i], err = json.Marshal(&rep.Results[i]); err != nil {
+			text, own, err := splitResult(&rep.Results[i])
+			if err != nil {
 				return fmt.Errorf("finish scan %s: result %d: %w", id, i, err)
 			}
+			bodies[i] = own
+			hashes[i] = textHash(text)
+			texts[hashes[i]] = text
 		}
 	}
 	sumJSON, _ := json.Marshal(summary)
@@ -306,11 +317,15 @@ func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report
 		}
 	}
 	if rep != nil {
+		textIDs, err := s.textIDs(ctx, tx, texts)
+		if err != nil {
+			return fmt.Errorf("finish scan %s: result texts: %w", id, err)
+		}
 		for start := 0; start < len(rep.Results); start += resultBatch {
 			end := min(start+resultBatch, len(rep.Results))
 			var b strings.Builder
-			b.WriteString(`INSERT INTO results (scan_id, seq, rule_id, control_id, resource_id, resource_type, status, severity, body) VALUES `)
-			args := make([]any, 0, 9*(end-start))
+			b.WriteString(`INSERT INTO results (scan_id, seq, rule_id, control_id, resource_id, resource_type, status, severity, body, text_id) VALUES `)
+			args := make([]any, 0, 10*(end-start))
 			for i := start; i < end; i++ {
 				if i > start {
 					b.WriteByte(',')
@@ -319,13 +334,13 @@ func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report
 					// SQLite binds "?" in order; "$N" are names to it, looked
 					// up in a list, which is quadratic in a 1,800-parameter
 					// statement.
-					b.WriteString("(?,?,?,?,?,?,?,?,?)")
+					b.WriteString("(?,?,?,?,?,?,?,?,?,?)")
 				} else {
 					k := len(args)
-					fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9)
+					fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10)
 				}
 				r := &rep.Results[i]
-				args = append(args, n, i, r.RuleID, r.ControlID, r.ResourceID, r.ResourceType, string(r.Status), string(r.Severity), string(bodies[i]))
+				args = append(args, n, i, r.RuleID, r.ControlID, r.ResourceID, r.ResourceType, string(r.Status), string(r.Severity), string(bodies[i]), textIDs[hashes[i]])
 			}
 			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 				return fmt.Errorf("finish scan %s: results: %w", id, err)
@@ -335,11 +350,17 @@ func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report
 			return fmt.Errorf("finish scan %s: report: %w", id, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE scans SET status = $1, finished_us = $2, summary = $3, controls = $4, error = $5 WHERE id = $6`,
+	if _, err := tx.ExecContext(ctx, `UPDATE scans SET status = $1, finished_us = $2, summary = $3, controls = $4, error = $5, heartbeat_us = NULL WHERE id = $6`,
 		string(status), now(), string(sumJSON), string(ctlJSON), errText, n); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if len(bodies) >= checkpointAfter {
+		s.checkpoint(ctx)
+	}
+	return nil
 }
 
 func gzipBytes(b []byte) ([]byte, error) {
@@ -461,46 +482,44 @@ func (s *sqlStore) Results(ctx context.Context, scanID string, f ResultFilter) (
 	if _, err := s.GetScan(ctx, scanID); err != nil {
 		return nil, err
 	}
-	args := []any{n}
-	q := `SELECT body FROM results WHERE scan_id = $1`
-	add := func(cond string, v any) {
-		args = append(args, v)
-		q += fmt.Sprintf(" AND "+cond, len(args))
-	}
-	if f.Control != "" {
-		add("control_id = $%d", f.Control)
-	}
-	if f.Status != "" {
-		add("status = $%d", string(f.Status))
-	}
-	if f.ResourceID != "" {
-		add("lower(resource_id) = lower($%d)", f.ResourceID)
-	}
-	if f.RuleID != "" {
-		add("rule_id = $%d", f.RuleID)
-	}
-	return s.queryResults(ctx, q+` ORDER BY seq`, args...)
-}
-
-func (s *sqlStore) queryResults(ctx context.Context, q string, args ...any) ([]report.Result, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	q, args := resultQuery(n, f)
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY r.seq`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := []report.Result{}
+	var (
+		rr  resultReader
+		seq int64
+	)
 	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, err
-		}
-		var r report.Result
-		if err := json.Unmarshal([]byte(body), &r); err != nil {
+		r, err := rr.read(rows, &seq)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// RawReport returns a finished scan's report as stored: its JSON,
+// gzip-compressed when gzipped is true, for streaming without decoding.
+func (s *sqlStore) RawReport(ctx context.Context, id string) (body []byte, gzipped bool, err error) {
+	n, err := parseID(id)
+	if err != nil {
+		return nil, false, err
+	}
+	var enc string
+	err = s.r.QueryRowContext(ctx, `SELECT r.encoding, r.body FROM scan_reports r JOIN scans s ON s.id = r.scan_id
+		WHERE r.scan_id = $1 AND s.status IN ('done', 'failed')`, n).Scan(&enc, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, fmt.Errorf("report of scan %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return body, enc == "gzip", nil
 }
 
 func (s *sqlStore) LatestDone(ctx context.Context) ([]Scan, error) {
@@ -520,7 +539,16 @@ func (s *sqlStore) Prune(ctx context.Context, cutoff time.Time) (int, error) {
 		return 0, err
 	}
 	n, err := res.RowsAffected()
-	return int(n), err
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		if err := s.gcTexts(ctx); err != nil {
+			return int(n), fmt.Errorf("prune: result texts: %w", err)
+		}
+		s.checkpoint(ctx)
+	}
+	return int(n), nil
 }
 
 func (s *sqlStore) Trend(ctx context.Context, target string, since time.Time) ([]TrendPoint, error) {
@@ -580,23 +608,29 @@ func (s *sqlStore) Diff(ctx context.Context, from, to string) (Diff, error) {
 	var err error
 	// Regressed: bad now, and before good or absent (no result of the pair
 	// that was anything but good).
-	d.Regressed, err = s.queryResults(ctx, `SELECT t.body FROM results t
-		WHERE t.scan_id = $2 AND t.status IN `+badStatuses+` AND NOT EXISTS (
-			SELECT 1 FROM results f WHERE f.scan_id = $1 AND f.rule_id = t.rule_id AND f.resource_id = t.resource_id
+	d.Regressed, err = s.queryResults(ctx, `SELECT `+resultColumns+`, r.seq`+resultFrom+`
+		WHERE r.scan_id = $2 AND r.status IN `+badStatuses+` AND NOT EXISTS (
+			SELECT 1 FROM results f WHERE f.scan_id = $1 AND f.rule_id = r.rule_id AND f.resource_id = r.resource_id
 			AND f.status NOT IN `+goodStatuses+`)
-		ORDER BY t.seq`, ids[0], ids[1])
+		ORDER BY r.seq`, ids[0], ids[1])
 	if err != nil {
 		return Diff{}, err
 	}
 	// Fixed: bad before, and now good or absent; the newer result when
-	// there is one.
-	d.Fixed, err = s.queryResults(ctx, `SELECT COALESCE((SELECT t.body FROM results t
-			WHERE t.scan_id = $2 AND t.rule_id = f.rule_id AND t.resource_id = f.resource_id LIMIT 1), f.body)
-		FROM results f
-		WHERE f.scan_id = $1 AND f.status IN `+badStatuses+` AND NOT EXISTS (
-			SELECT 1 FROM results t WHERE t.scan_id = $2 AND t.rule_id = f.rule_id AND t.resource_id = f.resource_id
-			AND t.status NOT IN `+goodStatuses+`)
-		ORDER BY f.seq`, ids[0], ids[1])
+	// there is one, else the older.
+	d.Fixed, err = s.queryResults(ctx, `WITH fx AS (
+			SELECT f.seq AS fseq, COALESCE((SELECT n.seq FROM results n
+				WHERE n.scan_id = $2 AND n.rule_id = f.rule_id AND n.resource_id = f.resource_id LIMIT 1), -1) AS nseq
+			FROM results f
+			WHERE f.scan_id = $1 AND f.status IN `+badStatuses+` AND NOT EXISTS (
+				SELECT 1 FROM results x WHERE x.scan_id = $2 AND x.rule_id = f.rule_id AND x.resource_id = f.resource_id
+				AND x.status NOT IN `+goodStatuses+`))
+		SELECT `+resultColumns+`, fx.fseq FROM fx JOIN results r ON r.scan_id = $2 AND r.seq = fx.nseq
+			LEFT JOIN result_texts t ON t.id = r.text_id
+		UNION ALL
+		SELECT `+resultColumns+`, fx.fseq FROM fx JOIN results r ON r.scan_id = $1 AND r.seq = fx.fseq
+			LEFT JOIN result_texts t ON t.id = r.text_id WHERE fx.nseq < 0
+		ORDER BY 10`, ids[0], ids[1])
 	if err != nil {
 		return Diff{}, err
 	}

@@ -135,6 +135,14 @@ type Store interface {
 	Report(ctx context.Context, id string) (*report.Report, error)
 	// Results returns a scan's results that match f.
 	Results(ctx context.Context, scanID string, f ResultFilter) ([]report.Result, error)
+	// ResultsPage returns at most limit of a scan's results that match f,
+	// after the cursor after ("" for the first page), and the cursor of
+	// the next page ("" after the last). A cursor that is malformed or of
+	// another scan gives ErrBadCursor.
+	ResultsPage(ctx context.Context, scanID string, f ResultFilter, after string, limit int) ([]report.Result, string, error)
+	// RawReport returns a finished scan's report JSON as stored,
+	// gzip-compressed when gzipped is true, or ErrNotFound.
+	RawReport(ctx context.Context, id string) (body []byte, gzipped bool, err error)
 	// LatestDone returns the newest done scan of each target.
 	LatestDone(ctx context.Context) ([]Scan, error)
 	// Trend returns the summaries of a target's done scans finished at or

@@ -87,6 +87,9 @@ func TestStore(t *testing.T) {
 		{"audit", testAudit},
 		{"prune keeps each target's newest done scan", testPrune},
 		{"stale running scans are reaped", testReapStale},
+		{"results page by cursor", testResultsPage},
+		{"results written before texts were shared", testLegacyResults},
+		{"pruning drops the texts no result uses", testPruneTexts},
 	}
 	for name, setup := range backends() {
 		t.Run(name, func(t *testing.T) {
@@ -814,5 +817,119 @@ func testReapStale(t *testing.T, st store.Backend) {
 	}
 	if sc, _ := st.GetScan(ctx, live.ID); sc.Status != store.ScanRunning {
 		t.Errorf("the live scan became %s", sc.Status)
+	}
+}
+
+// testResultsPage: paging through a real report's results, under a
+// filter or not, gives the same results as reading them at once, and a
+// cursor of another scan or a forged one is refused.
+func testResultsPage(t *testing.T, st store.Backend) {
+	rep := realReport(t)
+	sc := doneScan(t, st, "exports", rep)
+	other := doneScan(t, st, "exports", rep)
+	for _, f := range []store.ResultFilter{{}, {Status: report.NonCompliant}, {Control: "no-such-control"}} {
+		all, err := st.Results(ctx, sc.ID, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged := []report.Result{}
+		cursor, pages := "", 0
+		for {
+			page, next, err := st.ResultsPage(ctx, sc.ID, f, cursor, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) > 7 {
+				t.Fatalf("a page of %d results, want at most 7", len(page))
+			}
+			paged = append(paged, page...)
+			pages++
+			if next == "" {
+				break
+			}
+			if pages > len(all)+1 {
+				t.Fatal("paging does not end")
+			}
+			cursor = next
+		}
+		if want := max(1, (len(all)+6)/7); pages != want {
+			t.Errorf("%+v: %d pages, want %d", f, pages, want)
+		}
+		g, _ := json.Marshal(paged)
+		w, _ := json.Marshal(all)
+		if len(paged) != len(all) || string(g) != string(w) {
+			t.Errorf("%+v: paging gave %d results, reading at once %d (or different ones)", f, len(paged), len(all))
+		}
+	}
+	_, next, err := st.ResultsPage(ctx, sc.ID, store.ResultFilter{}, "", 3)
+	if err != nil || next == "" {
+		t.Fatalf("first page: %q, %v", next, err)
+	}
+	for _, bad := range []string{next + "0x", "abc", other.ID + ".2", "-1"} {
+		if _, _, err := st.ResultsPage(ctx, sc.ID, store.ResultFilter{}, bad, 3); !errors.Is(err, store.ErrBadCursor) {
+			t.Errorf("cursor %q: err = %v, want ErrBadCursor", bad, err)
+		}
+	}
+	if _, _, err := st.ResultsPage(ctx, "424242", store.ResultFilter{}, "", 3); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a missing scan's page: err = %v, want ErrNotFound", err)
+	}
+}
+
+// testLegacyResults: a result row written before results were split (its
+// whole JSON in body, no text) is read, filtered and diffed as before.
+func testLegacyResults(t *testing.T, st store.Backend) {
+	rep := fixedReport(map[string]report.Status{"R1 a": report.Compliant})
+	old := doneScan(t, st, "infra", rep)
+	legacy := rep.Results[0]
+	legacy.Status = report.NonCompliant
+	legacy.Title, legacy.Message = "legacy title", "legacy message"
+	body, _ := json.Marshal(legacy)
+	if _, err := st.WriteDB().ExecContext(ctx, `UPDATE results SET body = $1, status = 'NonCompliant', text_id = NULL WHERE scan_id = $2`,
+		string(body), old.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Results(ctx, old.ID, store.ResultFilter{Status: report.NonCompliant})
+	if err != nil || len(got) != 1 || got[0].Title != "legacy title" || got[0].Message != "legacy message" {
+		t.Fatalf("legacy result = %+v, %v", got, err)
+	}
+	fixed := doneScan(t, st, "infra", rep)
+	d, err := st.Diff(ctx, old.ID, fixed.ID)
+	if err != nil || len(d.Fixed) != 1 || d.Fixed[0].Status != report.Compliant || len(d.Regressed) != 0 {
+		t.Fatalf("diff from a legacy scan = %+v, %v", d, err)
+	}
+}
+
+// testPruneTexts: pruning a scan deletes the texts only it used, and a
+// kept scan sharing the others reads the same results.
+func testPruneTexts(t *testing.T, st store.Backend) {
+	shared := fixedReport(map[string]report.Status{"R1 a": report.NonCompliant})
+	onlyOld := fixedReport(map[string]report.Status{"R1 a": report.NonCompliant, "R2 b": report.Compliant})
+	onlyOld.Results[1].Message = "a message no other scan has"
+	onlyOld.Summary = report.Summary{}
+	old := doneScan(t, st, "infra", onlyOld)
+	newest := doneScan(t, st, "infra", shared)
+	before, _ := st.Results(ctx, newest.ID, store.ResultFilter{})
+	count := func() int {
+		var n int
+		if err := st.WriteDB().QueryRowContext(ctx, `SELECT count(*) FROM result_texts`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	n0 := count()
+	if _, err := st.Prune(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetScan(ctx, old.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the old scan was not pruned: %v", err)
+	}
+	if n := count(); n != n0-1 {
+		t.Errorf("%d texts after pruning, want %d (the old scan's own message gone)", n, n0-1)
+	}
+	after, err := st.Results(ctx, newest.ID, store.ResultFilter{})
+	b, _ := json.Marshal(before)
+	a, _ := json.Marshal(after)
+	if err != nil || string(a) != string(b) {
+		t.Errorf("the kept scan's results changed: %s, want %s (%v)", a, b, err)
 	}
 }
