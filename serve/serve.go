@@ -163,6 +163,7 @@ func (s *Server) routes() chi.Router {
 		r.With(s.requireRole(roleAdmin)).Post("/scans", s.apiTriggerScan)
 		r.Get("/scans/{id}", s.apiGetScan)
 		r.Get("/scans/{id}/results", s.apiResults)
+		r.Get("/scans/{id}/report", s.apiReport)
 		r.Get("/scans/{id}/diff/{otherId}", s.apiDiff)
 		r.Get("/controls", s.apiControls)
 		r.Get("/resources", s.apiResources)
