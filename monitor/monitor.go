@@ -265,6 +265,7 @@ func New(cfg ServeConfig, st store.Store, opts ...Option) (*Monitor, error) {
 	m.opts = options{clock: realClock{}, scanTimeout: DefaultScanTimeout, concurrency: DefaultConcurrency,
 		reconcile: DefaultReconcileInterval, httpClient: &http.Client{Timeout: 30 * time.Second},
 		webhookBackoff: time.Second, webhookTries: 4, reconcileAge: time.Minute}
+	m.opts.heartbeat, m.opts.staleAfter = cfg.Limits.Heartbeat, cfg.Limits.StaleAfter
 	for _, o := range opts {
 		o(&m.opts)
 	}
