@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -78,5 +79,49 @@ func TestHeartbeatOptions(t *testing.T) {
 		WithScanFunc(func(context.Context, Target) (*report.Report, error) { return nil, nil }))
 	if err == nil || !strings.Contains(err.Error(), "stale threshold (15s) must be at least twice the heartbeat interval (10s)") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestOwnScansAreNotReaped: a replica never reaps the scans it runs itself,
+// even when their heartbeats are stale (its writes were held up); another
+// replica does.
+func TestOwnScansAreNotReaped(t *testing.T) {
+	st := openStore(t, sqliteURL(t))
+	cfg := mustParse(t, "targets:\n  - {name: infra, paths: [x]}\n")
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	runner := testMonitor(t, cfg, st, WithHeartbeat(time.Hour, 2*time.Hour), func(o *options) { o.noScheduler = true },
+		WithScanFunc(func(ctx context.Context, _ Target) (*report.Report, error) {
+			started <- struct{}{}
+			select {
+			case <-ctx.Done():
+			case <-release:
+			}
+			return nil, errors.New("released")
+		}))
+	t.Cleanup(func() { close(release) }) // before the monitor stops
+	if err := runner.Start(bg); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := runner.Trigger(bg, "infra", "api:ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the scan did not start")
+	}
+	if _, err := st.WriteDB().ExecContext(bg, `UPDATE scans SET heartbeat_us = heartbeat_us - 3*3600000000 WHERE id = $1`, sc.ID); err != nil {
+		t.Fatal(err)
+	}
+	runner.reap(bg)
+	if cur, _ := st.GetScan(bg, sc.ID); cur.Status != store.ScanRunning {
+		t.Fatalf("the replica running the scan reaped it: %s", cur.Status)
+	}
+	other := testMonitor(t, cfg, st, WithHeartbeat(time.Hour, 2*time.Hour), func(o *options) { o.noScheduler = true },
+		WithScanFunc(func(context.Context, Target) (*report.Report, error) { return tinyReport("R1=Compliant"), nil }))
+	other.reap(bg)
+	if cur, _ := st.GetScan(bg, sc.ID); cur.Status == store.ScanRunning && cur.Attempts == 1 {
+		t.Fatalf("another replica did not reap the stale scan: %s after %d attempts", cur.Status, cur.Attempts)
 	}
 }

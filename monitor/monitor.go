@@ -195,6 +195,8 @@ type Monitor struct {
 	bgCancel context.CancelFunc
 	bgWG     sync.WaitGroup
 
+	running sync.Map // IDs of the scans this replica runs now
+
 	guardOnce sync.Once
 	guarded   *http.Transport // webhooks' transport that dials public addresses only
 }
@@ -588,6 +590,8 @@ func (m *Monitor) work(ctx context.Context, id, targetName string) error {
 		}
 		return err
 	}
+	m.running.Store(id, struct{}{})
+	defer m.running.Delete(id)
 	scanCtx, cancelScan := context.WithCancel(ctx)
 	defer cancelScan()
 	var lost atomic.Bool
@@ -683,7 +687,12 @@ func (m *Monitor) reaper(ctx context.Context) {
 // they were already started maxAttempts times (a scan that kills its
 // replica every time must not kill the fleet's replicas forever).
 func (m *Monitor) reap(ctx context.Context) {
-	scans, err := m.st.ReapStale(ctx, time.Now().Add(-m.opts.staleAfter), maxAttempts)
+	// This replica's own scans are alive whatever their heartbeats say:
+	// a heartbeat that could not be written (the database busy or away)
+	// is another replica's reason to take the scan, not this one's.
+	var mine []string
+	m.running.Range(func(k, _ any) bool { mine = append(mine, k.(string)); return true })
+	scans, err := m.st.ReapStale(ctx, time.Now().Add(-m.opts.staleAfter), maxAttempts, mine...)
 	if err != nil && ctx.Err() == nil {
 		m.log.Error("reaping stale scans", "error", err)
 	}

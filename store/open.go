@@ -60,8 +60,11 @@ type Backend interface {
 	// cutoff (their replica died): those already started maxAttempts
 	// times become failed, the others queued again. It returns the scans
 	// it changed, as they now are. Replicas may reap at once: each stale
-	// scan is changed, and returned, once.
-	ReapStale(ctx context.Context, cutoff time.Time, maxAttempts int) ([]Scan, error)
+	// scan is changed, and returned, once. The scans named in alive are
+	// left alone: the caller runs them itself and knows they live, even
+	// when their heartbeats could not be written (a SQLite writer held by
+	// a long write).
+	ReapStale(ctx context.Context, cutoff time.Time, maxAttempts int, alive ...string) ([]Scan, error)
 }
 
 // Open opens (creating if needed) and migrates the store at url:

@@ -206,17 +206,25 @@ func (s *sqlStore) Heartbeat(ctx context.Context, id string, attempt int) (bool,
 	return k == 1, nil
 }
 
-func (s *sqlStore) ReapStale(ctx context.Context, cutoff time.Time, maxAttempts int) ([]Scan, error) {
+func (s *sqlStore) ReapStale(ctx context.Context, cutoff time.Time, maxAttempts int, alive ...string) ([]Scan, error) {
 	c := cutoff.UnixMicro()
 	stale := `status = 'running' AND COALESCE(heartbeat_us, started_us, queued_us) < $1`
-	failed, err := s.queryWrite(ctx, `UPDATE scans SET status = 'failed', finished_us = $2, heartbeat_us = NULL,
+	args := []any{c}
+	for _, id := range alive {
+		if n, err := parseID(id); err == nil {
+			args = append(args, n)
+			stale += fmt.Sprintf(" AND id <> $%d", len(args))
+		}
+	}
+	k := len(args)
+	failed, err := s.queryWrite(ctx, `UPDATE scans SET status = 'failed', finished_us = $`+strconv.Itoa(k+1)+`, heartbeat_us = NULL,
 		error = 'the replica running the scan stopped (no heartbeat) after ' || attempts || ' attempts; not retried'
-		WHERE `+stale+` AND attempts >= $3 RETURNING `+scanColumns, c, now(), maxAttempts)
+		WHERE `+stale+` AND attempts >= $`+strconv.Itoa(k+2)+` RETURNING `+scanColumns, append(args, now(), maxAttempts)...)
 	if err != nil {
 		return nil, fmt.Errorf("reap stale scans: %w", err)
 	}
 	requeued, err := s.queryWrite(ctx, `UPDATE scans SET status = 'queued', heartbeat_us = NULL
-		WHERE `+stale+` RETURNING `+scanColumns, c)
+		WHERE `+stale+` RETURNING `+scanColumns, args...)
 	if err != nil {
 		return failed, fmt.Errorf("reap stale scans: %w", err)
 	}

@@ -782,6 +782,9 @@ func testReapStale(t *testing.T, st store.Backend) {
 	if held, err := st.Heartbeat(ctx, live.ID, 1); err != nil || !held {
 		t.Fatalf("live heartbeat = %v, %v", held, err)
 	}
+	if got, err := st.ReapStale(ctx, time.Now().Add(-45*time.Second), 5, dead.ID, doomed.ID, "junk"); err != nil || len(got) != 0 {
+		t.Fatalf("reaping with both stale scans alive: %v, %v; want nothing", got, err)
+	}
 	got, err := st.ReapStale(ctx, time.Now().Add(-45*time.Second), 5)
 	if err != nil {
 		t.Fatal(err)
