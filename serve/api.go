@@ -242,7 +242,10 @@ func (s *Server) apiGetScan(w http.ResponseWriter, r *http.Request) {
 			}
 			body = io.MultiReader(bytes.NewReader(prefix), rep, strings.NewReader("}\n"))
 		}
-		s.streamCaching(w, r, key, finished(sc), "application/json; charset=utf-8", body)
+		// A report whose compressed form already exceeds what the cache
+		// keeps is not collected for it.
+		cacheable := finished(sc) && len(raw) <= s.cache.max/8
+		s.streamCaching(w, r, key, cacheable, "application/json; charset=utf-8", body)
 	})(w, r)
 }
 
