@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/pgbaseline/pgbaseline/dataplane"
 )
 
 // ErrScanState is returned when a scan is not in a state that allows the
@@ -123,6 +125,9 @@ func openSQLite(ctx context.Context, path string) (Backend, error) {
 
 func openPostgres(ctx context.Context, url string) (Backend, error) {
 	name := redactURL(url)
+	if msg := dataplane.URLPasswordProblem(url); msg != "" {
+		return nil, fmt.Errorf("database %s: %s", name, msg)
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database %s: invalid URL", name)
@@ -149,31 +154,16 @@ func openPostgres(ctx context.Context, url string) (Backend, error) {
 	return s, nil
 }
 
-// redactURL removes the password from a database URL.
+// redactURL removes the passwords from a database URL, with the rules of
+// dataplane.RedactDSN (a password holding '@', '/', '?' or '#' included),
+// whatever its scheme.
 func redactURL(url string) string {
 	scheme, rest, ok := strings.Cut(url, "://")
 	if !ok {
 		return url
 	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	authority, tail := rest[:end], rest[end:]
-	if at := strings.LastIndex(authority, "@"); at >= 0 {
-		if user, _, hasPW := strings.Cut(authority[:at], ":"); hasPW {
-			authority = user + ":xxxxx@" + authority[at+1:]
-		}
-	}
-	if i := strings.Index(strings.ToLower(tail), "password="); i >= 0 {
-		j := strings.IndexByte(tail[i:], '&')
-		if j < 0 {
-			tail = tail[:i] + "password=xxxxx"
-		} else {
-			tail = tail[:i] + "password=xxxxx" + tail[i+j:]
-		}
-	}
-	return scheme + "://" + authority + tail
+	_, red, _ := strings.Cut(dataplane.RedactDSN("postgres://"+rest), "://")
+	return scheme + "://" + red
 }
 
 // scrub removes secret from msg.
