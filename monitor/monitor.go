@@ -6,12 +6,14 @@
 // PostgreSQL (riverpgxv5) for several replicas, or the embedded SQLite
 // (riversqlite) for one, so there is one code path. Every replica runs the
 // enqueuer; the store creates one scan per (target, slot) whichever replica
-// asks first, so a slot is scanned once. A replica that dies mid-scan leaves
-// its job running in River until River's rescuer (on the leader) retries it
-// after the rescue threshold; the next attempt puts the scan back to queued
-// and runs it again. A graceful Stop waits for running scans, and after its
-// deadline cancels them and requeues them for another replica or the next
-// start.
+// asks first, so a slot is scanned once. A running scan holds a lease: its
+// replica renews the scan's heartbeat every heartbeat interval, and every
+// replica requeues the running scans whose heartbeat is older than the stale
+// threshold (their replica was killed), as a new generation of their job,
+// since the dead replica's job stays running in River until River's rescuer
+// notices, long after. A graceful Stop waits for running scans, and after
+// its deadline cancels them and requeues them for another replica or the
+// next start.
 //
 // After a scan finishes, it is diffed with the target's previous done scan;
 // regressions are POSTed to the configured webhooks, signed with HMAC-SHA256.

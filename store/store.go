@@ -25,8 +25,8 @@ var ErrNotFound = errors.New("not found")
 type ScanStatus string
 
 // The scan states. A scan is queued when created, running while a replica
-// works on it, and done or failed at the end. A scan whose replica died is
-// put back to queued by the job queue and runs again.
+// works on it, and done or failed at the end. A scan whose replica died
+// (its heartbeat went stale) is put back to queued and runs again.
 const (
 	ScanQueued  ScanStatus = "queued"
 	ScanRunning ScanStatus = "running"
