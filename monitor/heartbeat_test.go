@@ -125,3 +125,39 @@ func TestOwnScansAreNotReaped(t *testing.T) {
 		t.Fatalf("another replica did not reap the stale scan: %s after %d attempts", cur.Status, cur.Attempts)
 	}
 }
+
+// TestRescuedJobLeavesLiveScan: an old job of a scan (as River rescues it
+// long after) leaves the scan alone while a live replica's heartbeat is
+// fresh, and takes it over when the heartbeat is stale.
+func TestRescuedJobLeavesLiveScan(t *testing.T) {
+	st := openStore(t, sqliteURL(t))
+	cfg := mustParse(t, "targets:\n  - {name: infra, paths: [x]}\n")
+	var runs atomic.Int32
+	m := testMonitor(t, cfg, st, func(o *options) { o.noScheduler = true },
+		WithScanFunc(func(context.Context, Target) (*report.Report, error) {
+			runs.Add(1)
+			return tinyReport("R1=Compliant"), nil
+		}))
+	sc, err := st.CreateScan(bg, "infra", "api:ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.BeginScan(bg, sc.ID); err != nil { // a live replica runs it
+		t.Fatal(err)
+	}
+	if err := m.work(bg, sc.ID, "infra"); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := st.GetScan(bg, sc.ID); cur.Status != store.ScanRunning || cur.Attempts != 1 || runs.Load() != 0 {
+		t.Fatalf("an old job took a live scan: %s after %d attempts, %d runs", cur.Status, cur.Attempts, runs.Load())
+	}
+	if _, err := st.WriteDB().ExecContext(bg, `UPDATE scans SET heartbeat_us = heartbeat_us - 3600000000 WHERE id = $1`, sc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.work(bg, sc.ID, "infra"); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := st.GetScan(bg, sc.ID); cur.Status != store.ScanDone || cur.Attempts != 2 || runs.Load() != 1 {
+		t.Fatalf("the old job did not take over a dead scan: %s after %d attempts, %d runs", cur.Status, cur.Attempts, runs.Load())
+	}
+}

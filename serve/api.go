@@ -276,7 +276,7 @@ func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
 			h.Set("Content-Encoding", "gzip")
 			h.Set("Content-Length", strconv.Itoa(len(raw)))
 			w.WriteHeader(http.StatusOK)
-			_, _ = w.Write(raw)
+			_, _ = io.Copy(newProgressWriter(w), bytes.NewReader(raw))
 			return
 		}
 		rep, err := reportReader(raw, gzipped)
@@ -285,7 +285,7 @@ func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.WriteHeader(http.StatusOK)
-		_, _ = io.Copy(w, rep)
+		_, _ = io.Copy(newProgressWriter(w), rep)
 	})(w, r)
 }
 
@@ -321,12 +321,13 @@ func reportReader(raw []byte, gzipped bool) (io.Reader, error) {
 func (s *Server) streamCaching(w http.ResponseWriter, r *http.Request, key string, cacheable bool, contentType string, body io.Reader) {
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(http.StatusOK)
+	out := newProgressWriter(w)
 	if !cacheable {
-		_, _ = io.Copy(w, body)
+		_, _ = io.Copy(out, body)
 		return
 	}
 	keep := &cappedBuffer{max: s.cache.max / 8}
-	if _, err := io.Copy(io.MultiWriter(w, keep), body); err != nil {
+	if _, err := io.Copy(io.MultiWriter(out, keep), body); err != nil {
 		if r.Context().Err() == nil {
 			s.log.Error("streaming a response", "path", r.URL.Path, "err", err)
 		}
@@ -335,6 +336,31 @@ func (s *Server) streamCaching(w http.ResponseWriter, r *http.Request, key strin
 	if !keep.over {
 		s.cache.put(key, http.StatusOK, keep.buf.Bytes())
 	}
+}
+
+// streamIdle is how long a streamed response may make no progress before
+// the server gives up on its client. While bytes flow, the write deadline
+// moves on, so a large report reaches a slow client whatever the server's
+// overall write timeout.
+const streamIdle = time.Minute
+
+// progressWriter extends the response's write deadline as it writes.
+type progressWriter struct {
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	last time.Time
+}
+
+func newProgressWriter(w http.ResponseWriter) *progressWriter {
+	return &progressWriter{w: w, rc: http.NewResponseController(w)}
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	if now := time.Now(); now.Sub(p.last) > time.Second {
+		p.last = now
+		_ = p.rc.SetWriteDeadline(now.Add(streamIdle)) // unsupported by some writers: then the server's timeout stands
+	}
+	return p.w.Write(b)
 }
 
 // cappedBuffer keeps what is written until it exceeds max, then nothing.

@@ -237,3 +237,45 @@ func TestHeavyRequestsAreBounded(t *testing.T) {
 		t.Errorf("a heavy request after the first ended: %d, want 200", resp.StatusCode)
 	}
 }
+
+// TestSlowClientGetsWholeReport: a report larger than the socket buffers,
+// read slowly by its client, arrives whole although the server's write
+// timeout is far shorter than the download: each write moves the deadline
+// on while bytes flow.
+func TestSlowClientGetsWholeReport(t *testing.T) {
+	st := openSQLite(t)
+	rep := exampleReport(t, "resource-graph.json")
+	for len(rep.Results) < 8000 { // about 16 MB of JSON, more than the sockets buffer
+		rep.Results = append(rep.Results, rep.Results...)
+	}
+	id := addScan(t, st, "fleet", rep)
+	srv, err := New(Options{Store: st, Logger: testLogger(t), Tokens: []Token{{Name: "viewer", Role: RoleReader, SHA256: HashToken(readerToken)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(srv)
+	ts.Config.WriteTimeout = 200 * time.Millisecond
+	ts.Start()
+	defer ts.Close()
+	want, _ := json.Marshal(rep)
+	req, _ := http.NewRequest("GET", ts.URL+"/api/v1/scans/"+id+"/report", nil)
+	req.Header.Set("Authorization", "Bearer "+readerToken)
+	resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got bytes.Buffer
+	buf := make([]byte, 64<<10)
+	for reads := 0; reads < 10000; reads++ {
+		n, err := resp.Body.Read(buf)
+		got.Write(buf[:n])
+		if err != nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got.Len() != len(want) || !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("the slow client got %d bytes of the %d-byte report", got.Len(), len(want))
+	}
+}
