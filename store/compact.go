@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -61,16 +62,21 @@ func textHash(b []byte) string {
 	return hex.EncodeToString(h[:16])
 }
 
-// textIDs stores the distinct texts (once across all scans) and returns
-// each one's id by hash.
-func (s *sqlStore) textIDs(ctx context.Context, tx *sql.Tx, texts map[string][]byte) (map[string]int64, error) {
+// textIDs stores the distinct texts (once across all scans), marks them
+// used at t (the scan's finish time), and returns each one's id by hash. The texts are written in
+// hash order, so that replicas recording scans at once on PostgreSQL lock
+// shared texts in the same order and never deadlock.
+func (s *sqlStore) textIDs(ctx context.Context, tx *sql.Tx, texts map[string][]byte, t int64) (map[string]int64, error) {
+	hashes := make([]string, 0, len(texts))
+	for h := range texts {
+		hashes = append(hashes, h)
+	}
+	sort.Strings(hashes)
 	ids := make(map[string]int64, len(texts))
-	for h, body := range texts {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO result_texts (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING`, h, string(body)); err != nil {
-			return nil, err
-		}
+	for _, h := range hashes {
 		var id int64
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM result_texts WHERE hash = $1`, h).Scan(&id); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO result_texts (hash, body, last_used_us) VALUES ($1, $2, $3)
+			ON CONFLICT (hash) DO UPDATE SET last_used_us = excluded.last_used_us RETURNING id`, h, string(texts[h]), t).Scan(&id); err != nil {
 			return nil, err
 		}
 		ids[h] = id
@@ -259,10 +265,14 @@ func (s *sqlStore) checkpoint(ctx context.Context) {
 	_, _ = s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 }
 
-// gcTexts deletes the texts no result refers to any more (after pruning).
-// On PostgreSQL the table lock waits for scans being recorded, whose texts
-// might otherwise be deleted between their insert and their commit.
-func (s *sqlStore) gcTexts(ctx context.Context) error {
+// gcTexts deletes, after pruning at cutoff, the texts last used before
+// the cutoff that no remaining scan finished before it (a target's kept
+// newest scan) refers to: a text a newer scan uses was marked used when
+// that scan was recorded. This reads only the kept scans' results, never
+// the whole history. On PostgreSQL the table lock waits for scans being
+// recorded, whose texts might otherwise be deleted between their use and
+// their commit.
+func (s *sqlStore) gcTexts(ctx context.Context, cutoff int64) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -273,7 +283,9 @@ func (s *sqlStore) gcTexts(ctx context.Context) error {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM result_texts WHERE id NOT IN (SELECT DISTINCT text_id FROM results WHERE text_id IS NOT NULL)`); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM result_texts WHERE last_used_us < $1 AND id NOT IN (
+		SELECT r.text_id FROM scans s JOIN results r ON r.scan_id = s.id
+		WHERE s.finished_us < $1 AND r.text_id IS NOT NULL)`, cutoff); err != nil {
 		return err
 	}
 	return tx.Commit()

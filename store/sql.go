@@ -319,13 +319,17 @@ func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report
 	if ScanStatus(cur) == ScanDone || ScanStatus(cur) == ScanFailed {
 		return fmt.Errorf("scan %s is already %s: %w", id, cur, ErrScanState)
 	}
+	// The finish time is also when the scan's texts were last used: a text
+	// is used before a cutoff exactly when every scan using it finished
+	// before it.
+	finished := now()
 	for _, q := range []string{`DELETE FROM results WHERE scan_id = $1`, `DELETE FROM scan_reports WHERE scan_id = $1`} {
 		if _, err := tx.ExecContext(ctx, q, n); err != nil {
 			return err
 		}
 	}
 	if rep != nil {
-		textIDs, err := s.textIDs(ctx, tx, texts)
+		textIDs, err := s.textIDs(ctx, tx, texts, finished)
 		if err != nil {
 			return fmt.Errorf("finish scan %s: result texts: %w", id, err)
 		}
@@ -359,7 +363,7 @@ func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE scans SET status = $1, finished_us = $2, summary = $3, controls = $4, error = $5, heartbeat_us = NULL WHERE id = $6`,
-		string(status), now(), string(sumJSON), string(ctlJSON), errText, n); err != nil {
+		string(status), finished, string(sumJSON), string(ctlJSON), errText, n); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -551,7 +555,7 @@ func (s *sqlStore) Prune(ctx context.Context, cutoff time.Time) (int, error) {
 		return 0, err
 	}
 	if n > 0 {
-		if err := s.gcTexts(ctx); err != nil {
+		if err := s.gcTexts(ctx, cutoff.UnixMicro()); err != nil {
 			return int(n), fmt.Errorf("prune: result texts: %w", err)
 		}
 		s.checkpoint(ctx)

@@ -903,7 +903,7 @@ func testLegacyResults(t *testing.T, st store.Backend) {
 }
 
 // testPruneTexts: pruning a scan deletes the texts only it used, and a
-// kept scan sharing the others reads the same results.
+// newer scan sharing the others reads the same results.
 func testPruneTexts(t *testing.T, st store.Backend) {
 	shared := fixedReport(map[string]report.Status{"R1 a": report.NonCompliant})
 	onlyOld := fixedReport(map[string]report.Status{"R1 a": report.NonCompliant, "R2 b": report.Compliant})
@@ -911,6 +911,7 @@ func testPruneTexts(t *testing.T, st store.Backend) {
 	onlyOld.Summary = report.Summary{}
 	old := doneScan(t, st, "infra", onlyOld)
 	newest := doneScan(t, st, "infra", shared)
+	newer := doneScan(t, st, "infra", shared)
 	before, _ := st.Results(ctx, newest.ID, store.ResultFilter{})
 	count := func() int {
 		var n int
@@ -920,7 +921,9 @@ func testPruneTexts(t *testing.T, st store.Backend) {
 		return n
 	}
 	n0 := count()
-	if _, err := st.Prune(ctx, time.Now().Add(time.Hour)); err != nil {
+	// A cutoff between the two scans: the shared texts were last used by
+	// the newer one, after it.
+	if _, err := st.Prune(ctx, old.FinishedAt.Add(time.Microsecond)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.GetScan(ctx, old.ID); !errors.Is(err, store.ErrNotFound) {
@@ -930,6 +933,9 @@ func testPruneTexts(t *testing.T, st store.Backend) {
 		t.Errorf("%d texts after pruning, want %d (the old scan's own message gone)", n, n0-1)
 	}
 	after, err := st.Results(ctx, newest.ID, store.ResultFilter{})
+	if _, gerr := st.GetScan(ctx, newer.ID); gerr != nil {
+		t.Fatal(gerr)
+	}
 	b, _ := json.Marshal(before)
 	a, _ := json.Marshal(after)
 	if err != nil || string(a) != string(b) {

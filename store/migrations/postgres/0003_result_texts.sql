@@ -7,6 +7,9 @@
 CREATE TABLE result_texts (
     id   BIGSERIAL PRIMARY KEY,
     hash TEXT NOT NULL UNIQUE,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    -- When a scan last recorded the text: pruning deletes the texts last
+    -- used before its cutoff that no kept scan refers to.
+    last_used_us BIGINT NOT NULL DEFAULT 0
 );
 ALTER TABLE results ADD COLUMN text_id BIGINT;
