@@ -3,6 +3,7 @@ package dataplane
 import (
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -31,24 +32,75 @@ func isURL(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-var queryPassword = regexp.MustCompile(`(?i)([?&](?:ssl)?password=)[^&#]*`)
+// queryPassword finds password= and sslpassword= query parameters. The
+// value runs to the next '&': a '#' in a DSN is more likely part of a
+// password than a fragment, which a DSN has no use for.
+var queryPassword = regexp.MustCompile(`(?i)([?&](?:ssl)?password=)[^&]*`)
 
 func redactURL(dsn string) string {
 	scheme, rest, _ := strings.Cut(dsn, "://")
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
+	rest = redactURLRest(rest)
+	return scheme + "://" + rest
+}
+
+// redactURLRest redacts the query's passwords, then the user
+// information's: a query password may hold an '@' too.
+func redactURLRest(rest string) string {
+	rest = queryPassword.ReplaceAllString(rest, "${1}"+redactedMark)
+	if start, end, ok := urlPassword(rest); ok {
+		rest = rest[:start] + redactedMark + rest[end:]
 	}
-	authority, tail := rest[:end], rest[end:]
-	if at := strings.LastIndex(authority, "@"); at >= 0 {
-		userinfo, hosts := authority[:at], authority[at+1:]
-		if user, _, hasPW := strings.Cut(userinfo, ":"); hasPW {
-			userinfo = user + ":" + redactedMark
-		}
-		authority = userinfo + "@" + hosts
+	return rest
+}
+
+// urlPassword finds the password of a URL's user information in rest (the
+// URL after "://"): rest[start:end], between the first ':' of the user
+// information and its last '@'. A password may hold characters that end
+// the authority ('/', '?', '#') or an unescaped '@', which parsers read
+// differently (pgx ends the user information at the first '@'). When an
+// '@' follows a '/', '?' or '#', it is not clear where the user
+// information ends, so the password is taken to end at the last '@' of
+// the whole URL: more may be hidden than the password, never less.
+func urlPassword(rest string) (start, end int, ok bool) {
+	hostEnd := strings.IndexAny(rest, "/?#")
+	if hostEnd < 0 {
+		hostEnd = len(rest)
 	}
-	tail = queryPassword.ReplaceAllString(tail, "${1}"+redactedMark)
-	return scheme + "://" + authority + tail
+	at := strings.LastIndex(rest[:hostEnd], "@")
+	if strings.Contains(rest[hostEnd:], "@") {
+		at = strings.LastIndex(rest, "@")
+	}
+	if at < 0 {
+		return 0, 0, false
+	}
+	colon := strings.IndexByte(rest[:at], ':')
+	if colon < 0 {
+		return 0, 0, false
+	}
+	return colon + 1, at, true
+}
+
+// URLPasswordProblem says why the password written in a postgres:// URL
+// cannot be read unambiguously, or "" when it can (or the DSN is not a URL
+// with a password). A password holding '@', '/', '?', '#' or white space
+// must be percent-encoded; unencoded, drivers split the URL elsewhere than
+// the writer meant, and would show a piece of the password as a host name
+// in their errors. The message never quotes the password.
+func URLPasswordProblem(dsn string) string {
+	if !isURL(dsn) {
+		return ""
+	}
+	_, rest, _ := strings.Cut(dsn, "://")
+	rest = queryPassword.ReplaceAllString(rest, "${1}"+redactedMark)
+	start, end, ok := urlPassword(rest)
+	if !ok {
+		return ""
+	}
+	if strings.ContainsAny(rest[start:end], "@/?# \t\r\n\f\v") {
+		return "the password in the URL holds '@', '/', '?', '#' or a space, which must be percent-encoded " +
+			"(%40, %2F, %3F, %23, %20); or leave it out of the URL and use PGPASSWORD or ~/.pgpass"
+	}
+	return ""
 }
 
 // kvPair is one key=value pair of a libpq keyword/value string.
@@ -163,19 +215,7 @@ func dsnSecrets(dsn string) []string {
 	var out []string
 	if isURL(dsn) {
 		_, rest, _ := strings.Cut(dsn, "://")
-		end := strings.IndexAny(rest, "/?#")
-		if end < 0 {
-			end = len(rest)
-		}
-		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-			if _, pw, ok := strings.Cut(rest[:at], ":"); ok && pw != "" {
-				out = append(out, pw)
-				if dec, err := url.PathUnescape(pw); err == nil && dec != pw {
-					out = append(out, dec)
-				}
-			}
-		}
-		for _, m := range queryPassword.FindAllString(rest[end:], -1) {
+		for _, m := range queryPassword.FindAllString(rest, -1) {
 			_, v, _ := strings.Cut(m, "=")
 			if v != "" {
 				out = append(out, v)
@@ -183,6 +223,16 @@ func dsnSecrets(dsn string) []string {
 					out = append(out, dec)
 				}
 			}
+		}
+		rest = queryPassword.ReplaceAllString(rest, "${1}"+redactedMark)
+		if start, end, ok := urlPassword(rest); ok && end > start {
+			pw := rest[start:end]
+			out = append(out, pw)
+			if dec, err := url.PathUnescape(pw); err == nil && dec != pw {
+				out = append(out, dec)
+			}
+			// Parsers that split the password elsewhere show its pieces.
+			out = append(out, strings.FieldsFunc(pw, func(r rune) bool { return strings.ContainsRune("@:/?# ", r) })...)
 		}
 		return out
 	}
@@ -192,7 +242,35 @@ func dsnSecrets(dsn string) []string {
 			out = append(out, p.value)
 		}
 	}
+	// A password written unquoted with spaces is read as the password and
+	// more keys: the words after it, up to the next known keyword, are
+	// pieces of it that a parser's error may quote.
+	for _, loc := range kvSecretKey.FindAllStringIndex(dsn, -1) {
+		for i, w := range strings.Fields(dsn[loc[1]:]) {
+			if i > 0 && knownKeyword(w) {
+				break
+			}
+			out = append(out, strings.Trim(w, `'"`))
+		}
+	}
 	return out
+}
+
+var kvSecretKey = regexp.MustCompile(`(?i)(?:^|\s)(?:ssl)?password\s*=\s*`)
+
+// libpqKeywords are the connection keywords that end a run of password
+// pieces.
+var libpqKeywords = map[string]bool{"host": true, "hostaddr": true, "port": true, "dbname": true, "user": true,
+	"password": true, "passfile": true, "connect_timeout": true, "client_encoding": true, "options": true,
+	"application_name": true, "fallback_application_name": true, "keepalives": true, "sslmode": true,
+	"sslcert": true, "sslkey": true, "sslrootcert": true, "sslcrl": true, "sslpassword": true, "sslsni": true,
+	"sslnegotiation": true, "target_session_attrs": true, "service": true, "channel_binding": true,
+	"gssencmode": true, "krbsrvname": true, "require_auth": true, "load_balance_hosts": true,
+	"min_read_buffer_size": true, "statement_cache_capacity": true, "default_query_exec_mode": true}
+
+func knownKeyword(word string) bool {
+	k, _, ok := strings.Cut(word, "=")
+	return ok && libpqKeywords[strings.ToLower(k)]
 }
 
 // dsnSetting returns the value of key as written in dsn (a URL query
@@ -247,12 +325,20 @@ func withDSNSetting(dsn, key, value string) string {
 	return dsn + " " + key + "=" + quoteValue(value)
 }
 
-// scrub removes every secret from msg.
+// scrub removes every secret from msg, longest first (so that a piece of
+// a password never leaves the rest of it behind), and the passwords of any
+// postgres:// URL that msg quotes.
 func scrub(msg string, secrets ...string) string {
-	for _, s := range secrets {
+	sorted := append([]string(nil), secrets...)
+	sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
+	for _, s := range sorted {
 		if len(s) >= 3 {
 			msg = strings.ReplaceAll(msg, s, redactedMark)
 		}
 	}
-	return msg
+	return urlInText.ReplaceAllStringFunc(msg, redactURL)
 }
+
+// urlInText finds postgres:// URLs quoted in a message (as net/url's
+// errors quote the URL they could not parse).
+var urlInText = regexp.MustCompile("postgres(?:ql)?://[^\\s\"'`]*")

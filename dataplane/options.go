@@ -108,6 +108,9 @@ func plan(ctx context.Context, o Options) (*connPlan, error) {
 	if pw := os.Getenv("PGPASSWORD"); pw != "" {
 		p.secrets = append(p.secrets, pw)
 	}
+	if msg := URLPasswordProblem(o.DSN); msg != "" {
+		return nil, &ConfigError{DSN: p.redacted, Msg: "cannot parse the DSN: " + msg}
+	}
 	dsn := o.DSN
 	mode, explicit := dsnSetting(dsn, "sslmode")
 	switch {

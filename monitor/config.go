@@ -59,6 +59,78 @@ type ServeConfig struct {
 	// Scan is the scan configuration of the same file (rules and
 	// attestations), for the scan engine.
 	Scan *config.Config `yaml:"-"`
+	// Limits are the `limits:` of the file; zero fields take the
+	// defaults (docs/reliability.md).
+	Limits Limits `yaml:"-"`
+}
+
+// Limits are the reliability limits a deployment may change: the scan
+// heartbeat (used here) and the HTTP server's limits (passed to package
+// serve by the command).
+type Limits struct {
+	// Heartbeat and StaleAfter: see WithHeartbeat.
+	Heartbeat  time.Duration
+	StaleAfter time.Duration
+	// The HTTP server's limits: see serve.Limits.
+	AuthFailures   int
+	AuthWindow     time.Duration
+	AuthBackoff    time.Duration
+	AuthBackoffMax time.Duration
+	HeavyRequests  int
+	HeavyWait      time.Duration
+	ResultsPage    int
+	ResultsPageMax int
+}
+
+// limitKeys are the keys of `limits:`; durations are Go durations.
+var limitKeys = []string{"heartbeat", "staleAfter", "authFailures", "authWindow", "authBackoff", "authBackoffMax",
+	"heavyRequests", "heavyWait", "resultsPage", "resultsPageMax"}
+
+func (c *ServeConfig) decodeLimits(n *yaml.Node, fail failFunc) error {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if err := knownKeys(n, "limits", fail, limitKeys...); err != nil {
+		return err
+	}
+	l := &c.Limits
+	durations := map[string]*time.Duration{"heartbeat": &l.Heartbeat, "staleAfter": &l.StaleAfter, "authWindow": &l.AuthWindow,
+		"authBackoff": &l.AuthBackoff, "authBackoffMax": &l.AuthBackoffMax, "heavyWait": &l.HeavyWait}
+	counts := map[string]*int{"authFailures": &l.AuthFailures, "heavyRequests": &l.HeavyRequests,
+		"resultsPage": &l.ResultsPage, "resultsPageMax": &l.ResultsPageMax}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if d, ok := durations[k.Value]; ok {
+			var s string
+			err := v.Decode(&s)
+			if err == nil {
+				*d, err = time.ParseDuration(s)
+			}
+			if err != nil || *d <= 0 {
+				return fail(v.Line, "limits.%s: %q is not a positive duration such as 30s", k.Value, v.Value)
+			}
+		}
+		if p, ok := counts[k.Value]; ok {
+			if err := v.Decode(p); err != nil || *p < 1 {
+				return fail(v.Line, "limits.%s: %q is not a whole number of at least 1", k.Value, v.Value)
+			}
+		}
+	}
+	hb, stale := cmpOr(l.Heartbeat, DefaultHeartbeatInterval), cmpOr(l.StaleAfter, DefaultStaleAfter)
+	if stale < 2*hb {
+		return fail(n.Line, "limits: staleAfter (%s) must be at least twice heartbeat (%s)", stale, hb)
+	}
+	if l.ResultsPage > 0 && l.ResultsPageMax > 0 && l.ResultsPage > l.ResultsPageMax {
+		return fail(n.Line, "limits: resultsPage (%d) must not exceed resultsPageMax (%d)", l.ResultsPage, l.ResultsPageMax)
+	}
+	return nil
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 // Token is one API bearer token, stored as the hex SHA-256 of the token.
@@ -132,6 +204,10 @@ type Webhook struct {
 	URL       string   `yaml:"url"`
 	SecretEnv string   `yaml:"secretEnv"`
 	Events    []string `yaml:"events"`
+	// AllowPrivate lets the webhook reach loopback, private, link-local
+	// and other non-public addresses (refused by default: see
+	// docs/reliability.md).
+	AllowPrivate bool `yaml:"allowPrivate"`
 	// Line is the webhook's line in the file.
 	Line int `yaml:"-"`
 }
@@ -190,7 +266,7 @@ func ParseConfig(file string, data []byte) (*ServeConfig, error) {
 		return nil, fail(root.Line, "the configuration must be a mapping of keys")
 	}
 	if serve := mapValue(root, "serve"); serve != nil {
-		for _, k := range []string{"listen", "database", "retention", "tokens", "targets", "webhooks"} {
+		for _, k := range []string{"listen", "database", "retention", "tokens", "targets", "webhooks", "limits"} {
 			if v := mapValue(root, k); v != nil {
 				return nil, fail(v.Line, "%s is both at the top level and under serve: keep one", k)
 			}
@@ -298,6 +374,11 @@ func (c *ServeConfig) decode(root *yaml.Node, fail failFunc) error {
 		}
 		c.Retention = d
 	}
+	if n := mapValue(root, "limits"); n != nil {
+		if err := c.decodeLimits(n, fail); err != nil {
+			return err
+		}
+	}
 	seq := func(key string) ([]*yaml.Node, error) {
 		n := mapValue(root, key)
 		if n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
@@ -354,7 +435,7 @@ func (c *ServeConfig) decode(root *yaml.Node, fail failFunc) error {
 	}
 	for i, n := range items {
 		what := fmt.Sprintf("webhooks[%d]", i)
-		if err := knownKeys(n, what, fail, "url", "secretEnv", "events"); err != nil {
+		if err := knownKeys(n, what, fail, "url", "secretEnv", "events", "allowPrivate"); err != nil {
 			return err
 		}
 		var w Webhook
@@ -450,6 +531,9 @@ func (c *ServeConfig) check(fail failFunc) error {
 			return fail(w.Line, "%s: url must be an http:// or https:// URL", what)
 		case u.User != nil:
 			return fail(w.Line, "%s: url must not hold credentials", what)
+		case !w.AllowPrivate && checkWebhookHost(u.Hostname()) != "":
+			return fail(w.Line, "%s: url %s is a %s address: webhooks reach public addresses only, unless the webhook sets allowPrivate: true",
+				what, u.Hostname(), checkWebhookHost(u.Hostname()))
 		case w.SecretEnv == "":
 			return fail(w.Line, "%s: secretEnv is required: the environment variable holding the HMAC secret", what)
 		case !envVariable.MatchString(w.SecretEnv):

@@ -6,12 +6,14 @@
 // PostgreSQL (riverpgxv5) for several replicas, or the embedded SQLite
 // (riversqlite) for one, so there is one code path. Every replica runs the
 // enqueuer; the store creates one scan per (target, slot) whichever replica
-// asks first, so a slot is scanned once. A replica that dies mid-scan leaves
-// its job running in River until River's rescuer (on the leader) retries it
-// after the rescue threshold; the next attempt puts the scan back to queued
-// and runs it again. A graceful Stop waits for running scans, and after its
-// deadline cancels them and requeues them for another replica or the next
-// start.
+// asks first, so a slot is scanned once. A running scan holds a lease: its
+// replica renews the scan's heartbeat every heartbeat interval, and every
+// replica requeues the running scans whose heartbeat is older than the stale
+// threshold (their replica was killed), as a new generation of their job,
+// since the dead replica's job stays running in River until River's rescuer
+// notices, long after. A graceful Stop waits for running scans, and after
+// its deadline cancels them and requeues them for another replica or the
+// next start.
 //
 // After a scan finishes, it is diffed with the target's previous done scan;
 // regressions are POSTed to the configured webhooks, signed with HMAC-SHA256.
@@ -96,6 +98,15 @@ const (
 	// DefaultReconcileInterval is how often the scheduler checks that every
 	// queued scan has a job and every running scan a live one.
 	DefaultReconcileInterval = 30 * time.Second
+	// DefaultHeartbeatInterval is how often a replica renews the heartbeat
+	// of each scan it runs, and how often every replica looks for stale
+	// scans.
+	DefaultHeartbeatInterval = 10 * time.Second
+	// DefaultStaleAfter is how old a running scan's heartbeat may grow
+	// before the scan counts as abandoned (its replica was killed, or lost
+	// the database) and is queued again: a killed replica's scan runs
+	// again within DefaultStaleAfter + DefaultHeartbeatInterval.
+	DefaultStaleAfter = 45 * time.Second
 )
 
 // Option configures a Monitor.
@@ -116,6 +127,8 @@ type options struct {
 	webhookTries   int
 	fetchPoll      time.Duration
 	reconcileAge   time.Duration
+	heartbeat      time.Duration
+	staleAfter     time.Duration
 	testOnly       bool
 	noScheduler    bool
 }
@@ -140,6 +153,16 @@ func WithScanTimeout(d time.Duration) Option { return func(o *options) { o.scanT
 // considers its replica dead and runs it again (default: the scan timeout
 // plus 10 minutes; it must exceed the scan timeout).
 func WithRescueAfter(d time.Duration) Option { return func(o *options) { o.rescueAfter = d } }
+
+// WithHeartbeat sets how often a running scan's heartbeat is renewed (and
+// how often stale scans are looked for), and after how long without one a
+// running scan is taken as abandoned and queued again (defaults
+// DefaultHeartbeatInterval and DefaultStaleAfter). staleAfter must be at
+// least twice every, so that one late heartbeat does not requeue a live
+// scan.
+func WithHeartbeat(every, staleAfter time.Duration) Option {
+	return func(o *options) { o.heartbeat, o.staleAfter = every, staleAfter }
+}
 
 // WithConcurrency sets how many scans this replica runs at once (default
 // DefaultConcurrency).
@@ -169,9 +192,15 @@ type Monitor struct {
 	stopping atomic.Bool
 	stopLoop context.CancelFunc
 	loopDone chan struct{}
+	reapDone chan struct{}
 	bg       context.Context // webhook deliveries
 	bgCancel context.CancelFunc
 	bgWG     sync.WaitGroup
+
+	running sync.Map // IDs of the scans this replica runs now
+
+	guardOnce sync.Once
+	guarded   *http.Transport // webhooks' transport that dials public addresses only
 }
 
 // queue is what Monitor uses of river.Client, whatever its driver.
@@ -184,10 +213,14 @@ type queue interface {
 }
 
 // scanJob is the River job of one scan: it carries the store's scan ID.
-// Jobs are unique by scan ID, so a scan never has two live jobs.
+// Jobs are unique by scan ID and generation, so a scan never has two live
+// jobs of one generation. A scan reaped from a dead replica is queued
+// again in a new generation (its attempts so far), because the dead
+// replica's job stays "running" in River until River's rescuer notices.
 type scanJob struct {
 	ScanID string `json:"scan_id" river:"unique"`
 	Target string `json:"target"`
+	Gen    int    `json:"gen,omitempty" river:"unique"`
 }
 
 const (
@@ -236,6 +269,7 @@ func New(cfg ServeConfig, st store.Store, opts ...Option) (*Monitor, error) {
 	m.opts = options{clock: realClock{}, scanTimeout: DefaultScanTimeout, concurrency: DefaultConcurrency,
 		reconcile: DefaultReconcileInterval, httpClient: &http.Client{Timeout: 30 * time.Second},
 		webhookBackoff: time.Second, webhookTries: 4, reconcileAge: time.Minute}
+	m.opts.heartbeat, m.opts.staleAfter = cfg.Limits.Heartbeat, cfg.Limits.StaleAfter
 	for _, o := range opts {
 		o(&m.opts)
 	}
@@ -247,6 +281,15 @@ func New(cfg ServeConfig, st store.Store, opts ...Option) (*Monitor, error) {
 	}
 	if m.opts.concurrency < 1 {
 		return nil, errors.New("monitor: concurrency must be at least 1")
+	}
+	if m.opts.heartbeat == 0 {
+		m.opts.heartbeat = DefaultHeartbeatInterval
+	}
+	if m.opts.staleAfter == 0 {
+		m.opts.staleAfter = DefaultStaleAfter
+	}
+	if m.opts.heartbeat < 0 || m.opts.staleAfter < 2*m.opts.heartbeat {
+		return nil, fmt.Errorf("monitor: the stale threshold (%s) must be at least twice the heartbeat interval (%s)", m.opts.staleAfter, m.opts.heartbeat)
 	}
 	m.log = m.opts.logger
 	if m.log == nil {
@@ -434,10 +477,13 @@ func (m *Monitor) Start(ctx context.Context) error {
 	loopCtx, cancel := context.WithCancel(context.Background())
 	m.stopLoop = cancel
 	m.loopDone = make(chan struct{})
+	m.reapDone = make(chan struct{})
 	if m.opts.noScheduler {
 		close(m.loopDone)
+		close(m.reapDone)
 	} else {
 		go m.loop(loopCtx)
+		go m.reaper(loopCtx)
 	}
 	m.started = true
 	return nil
@@ -457,6 +503,7 @@ func (m *Monitor) Stop(ctx context.Context) error {
 	m.mu.Unlock()
 	m.stopLoop()
 	<-m.loopDone
+	<-m.reapDone
 	err := m.client.Stop(ctx)
 	if err != nil {
 		// Past the deadline: cancel the running scans; each requeues itself.
@@ -498,7 +545,7 @@ func (m *Monitor) Trigger(ctx context.Context, target, trigger string) (store.Sc
 }
 
 func (m *Monitor) enqueue(ctx context.Context, sc store.Scan) error {
-	if _, err := m.client.Insert(ctx, scanJob{ScanID: sc.ID, Target: sc.Target}, nil); err != nil {
+	if _, err := m.client.Insert(ctx, scanJob{ScanID: sc.ID, Target: sc.Target, Gen: sc.Attempts}, nil); err != nil {
 		return fmt.Errorf("queue scan %s: %w", sc.ID, err)
 	}
 	return nil
@@ -517,8 +564,13 @@ func (m *Monitor) work(ctx context.Context, id, targetName string) error {
 	case store.ScanDone, store.ScanFailed:
 		return nil // finished by an earlier attempt
 	case store.ScanRunning:
-		// An earlier attempt's replica died mid-scan, and River rescued
-		// the job: the scan goes back to queued, then runs again.
+		if sc.HeartbeatAt != nil && time.Since(*sc.HeartbeatAt) < m.opts.staleAfter {
+			// A live replica holds the scan (this is an older job of it,
+			// rescued by River): leave it alone.
+			return nil
+		}
+		// An earlier attempt's replica died mid-scan: the scan goes back
+		// to queued, then runs again.
 		m.log.Warn("rerunning a scan whose replica stopped", "scan", id, "target", targetName, "attempts", sc.Attempts)
 		if err := m.st.RequeueScan(ctx, id); err != nil && !errors.Is(err, store.ErrScanState) {
 			return err
@@ -533,14 +585,33 @@ func (m *Monitor) work(ctx context.Context, id, targetName string) error {
 		defer cancel()
 		return m.finish(fctx, id, nil, fmt.Errorf("target %q is no longer configured", targetName))
 	}
-	if err := m.st.StartScan(ctx, id); err != nil {
+	started, err := m.st.BeginScan(ctx, id)
+	if err != nil {
 		if errors.Is(err, store.ErrScanState) {
-			return nil
+			return nil // another job started it
 		}
 		return err
 	}
+	m.running.Store(id, struct{}{})
+	defer m.running.Delete(id)
+	scanCtx, cancelScan := context.WithCancel(ctx)
+	defer cancelScan()
+	var lost atomic.Bool
+	beatDone := make(chan struct{})
+	go func() {
+		defer close(beatDone)
+		m.keepAlive(scanCtx, id, started.Attempts, func() { lost.Store(true); cancelScan() })
+	}()
 	began := time.Now()
-	rep, scanErr := m.opts.scan(context.WithValue(ctx, scanIDKey{}, id), *target)
+	rep, scanErr := m.opts.scan(context.WithValue(scanCtx, scanIDKey{}, id), *target)
+	cancelScan()
+	<-beatDone
+	if lost.Load() {
+		// The scan was reaped while this replica ran it (it could not
+		// renew the heartbeat in time): another attempt owns it now.
+		m.log.Warn("abandoning a scan another replica took over", "scan", id, "target", targetName)
+		return nil
+	}
 	if scanErr == nil && rep == nil {
 		scanErr = errors.New("the scan produced no report")
 	}
@@ -568,6 +639,75 @@ func (m *Monitor) work(ctx context.Context, id, targetName string) error {
 		m.notifyRegressions(ctx, target.Name, id)
 	}
 	return nil
+}
+
+// keepAlive renews scan id's heartbeat every heartbeat interval until ctx
+// ends. When the store says the scan is no longer this attempt's, it calls
+// lost and returns. A failed write is logged and retried at the next tick:
+// the scan is reaped only after the stale threshold without a heartbeat.
+func (m *Monitor) keepAlive(ctx context.Context, id string, attempt int, lost func()) {
+	t := time.NewTicker(m.opts.heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		hctx, cancel := context.WithTimeout(ctx, m.opts.heartbeat)
+		held, err := m.st.Heartbeat(hctx, id, attempt)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			m.log.Warn("renewing a scan's heartbeat", "scan", id, "error", err)
+		case err == nil && !held:
+			lost()
+			return
+		}
+	}
+}
+
+// reaper looks for running scans whose heartbeat is stale, every heartbeat
+// interval (on the wall clock: heartbeats are wall-clock times), until ctx
+// ends.
+func (m *Monitor) reaper(ctx context.Context) {
+	defer close(m.reapDone)
+	t := time.NewTicker(m.opts.heartbeat)
+	defer t.Stop()
+	for {
+		m.reap(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// reap queues again the scans whose replica stopped renewing their
+// heartbeat, as a new generation of their job, or marks them failed when
+// they were already started maxAttempts times (a scan that kills its
+// replica every time must not kill the fleet's replicas forever).
+func (m *Monitor) reap(ctx context.Context) {
+	// This replica's own scans are alive whatever their heartbeats say:
+	// a heartbeat that could not be written (the database busy or away)
+	// is another replica's reason to take the scan, not this one's.
+	var mine []string
+	m.running.Range(func(k, _ any) bool { mine = append(mine, k.(string)); return true })
+	scans, err := m.st.ReapStale(ctx, time.Now().Add(-m.opts.staleAfter), maxAttempts, mine...)
+	if err != nil && ctx.Err() == nil {
+		m.log.Error("reaping stale scans", "error", err)
+	}
+	for _, sc := range scans {
+		if sc.Status == store.ScanFailed {
+			m.log.Error("a scan's replica stopped too often: failed", "scan", sc.ID, "target", sc.Target, "attempts", sc.Attempts)
+			continue
+		}
+		m.log.Warn("requeueing a scan whose replica stopped (stale heartbeat)", "scan", sc.ID, "target", sc.Target, "attempts", sc.Attempts)
+		if err := m.enqueue(ctx, sc); err != nil && ctx.Err() == nil {
+			m.log.Error("queueing a reaped scan", "scan", sc.ID, "error", err)
+		}
+	}
 }
 
 func (m *Monitor) finish(ctx context.Context, id string, rep *report.Report, scanErr error) error {
@@ -712,6 +852,13 @@ func (m *Monitor) reconcile(ctx context.Context) {
 				m.log.Error("reconcile: queueing a scan", "scan", sc.ID, "error", err)
 			}
 		case j == nil:
+		case sc.Status == store.ScanQueued && j.State == rivertype.JobStateRunning:
+			// Reaped from a dead replica, whose job River still shows
+			// running, but not queued again (the insert failed): queue
+			// the new generation (a duplicate insert is a no-op).
+			if err := m.enqueue(ctx, sc); err != nil {
+				m.log.Error("reconcile: queueing a reaped scan", "scan", sc.ID, "error", err)
+			}
 		case j.State == rivertype.JobStateDiscarded || j.State == rivertype.JobStateCancelled:
 			err := m.finish(ctx, sc.ID, nil, fmt.Errorf("gave up after %d attempts", j.Attempt))
 			if err != nil {

@@ -88,7 +88,7 @@ func TestRealScanRegressionWebhook(t *testing.T) {
 targets:
   - {name: infra, paths: [`+dir+`]}
 webhooks:
-  - {url: "`+hook.URL+`/hook?key=abc", secretEnv: PGB_TEST_HOOK_SECRET}
+  - {url: "`+hook.URL+`/hook?key=abc", secretEnv: PGB_TEST_HOOK_SECRET, allowPrivate: true}
 `)
 	st := openStore(t, sqliteURL(t))
 	obs := &observed{}
@@ -290,7 +290,7 @@ func TestWebhookRetries(t *testing.T) {
 			}))
 			defer srv.Close()
 			m := &Monitor{opts: options{httpClient: srv.Client(), webhookBackoff: time.Millisecond, webhookTries: 4}}
-			err := m.deliver(bg, Webhook{URL: srv.URL, SecretEnv: "PGB_TEST_SECRET"}, []byte(`{"event":"regression"}`))
+			err := m.deliver(bg, Webhook{URL: srv.URL, SecretEnv: "PGB_TEST_SECRET", AllowPrivate: true}, []byte(`{"event":"regression"}`))
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Errorf("err = %v, want %q", err, tc.wantErr)
 			}

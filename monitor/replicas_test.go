@@ -132,10 +132,26 @@ const (
 )
 
 // TestKillDuringScan kills (SIGKILL) a replica in the middle of a scan,
-// then starts another: the history is intact, and the scan is requeued
-// by River's rescuer and completes.
+// on SQLite and on PostgreSQL, then starts another with River's default
+// rescue threshold (the scan timeout plus 10 minutes, 70 minutes): the
+// history is intact, and the scan is recovered by its stale heartbeat, not
+// by River, and completes. The minute of silence a real crash needs is
+// simulated by moving the dead replica's last heartbeat a minute back.
 func TestKillDuringScan(t *testing.T) {
-	url := postgresURL(t)
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			var url string
+			if db == "sqlite" {
+				url = sqliteURL(t)
+			} else {
+				url = postgresURL(t)
+			}
+			testKillDuringScan(t, url)
+		})
+	}
+}
+
+func testKillDuringScan(t *testing.T, url string) {
 	cfg := mustParse(t, "targets:\n  - {name: infra, paths: [x]}\n")
 	st := openStore(t, url)
 
@@ -193,21 +209,25 @@ func TestKillDuringScan(t *testing.T) {
 		t.Fatalf("the child did not run scan %s:\n%s", victim, out.String())
 	}
 	sc, _ := st.GetScan(bg, victim)
-	if sc.Status != store.ScanRunning || sc.Attempts != 1 {
-		t.Fatalf("right after the kill the scan is %s after %d attempts", sc.Status, sc.Attempts)
+	if sc.Status != store.ScanRunning || sc.Attempts != 1 || sc.HeartbeatAt == nil {
+		t.Fatalf("right after the kill the scan is %s after %d attempts, heartbeat %v", sc.Status, sc.Attempts, sc.HeartbeatAt)
+	}
+	// A minute passes without a heartbeat.
+	if _, err := st.WriteDB().ExecContext(bg, `UPDATE scans SET heartbeat_us = heartbeat_us - 60000000, started_us = started_us - 60000000 WHERE id = $1`,
+		victim); err != nil {
+		t.Fatal(err)
 	}
 
-	// Restart, with a short rescue threshold: River rescues the job, and
-	// the scan runs again, to done.
-	restarted := testMonitor(t, cfg, st, quick, WithScanTimeout(2*time.Second), WithRescueAfter(3*time.Second))
+	// Restart with the default heartbeat settings and the default rescue
+	// threshold (70 minutes): the stale heartbeat requeues the scan at
+	// once, and it runs again, to done.
+	restarted := testMonitor(t, cfg, st, quick, WithHeartbeat(DefaultHeartbeatInterval, DefaultStaleAfter))
 	if err := restarted.Start(bg); err != nil {
 		t.Fatal(err)
 	}
-	began := time.Now()
-	done := waitScan(t, st, victim, store.ScanDone, 120*time.Second)
-	t.Logf("the killed scan completed %s after the restart", time.Since(began).Round(time.Second))
-	if done.Attempts != 2 || done.Summary.Total != 2 {
-		t.Errorf("the rescued scan: %d attempts, %d results; want 2, 2", done.Attempts, done.Summary.Total)
+	done := waitScan(t, st, victim, store.ScanDone, 60*time.Second)
+	if done.Attempts != 2 || done.Summary.Total != 2 || done.HeartbeatAt != nil {
+		t.Errorf("the recovered scan: %d attempts, %d results, heartbeat %v; want 2, 2, none", done.Attempts, done.Summary.Total, done.HeartbeatAt)
 	}
 	for _, id := range history {
 		rep, err := st.Report(bg, id)
@@ -222,7 +242,7 @@ func TestKillDuringScan(t *testing.T) {
 	}
 	sort.Strings(ids)
 	if len(all) != 3 {
-		t.Errorf("scans after the crash = %v, want the two earlier ones and the rescued one", ids)
+		t.Errorf("scans after the crash = %v, want the two earlier ones and the recovered one", ids)
 	}
 }
 

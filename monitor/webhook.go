@@ -120,11 +120,14 @@ func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookJob]) er
 		return river.JobCancel(errors.New("the webhook is no longer configured"))
 	}
 	err := w.m.deliver(ctx, hook, job.Args.Body)
-	var refused *refusedError
+	var (
+		refused *refusedError
+		blocked *blockedAddressError
+	)
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &refused):
+	case errors.As(err, &refused), errors.As(err, &blocked):
 		w.m.log.Error("webhook refused the delivery", "url", redactQuery(hook.URL), "scan", job.Args.ScanID, "error", err)
 		return river.JobCancel(err)
 	default:
@@ -153,11 +156,16 @@ func urlHash(u string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// refusedError is a delivery the endpoint refused with a client error;
-// it is not retried.
+// refusedError is a delivery the endpoint refused with a client error,
+// or answered with a redirect (never followed); it is not retried.
 type refusedError struct{ status int }
 
-func (e *refusedError) Error() string { return fmt.Sprintf("HTTP %d (not retried)", e.status) }
+func (e *refusedError) Error() string {
+	if e.status >= 300 && e.status < 400 {
+		return fmt.Sprintf("HTTP %d: redirects are not followed (not retried)", e.status)
+	}
+	return fmt.Sprintf("HTTP %d (not retried)", e.status)
+}
 
 func wants(w Webhook, event string) bool {
 	for _, e := range w.Events {
@@ -169,9 +177,11 @@ func wants(w Webhook, event string) bool {
 }
 
 // deliver POSTs body, retrying with exponential back-off on network
-// errors, 5xx, 408 and 429.
+// errors, 5xx, 408 and 429. A connection the address policy refuses and a
+// redirect end it at once.
 func (m *Monitor) deliver(ctx context.Context, w Webhook, body []byte) error {
 	sig := Sign([]byte(os.Getenv(w.SecretEnv)), body)
+	client := m.webhookClient(w)
 	var last error
 	for attempt := 0; attempt < m.opts.webhookTries; attempt++ {
 		if attempt > 0 {
@@ -189,8 +199,12 @@ func (m *Monitor) deliver(ctx context.Context, w Webhook, body []byte) error {
 		req.Header.Set("User-Agent", "pgbaseline")
 		req.Header.Set("X-Pgbaseline-Event", EventRegression)
 		req.Header.Set(SignatureHeader, sig)
-		resp, err := m.opts.httpClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
+			var blocked *blockedAddressError
+			if errors.As(err, &blocked) {
+				return blocked
+			}
 			var ue *url.Error
 			if errors.As(err, &ue) {
 				err = ue.Err // without the URL, whose query may hold a key

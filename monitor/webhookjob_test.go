@@ -32,7 +32,7 @@ func TestWebhookDeliveryIsAJob(t *testing.T) {
 targets:
   - {name: infra, paths: [x]}
 webhooks:
-  - {url: "`+hook.URL+`", secretEnv: PGB_TEST_HOOK_SECRET}
+  - {url: "`+hook.URL+`", secretEnv: PGB_TEST_HOOK_SECRET, allowPrivate: true}
 `)
 	st := openStore(t, sqliteURL(t))
 	status := report.Compliant

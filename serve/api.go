@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,10 +42,14 @@ type TriggerResponse struct {
 	ID string `json:"id"`
 }
 
-// ResultList is the body of GET /api/v1/scans/{id}/results.
+// ResultList is the body of GET /api/v1/scans/{id}/results: one page of
+// the scan's results. NextCursor, when present, is the cursor of the next
+// page (?cursor=); its absence means this page is the last.
 type ResultList struct {
-	ScanID  string          `json:"scanId"`
-	Results []report.Result `json:"results"`
+	ScanID     string          `json:"scanId"`
+	Results    []report.Result `json:"results"`
+	Limit      int             `json:"limit"`
+	NextCursor string          `json:"nextCursor,omitempty"`
 }
 
 // ControlList is the body of GET /api/v1/controls.
@@ -171,58 +177,258 @@ func jsonProblem(err error) string {
 	return "invalid JSON"
 }
 
+// apiGetScan answers a scan and, once it is finished, its report
+// (?report=false leaves the report out). The report is streamed from the
+// store's compressed copy, never decoded: its size costs the server the
+// compressed bytes and a small buffer, and at most Limits.HeavyRequests
+// are streamed at once.
 func (s *Server) apiGetScan(w http.ResponseWriter, r *http.Request) {
+	withReport := true
+	switch v := r.URL.Query().Get("report"); v {
+	case "", "true":
+	case "false":
+		withReport = false
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("report %q is not true or false", v))
+		return
+	}
 	key := r.URL.Path
+	if !withReport {
+		key += "?report=false"
+	}
 	if s.cache.writeCached(w, key) {
 		return
 	}
-	sc, err := s.store.GetScan(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		s.storeError(w, r, err, "scan")
-		return
-	}
-	d := ScanDetail{Scan: sc}
-	if sc.Status == store.ScanDone || sc.Status == store.ScanFailed {
-		rep, err := s.store.Report(r.Context(), sc.ID)
-		switch {
-		case err == nil:
-			report.RollupControls(rep.Controls) // reports stored before the rollup changed
-			d.Report = rep
-		case errors.Is(err, store.ErrNotFound):
-		default:
+	s.heavy(func(w http.ResponseWriter, r *http.Request) {
+		sc, err := s.store.GetScan(r.Context(), chi.URLParam(r, "id"))
+		if err != nil {
+			s.storeError(w, r, err, "scan")
+			return
+		}
+		var (
+			raw     []byte
+			gzipped bool
+		)
+		if withReport && finished(sc) {
+			raw, gzipped, err = s.store.RawReport(r.Context(), sc.ID)
+			switch {
+			case err == nil:
+			case errors.Is(err, store.ErrNotFound):
+				raw = nil
+			default:
+				s.storeError(w, r, err, "report")
+				return
+			}
+		}
+		head, err := encodeJSON(ScanDetail{Scan: sc})
+		if err != nil {
+			s.log.Error("encoding a response", "err", err)
+			writeError(w, http.StatusInternalServerError, "internal error")
+			return
+		}
+		var body io.Reader = bytes.NewReader(head)
+		if raw != nil {
+			// {"id":...,"report":null}\n with the stored report for null.
+			prefix, ok := bytes.CutSuffix(head, []byte("null}\n"))
+			if !ok {
+				s.log.Error("a scan's JSON does not end with its report")
+				writeError(w, http.StatusInternalServerError, "internal error")
+				return
+			}
+			rep, err := reportReader(raw, gzipped)
+			if err != nil {
+				s.storeError(w, r, err, "report")
+				return
+			}
+			body = io.MultiReader(bytes.NewReader(prefix), rep, strings.NewReader("}\n"))
+		}
+		// A report whose compressed form already exceeds what the cache
+		// keeps is not collected for it.
+		cacheable := finished(sc) && len(raw) <= s.cache.max/8
+		s.streamCaching(w, r, key, cacheable, "application/json; charset=utf-8", body)
+	})(w, r)
+}
+
+// apiReport downloads a finished scan's JSON report alone, streamed from
+// the store: as stored (gzip) to a client that accepts gzip, decompressed
+// on the fly to others.
+func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
+	s.heavy(func(w http.ResponseWriter, r *http.Request) {
+		sc, err := s.store.GetScan(r.Context(), chi.URLParam(r, "id"))
+		if err != nil {
+			s.storeError(w, r, err, "scan")
+			return
+		}
+		if !finished(sc) {
+			writeError(w, http.StatusConflict, fmt.Sprintf("scan %s is %s: its report comes when it is done", sc.ID, sc.Status))
+			return
+		}
+		raw, gzipped, err := s.store.RawReport(r.Context(), sc.ID)
+		if err != nil {
 			s.storeError(w, r, err, "report")
 			return
 		}
-	}
-	s.writeJSONCaching(w, key, finished(sc), d)
+		h := w.Header()
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="pgbaseline-scan-%s.json"`, sc.ID))
+		h.Add("Vary", "Accept-Encoding")
+		if gzipped && acceptsGzip(r) {
+			h.Set("Content-Encoding", "gzip")
+			h.Set("Content-Length", strconv.Itoa(len(raw)))
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.Copy(newProgressWriter(w), bytes.NewReader(raw))
+			return
+		}
+		rep, err := reportReader(raw, gzipped)
+		if err != nil {
+			s.storeError(w, r, err, "report")
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.Copy(newProgressWriter(w), rep)
+	})(w, r)
 }
 
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip
+// (named with a quality above zero).
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		q := 1.0
+		if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				q = f
+			}
+		}
+		return q > 0
+	}
+	return false
+}
+
+// reportReader reads a stored report's JSON.
+func reportReader(raw []byte, gzipped bool) (io.Reader, error) {
+	if !gzipped {
+		return bytes.NewReader(raw), nil
+	}
+	return gzip.NewReader(bytes.NewReader(raw))
+}
+
+// streamCaching copies body to the response and, when cacheable and small
+// enough for the cache, keeps it under key.
+func (s *Server) streamCaching(w http.ResponseWriter, r *http.Request, key string, cacheable bool, contentType string, body io.Reader) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(http.StatusOK)
+	out := newProgressWriter(w)
+	if !cacheable {
+		_, _ = io.Copy(out, body)
+		return
+	}
+	keep := &cappedBuffer{max: s.cache.max / 8}
+	if _, err := io.Copy(io.MultiWriter(out, keep), body); err != nil {
+		if r.Context().Err() == nil {
+			s.log.Error("streaming a response", "path", r.URL.Path, "err", err)
+		}
+		return
+	}
+	if !keep.over {
+		s.cache.put(key, http.StatusOK, keep.buf.Bytes())
+	}
+}
+
+// streamIdle is how long a streamed response may make no progress before
+// the server gives up on its client. While bytes flow, the write deadline
+// moves on, so a large report reaches a slow client whatever the server's
+// overall write timeout.
+const streamIdle = time.Minute
+
+// progressWriter extends the response's write deadline as it writes.
+type progressWriter struct {
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	last time.Time
+}
+
+func newProgressWriter(w http.ResponseWriter) *progressWriter {
+	return &progressWriter{w: w, rc: http.NewResponseController(w)}
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	if now := time.Now(); now.Sub(p.last) > time.Second {
+		p.last = now
+		_ = p.rc.SetWriteDeadline(now.Add(streamIdle)) // unsupported by some writers: then the server's timeout stands
+	}
+	return p.w.Write(b)
+}
+
+// cappedBuffer keeps what is written until it exceeds max, then nothing.
+type cappedBuffer struct {
+	buf  bytes.Buffer
+	max  int
+	over bool
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	if !c.over {
+		if c.buf.Len()+len(p) > c.max {
+			c.over = true
+			c.buf = bytes.Buffer{}
+		} else {
+			c.buf.Write(p)
+		}
+	}
+	return len(p), nil
+}
+
+// apiResults answers one page of a scan's results:
+// ?control=&status=&resource=&rule= filter, ?limit= sizes the page
+// (Limits.ResultsPage by default, at most Limits.ResultsPageMax) and
+// ?cursor= is the previous page's nextCursor.
 func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
-	f, err := resultFilter(r.URL.Query())
+	q := r.URL.Query()
+	f, err := resultFilter(q)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	limit := s.limits.ResultsPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > s.limits.ResultsPageMax {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit %q is not a number from 1 to %d", v, s.limits.ResultsPageMax))
+			return
+		}
+		limit = n
+	}
+	cursor := q.Get("cursor")
 	key := r.URL.Path + "?" + url.Values{"control": {f.Control}, "status": {string(f.Status)},
-		"resource": {f.ResourceID}, "rule": {f.RuleID}}.Encode()
+		"resource": {f.ResourceID}, "rule": {f.RuleID}, "limit": {strconv.Itoa(limit)}, "cursor": {cursor}}.Encode()
 	if s.cache.writeCached(w, key) {
 		return
 	}
-	sc, err := s.store.GetScan(r.Context(), id)
-	if err != nil {
-		s.storeError(w, r, err, "scan")
-		return
-	}
-	res, err := s.store.Results(r.Context(), id, f)
-	if err != nil {
-		s.storeError(w, r, err, "scan")
-		return
-	}
-	if res == nil {
-		res = []report.Result{}
-	}
-	s.writeJSONCaching(w, key, finished(sc), ResultList{ScanID: id, Results: res})
+	s.heavy(func(w http.ResponseWriter, r *http.Request) {
+		sc, err := s.store.GetScan(r.Context(), id)
+		if err != nil {
+			s.storeError(w, r, err, "scan")
+			return
+		}
+		res, next, err := s.store.ResultsPage(r.Context(), id, f, cursor, limit)
+		if errors.Is(err, store.ErrBadCursor) {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("cursor %q is not a nextCursor of this scan's results", cursor))
+			return
+		}
+		if err != nil {
+			s.storeError(w, r, err, "scan")
+			return
+		}
+		if res == nil {
+			res = []report.Result{}
+		}
+		s.writeJSONCaching(w, key, finished(sc), ResultList{ScanID: id, Results: res, Limit: limit, NextCursor: next})
+	})(w, r)
 }
 
 // resultFilter reads ?control=&status=&resource=&rule=.
@@ -298,15 +504,17 @@ func (s *Server) apiDiff(w http.ResponseWriter, r *http.Request) {
 	if s.cache.writeCached(w, key) {
 		return
 	}
-	d, _, _, code, err := s.diffScans(r, chi.URLParam(r, "id"), chi.URLParam(r, "otherId"))
-	if err != nil {
-		if code == http.StatusInternalServerError {
-			s.log.Error("diff failed", "err", err)
+	s.heavy(func(w http.ResponseWriter, r *http.Request) {
+		d, _, _, code, err := s.diffScans(r, chi.URLParam(r, "id"), chi.URLParam(r, "otherId"))
+		if err != nil {
+			if code == http.StatusInternalServerError {
+				s.log.Error("diff failed", "err", err)
+			}
+			writeError(w, code, err.Error())
+			return
 		}
-		writeError(w, code, err.Error())
-		return
-	}
-	s.writeJSONCaching(w, key, true, d) // diffScans succeeds only for two done scans
+		s.writeJSONCaching(w, key, true, d) // diffScans succeeds only for two done scans
+	})(w, r)
 }
 
 func (s *Server) apiControls(w http.ResponseWriter, r *http.Request) {

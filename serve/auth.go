@@ -120,10 +120,17 @@ func principalFrom(ctx context.Context) principal {
 	return p
 }
 
-// requireBearer authenticates API requests by Authorization: Bearer.
+// requireBearer authenticates API requests by Authorization: Bearer. A
+// client address with too many recent failures is answered 429 before its
+// token is even looked at, so guessing gets slower and slower.
 func (s *Server) requireBearer(min Role) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			client := clientKey(r)
+			if d := s.throttle.wait(client); d > 0 {
+				writeThrottled(w, d)
+				return
+			}
 			h := r.Header.Get("Authorization")
 			scheme, tok, ok := strings.Cut(h, " ")
 			if !ok || !strings.EqualFold(scheme, "Bearer") {
@@ -133,10 +140,14 @@ func (s *Server) requireBearer(min Role) func(http.Handler) http.Handler {
 			}
 			p, ok := s.auth.check(strings.TrimSpace(tok))
 			if !ok {
+				if d := s.throttle.fail(client); d > 0 {
+					s.log.Warn("authentication failures: client locked out", "remote", client, "seconds", retryAfter(d))
+				}
 				w.Header().Set("WWW-Authenticate", `Bearer realm="pgbaseline", error="invalid_token"`)
 				writeError(w, http.StatusUnauthorized, "invalid token")
 				return
 			}
+			s.throttle.succeed(client)
 			if !p.can(min) {
 				writeError(w, http.StatusForbidden, "this token's role may not do that")
 				return
@@ -322,8 +333,17 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, http.StatusForbidden, "The sign-in form expired or did not come from this site. Reload it and try again.")
 		return
 	}
+	client := clientKey(r)
+	if d := s.throttle.wait(client); d > 0 {
+		w.Header().Set("Retry-After", retryAfter(d))
+		s.pageError(w, r, http.StatusTooManyRequests, fmt.Sprintf("Too many failed sign-ins from this address. Try again in %s seconds.", retryAfter(d)))
+		return
+	}
 	p, ok := s.auth.check(strings.TrimSpace(r.PostFormValue("token")))
-	if !ok {
+	if ok {
+		s.throttle.succeed(client)
+	} else {
+		s.throttle.fail(client)
 		s.log.Warn("dashboard sign-in failed", "remote", r.RemoteAddr)
 		nonce := randomID()
 		s.setCookie(w, r, loginCookie, nonce, 600)

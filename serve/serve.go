@@ -57,6 +57,9 @@ type Options struct {
 	Version string
 	// SessionTTL is how long a dashboard session lasts; zero means 12 hours.
 	SessionTTL time.Duration
+	// Limits bounds authentication failures, heavy requests and page
+	// sizes; zero fields take the defaults.
+	Limits Limits
 }
 
 // Server is the HTTP handler of pgbaseline serve. Create it with New; it is
@@ -76,6 +79,10 @@ type Server struct {
 	cache    *responseCache
 	pages    *pages
 	router   chi.Router
+
+	limits    Limits
+	throttle  *authThrottle
+	heavyGate *heavyGate
 }
 
 // New builds a Server. It fails on a missing store or a malformed token
@@ -118,6 +125,9 @@ func New(o Options) (*Server, error) {
 		sessions: newSessionStore(ttl),
 		pages:    pg,
 	}
+	s.limits = o.Limits.withDefaults()
+	s.throttle = newAuthThrottle(s.limits)
+	s.heavyGate = newHeavyGate(s.limits)
 	s.posture = newPostureCache(o.Store, cat)
 	s.cache = newResponseCache(64 << 20)
 	s.metrics = newMetrics(s.posture)
@@ -153,6 +163,7 @@ func (s *Server) routes() chi.Router {
 		r.With(s.requireRole(roleAdmin)).Post("/scans", s.apiTriggerScan)
 		r.Get("/scans/{id}", s.apiGetScan)
 		r.Get("/scans/{id}/results", s.apiResults)
+		r.Get("/scans/{id}/report", s.apiReport)
 		r.Get("/scans/{id}/diff/{otherId}", s.apiDiff)
 		r.Get("/controls", s.apiControls)
 		r.Get("/resources", s.apiResources)

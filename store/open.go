@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/pgbaseline/pgbaseline/dataplane"
 )
 
 // ErrScanState is returned when a scan is not in a state that allows the
@@ -48,6 +50,23 @@ type Backend interface {
 	// done scan (the current posture and the base of the next diff). It
 	// returns how many scans it deleted.
 	Prune(ctx context.Context, cutoff time.Time) (int, error)
+	// BeginScan is StartScan returning the started scan, whose Attempts
+	// is the lease the worker renews with Heartbeat.
+	BeginScan(ctx context.Context, id string) (Scan, error)
+	// Heartbeat renews a running scan's lease: attempt is the Attempts
+	// BeginScan returned. It reports false when the scan is no longer
+	// running under that attempt (it was reaped, requeued or finished),
+	// and the worker must then stop.
+	Heartbeat(ctx context.Context, id string, attempt int) (bool, error)
+	// ReapStale handles the running scans whose heartbeat is older than
+	// cutoff (their replica died): those already started maxAttempts
+	// times become failed, the others queued again. It returns the scans
+	// it changed, as they now are. Replicas may reap at once: each stale
+	// scan is changed, and returned, once. The scans named in alive are
+	// left alone: the caller runs them itself and knows they live, even
+	// when their heartbeats could not be written (a SQLite writer held by
+	// a long write).
+	ReapStale(ctx context.Context, cutoff time.Time, maxAttempts int, alive ...string) ([]Scan, error)
 }
 
 // Open opens (creating if needed) and migrates the store at url:
@@ -106,6 +125,9 @@ func openSQLite(ctx context.Context, path string) (Backend, error) {
 
 func openPostgres(ctx context.Context, url string) (Backend, error) {
 	name := redactURL(url)
+	if msg := dataplane.URLPasswordProblem(url); msg != "" {
+		return nil, fmt.Errorf("database %s: %s", name, msg)
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database %s: invalid URL", name)
@@ -132,31 +154,16 @@ func openPostgres(ctx context.Context, url string) (Backend, error) {
 	return s, nil
 }
 
-// redactURL removes the password from a database URL.
+// redactURL removes the passwords from a database URL, with the rules of
+// dataplane.RedactDSN (a password holding '@', '/', '?' or '#' included),
+// whatever its scheme.
 func redactURL(url string) string {
 	scheme, rest, ok := strings.Cut(url, "://")
 	if !ok {
 		return url
 	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	authority, tail := rest[:end], rest[end:]
-	if at := strings.LastIndex(authority, "@"); at >= 0 {
-		if user, _, hasPW := strings.Cut(authority[:at], ":"); hasPW {
-			authority = user + ":xxxxx@" + authority[at+1:]
-		}
-	}
-	if i := strings.Index(strings.ToLower(tail), "password="); i >= 0 {
-		j := strings.IndexByte(tail[i:], '&')
-		if j < 0 {
-			tail = tail[:i] + "password=xxxxx"
-		} else {
-			tail = tail[:i] + "password=xxxxx" + tail[i+j:]
-		}
-	}
-	return scheme + "://" + authority + tail
+	_, red, _ := strings.Cut(dataplane.RedactDSN("postgres://"+rest), "://")
+	return scheme + "://" + red
 }
 
 // scrub removes secret from msg.

@@ -38,7 +38,7 @@ func (s *sqlStore) WriteDB() *sql.DB       { return s.w }
 // String names the database, without its password.
 func (s *sqlStore) String() string { return s.name }
 
-const scanColumns = `id, target, status, trigger_name, queued_us, started_us, finished_us, attempts, summary, error`
+const scanColumns = `id, target, status, trigger_name, queued_us, started_us, finished_us, attempts, summary, error, heartbeat_us`
 
 // forUpdate locks the selected row on PostgreSQL; SQLite's IMMEDIATE
 // transactions already hold the write lock.
@@ -57,9 +57,10 @@ func scanScan(r rowScanner) (Scan, error) {
 		id                  int64
 		queued              int64
 		started, finished   sql.NullInt64
+		heartbeat           sql.NullInt64
 		summary, status, tr string
 	)
-	if err := r.Scan(&id, &sc.Target, &status, &tr, &queued, &started, &finished, &sc.Attempts, &summary, &sc.Error); err != nil {
+	if err := r.Scan(&id, &sc.Target, &status, &tr, &queued, &started, &finished, &sc.Attempts, &summary, &sc.Error, &heartbeat); err != nil {
 		return Scan{}, err
 	}
 	sc.ID = strconv.FormatInt(id, 10)
@@ -73,6 +74,10 @@ func scanScan(r rowScanner) (Scan, error) {
 	if finished.Valid {
 		t := fromMicros(finished.Int64)
 		sc.FinishedAt = &t
+	}
+	if heartbeat.Valid && sc.Status == ScanRunning {
+		t := fromMicros(heartbeat.Int64)
+		sc.HeartbeatAt = &t
 	}
 	if err := json.Unmarshal([]byte(summary), &sc.Summary); err != nil {
 		return Scan{}, fmt.Errorf("scan %s: summary: %w", sc.ID, err)
@@ -155,17 +160,102 @@ func (s *sqlStore) transition(ctx context.Context, id string, to ScanStatus, fro
 }
 
 func (s *sqlStore) StartScan(ctx context.Context, id string) error {
-	return s.transition(ctx, id, ScanRunning, []ScanStatus{ScanQueued, ScanRunning},
-		fmt.Sprintf(", attempts = attempts + 1, started_us = %d, finished_us = NULL, error = ''", now()))
+	_, err := s.BeginScan(ctx, id)
+	return err
+}
+
+func (s *sqlStore) BeginScan(ctx context.Context, id string) (Scan, error) {
+	n, err := parseID(id)
+	if err != nil {
+		return Scan{}, err
+	}
+	t := now()
+	sc, err := scanScan(s.w.QueryRowContext(ctx, `UPDATE scans SET status = $1, attempts = attempts + 1, started_us = $2, heartbeat_us = $2,
+		finished_us = NULL, error = '' WHERE id = $3 AND status = $4 RETURNING `+scanColumns, string(ScanRunning), t, n, string(ScanQueued)))
+	if err == nil {
+		return sc, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Scan{}, fmt.Errorf("start scan %s: %w", id, err)
+	}
+	cur, gerr := s.GetScan(ctx, id)
+	if gerr != nil {
+		return Scan{}, gerr
+	}
+	return Scan{}, fmt.Errorf("scan %s is %s, cannot become %s: %w", id, cur.Status, ScanRunning, ErrScanState)
 }
 
 func (s *sqlStore) RequeueScan(ctx context.Context, id string) error {
-	return s.transition(ctx, id, ScanQueued, []ScanStatus{ScanQueued, ScanRunning}, "")
+	return s.transition(ctx, id, ScanQueued, []ScanStatus{ScanQueued, ScanRunning}, ", heartbeat_us = NULL")
 }
 
-// resultBatch is how many result rows one INSERT carries (9 parameters
+func (s *sqlStore) Heartbeat(ctx context.Context, id string, attempt int) (bool, error) {
+	n, err := parseID(id)
+	if err != nil {
+		return false, err
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE scans SET heartbeat_us = $1 WHERE id = $2 AND status = $3 AND attempts = $4`,
+		now(), n, string(ScanRunning), attempt)
+	if err != nil {
+		return false, fmt.Errorf("heartbeat of scan %s: %w", id, err)
+	}
+	k, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("heartbeat of scan %s: %w", id, err)
+	}
+	return k == 1, nil
+}
+
+func (s *sqlStore) ReapStale(ctx context.Context, cutoff time.Time, maxAttempts int, alive ...string) ([]Scan, error) {
+	c := cutoff.UnixMicro()
+	stale := `status = 'running' AND COALESCE(heartbeat_us, started_us, queued_us) < $1`
+	args := []any{c}
+	for _, id := range alive {
+		if n, err := parseID(id); err == nil {
+			args = append(args, n)
+			stale += fmt.Sprintf(" AND id <> $%d", len(args))
+		}
+	}
+	k := len(args)
+	failed, err := s.queryWrite(ctx, `UPDATE scans SET status = 'failed', finished_us = $`+strconv.Itoa(k+1)+`, heartbeat_us = NULL,
+		error = 'the replica running the scan stopped (no heartbeat) after ' || attempts || ' attempts; not retried'
+		WHERE `+stale+` AND attempts >= $`+strconv.Itoa(k+2)+` RETURNING `+scanColumns, append(args, now(), maxAttempts)...)
+	if err != nil {
+		return nil, fmt.Errorf("reap stale scans: %w", err)
+	}
+	requeued, err := s.queryWrite(ctx, `UPDATE scans SET status = 'queued', heartbeat_us = NULL
+		WHERE `+stale+` RETURNING `+scanColumns, args...)
+	if err != nil {
+		return failed, fmt.Errorf("reap stale scans: %w", err)
+	}
+	return append(failed, requeued...), nil
+}
+
+// queryWrite runs a writing statement that returns scans.
+func (s *sqlStore) queryWrite(ctx context.Context, q string, args ...any) ([]Scan, error) {
+	rows, err := s.w.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Scan{}
+	for rows.Next() {
+		sc, err := scanScan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sc)
+	}
+	return out, rows.Err()
+}
+
+// resultBatch is how many result rows one INSERT carries (10 parameters
 // each, well under both databases' parameter limits).
 const resultBatch = 200
+
+// checkpointAfter is how many results make a write large enough to
+// truncate SQLite's write-ahead log after it.
+const checkpointAfter = 1000
 
 func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report, scanErr error) error {
 	n, err := parseID(id)
@@ -184,6 +274,8 @@ func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report
 		controls = map[string]report.Status{}
 		gz       []byte
 		bodies   [][]byte
+		hashes   []string
+		texts    = map[string][]byte{}
 	)
 	if rep != nil {
 		summary = rep.Summary
@@ -198,10 +290,15 @@ func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report
 			return fmt.Errorf("finish scan %s: %w", id, err)
 		}
 		bodies = make([][]byte, len(rep.Results))
+		hashes = make([]string, len(rep.Results))
 		for i := range rep.Results {
-			if bodies[i], err = json.Marshal(&rep.Results[i]); err != nil {
+			text, own, err := splitResult(&rep.Results[i])
+			if err != nil {
 				return fmt.Errorf("finish scan %s: result %d: %w", id, i, err)
 			}
+			bodies[i] = own
+			hashes[i] = textHash(text)
+			texts[hashes[i]] = text
 		}
 	}
 	sumJSON, _ := json.Marshal(summary)
@@ -222,17 +319,25 @@ func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report
 	if ScanStatus(cur) == ScanDone || ScanStatus(cur) == ScanFailed {
 		return fmt.Errorf("scan %s is already %s: %w", id, cur, ErrScanState)
 	}
+	// The finish time is also when the scan's texts were last used: a text
+	// is used before a cutoff exactly when every scan using it finished
+	// before it.
+	finished := now()
 	for _, q := range []string{`DELETE FROM results WHERE scan_id = $1`, `DELETE FROM scan_reports WHERE scan_id = $1`} {
 		if _, err := tx.ExecContext(ctx, q, n); err != nil {
 			return err
 		}
 	}
 	if rep != nil {
+		textIDs, err := s.textIDs(ctx, tx, texts, finished)
+		if err != nil {
+			return fmt.Errorf("finish scan %s: result texts: %w", id, err)
+		}
 		for start := 0; start < len(rep.Results); start += resultBatch {
 			end := min(start+resultBatch, len(rep.Results))
 			var b strings.Builder
-			b.WriteString(`INSERT INTO results (scan_id, seq, rule_id, control_id, resource_id, resource_type, status, severity, body) VALUES `)
-			args := make([]any, 0, 9*(end-start))
+			b.WriteString(`INSERT INTO results (scan_id, seq, rule_id, control_id, resource_id, resource_type, status, severity, body, text_id) VALUES `)
+			args := make([]any, 0, 10*(end-start))
 			for i := start; i < end; i++ {
 				if i > start {
 					b.WriteByte(',')
@@ -241,13 +346,13 @@ func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report
 					// SQLite binds "?" in order; "$N" are names to it, looked
 					// up in a list, which is quadratic in a 1,800-parameter
 					// statement.
-					b.WriteString("(?,?,?,?,?,?,?,?,?)")
+					b.WriteString("(?,?,?,?,?,?,?,?,?,?)")
 				} else {
 					k := len(args)
-					fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9)
+					fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10)
 				}
 				r := &rep.Results[i]
-				args = append(args, n, i, r.RuleID, r.ControlID, r.ResourceID, r.ResourceType, string(r.Status), string(r.Severity), string(bodies[i]))
+				args = append(args, n, i, r.RuleID, r.ControlID, r.ResourceID, r.ResourceType, string(r.Status), string(r.Severity), string(bodies[i]), textIDs[hashes[i]])
 			}
 			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 				return fmt.Errorf("finish scan %s: results: %w", id, err)
@@ -257,11 +362,17 @@ func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report
 			return fmt.Errorf("finish scan %s: report: %w", id, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE scans SET status = $1, finished_us = $2, summary = $3, controls = $4, error = $5 WHERE id = $6`,
-		string(status), now(), string(sumJSON), string(ctlJSON), errText, n); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE scans SET status = $1, finished_us = $2, summary = $3, controls = $4, error = $5, heartbeat_us = NULL WHERE id = $6`,
+		string(status), finished, string(sumJSON), string(ctlJSON), errText, n); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if len(bodies) >= checkpointAfter {
+		s.checkpoint(ctx)
+	}
+	return nil
 }
 
 func gzipBytes(b []byte) ([]byte, error) {
@@ -383,46 +494,44 @@ func (s *sqlStore) Results(ctx context.Context, scanID string, f ResultFilter) (
 	if _, err := s.GetScan(ctx, scanID); err != nil {
 		return nil, err
 	}
-	args := []any{n}
-	q := `SELECT body FROM results WHERE scan_id = $1`
-	add := func(cond string, v any) {
-		args = append(args, v)
-		q += fmt.Sprintf(" AND "+cond, len(args))
-	}
-	if f.Control != "" {
-		add("control_id = $%d", f.Control)
-	}
-	if f.Status != "" {
-		add("status = $%d", string(f.Status))
-	}
-	if f.ResourceID != "" {
-		add("lower(resource_id) = lower($%d)", f.ResourceID)
-	}
-	if f.RuleID != "" {
-		add("rule_id = $%d", f.RuleID)
-	}
-	return s.queryResults(ctx, q+` ORDER BY seq`, args...)
-}
-
-func (s *sqlStore) queryResults(ctx context.Context, q string, args ...any) ([]report.Result, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	q, args := resultQuery(n, f)
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY r.seq`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := []report.Result{}
+	var (
+		rr  resultReader
+		seq int64
+	)
 	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, err
-		}
-		var r report.Result
-		if err := json.Unmarshal([]byte(body), &r); err != nil {
+		r, err := rr.read(rows, &seq)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// RawReport returns a finished scan's report as stored: its JSON,
+// gzip-compressed when gzipped is true, for streaming without decoding.
+func (s *sqlStore) RawReport(ctx context.Context, id string) (body []byte, gzipped bool, err error) {
+	n, err := parseID(id)
+	if err != nil {
+		return nil, false, err
+	}
+	var enc string
+	err = s.r.QueryRowContext(ctx, `SELECT r.encoding, r.body FROM scan_reports r JOIN scans s ON s.id = r.scan_id
+		WHERE r.scan_id = $1 AND s.status IN ('done', 'failed')`, n).Scan(&enc, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, fmt.Errorf("report of scan %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return body, enc == "gzip", nil
 }
 
 func (s *sqlStore) LatestDone(ctx context.Context) ([]Scan, error) {
@@ -442,7 +551,16 @@ func (s *sqlStore) Prune(ctx context.Context, cutoff time.Time) (int, error) {
 		return 0, err
 	}
 	n, err := res.RowsAffected()
-	return int(n), err
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		if err := s.gcTexts(ctx, cutoff.UnixMicro()); err != nil {
+			return int(n), fmt.Errorf("prune: result texts: %w", err)
+		}
+		s.checkpoint(ctx)
+	}
+	return int(n), nil
 }
 
 func (s *sqlStore) Trend(ctx context.Context, target string, since time.Time) ([]TrendPoint, error) {
@@ -502,23 +620,29 @@ func (s *sqlStore) Diff(ctx context.Context, from, to string) (Diff, error) {
 	var err error
 	// Regressed: bad now, and before good or absent (no result of the pair
 	// that was anything but good).
-	d.Regressed, err = s.queryResults(ctx, `SELECT t.body FROM results t
-		WHERE t.scan_id = $2 AND t.status IN `+badStatuses+` AND NOT EXISTS (
-			SELECT 1 FROM results f WHERE f.scan_id = $1 AND f.rule_id = t.rule_id AND f.resource_id = t.resource_id
+	d.Regressed, err = s.queryResults(ctx, `SELECT `+resultColumns+`, r.seq`+resultFrom+`
+		WHERE r.scan_id = $2 AND r.status IN `+badStatuses+` AND NOT EXISTS (
+			SELECT 1 FROM results f WHERE f.scan_id = $1 AND f.rule_id = r.rule_id AND f.resource_id = r.resource_id
 			AND f.status NOT IN `+goodStatuses+`)
-		ORDER BY t.seq`, ids[0], ids[1])
+		ORDER BY r.seq`, ids[0], ids[1])
 	if err != nil {
 		return Diff{}, err
 	}
 	// Fixed: bad before, and now good or absent; the newer result when
-	// there is one.
-	d.Fixed, err = s.queryResults(ctx, `SELECT COALESCE((SELECT t.body FROM results t
-			WHERE t.scan_id = $2 AND t.rule_id = f.rule_id AND t.resource_id = f.resource_id LIMIT 1), f.body)
-		FROM results f
-		WHERE f.scan_id = $1 AND f.status IN `+badStatuses+` AND NOT EXISTS (
-			SELECT 1 FROM results t WHERE t.scan_id = $2 AND t.rule_id = f.rule_id AND t.resource_id = f.resource_id
-			AND t.status NOT IN `+goodStatuses+`)
-		ORDER BY f.seq`, ids[0], ids[1])
+	// there is one, else the older.
+	d.Fixed, err = s.queryResults(ctx, `WITH fx AS (
+			SELECT f.seq AS fseq, COALESCE((SELECT n.seq FROM results n
+				WHERE n.scan_id = $2 AND n.rule_id = f.rule_id AND n.resource_id = f.resource_id LIMIT 1), -1) AS nseq
+			FROM results f
+			WHERE f.scan_id = $1 AND f.status IN `+badStatuses+` AND NOT EXISTS (
+				SELECT 1 FROM results x WHERE x.scan_id = $2 AND x.rule_id = f.rule_id AND x.resource_id = f.resource_id
+				AND x.status NOT IN `+goodStatuses+`))
+		SELECT `+resultColumns+`, fx.fseq FROM fx JOIN results r ON r.scan_id = $2 AND r.seq = fx.nseq
+			LEFT JOIN result_texts t ON t.id = r.text_id
+		UNION ALL
+		SELECT `+resultColumns+`, fx.fseq FROM fx JOIN results r ON r.scan_id = $1 AND r.seq = fx.fseq
+			LEFT JOIN result_texts t ON t.id = r.text_id WHERE fx.nseq < 0
+		ORDER BY 10`, ids[0], ids[1])
 	if err != nil {
 		return Diff{}, err
 	}

@@ -25,8 +25,8 @@ var ErrNotFound = errors.New("not found")
 type ScanStatus string
 
 // The scan states. A scan is queued when created, running while a replica
-// works on it, and done or failed at the end. A scan whose replica died is
-// put back to queued by the job queue and runs again.
+// works on it, and done or failed at the end. A scan whose replica died
+// (its heartbeat went stale) is put back to queued and runs again.
 const (
 	ScanQueued  ScanStatus = "queued"
 	ScanRunning ScanStatus = "running"
@@ -57,6 +57,9 @@ type Scan struct {
 	Summary report.Summary `json:"summary"`
 	// Error is why a failed scan failed (never holding a secret).
 	Error string `json:"error,omitempty"`
+	// HeartbeatAt is when the replica running the scan last said it was
+	// alive; set only while the scan is running.
+	HeartbeatAt *time.Time `json:"heartbeatAt,omitempty"`
 }
 
 // ScanFilter narrows ListScans. Zero fields do not filter.
@@ -113,7 +116,9 @@ type AuditEntry struct {
 type Store interface {
 	// CreateScan records a queued scan of target.
 	CreateScan(ctx context.Context, target, trigger string) (Scan, error)
-	// StartScan marks a scan running and counts an attempt.
+	// StartScan marks a queued scan running, counts an attempt and sets
+	// its heartbeat. A scan that is not queued gives ErrScanState, so two
+	// workers never start the same scan.
 	StartScan(ctx context.Context, id string) error
 	// RequeueScan puts a running scan back to queued (graceful shutdown,
 	// or a crashed replica's scan picked up again).
@@ -130,6 +135,14 @@ type Store interface {
 	Report(ctx context.Context, id string) (*report.Report, error)
 	// Results returns a scan's results that match f.
 	Results(ctx context.Context, scanID string, f ResultFilter) ([]report.Result, error)
+	// ResultsPage returns at most limit of a scan's results that match f,
+	// after the cursor after ("" for the first page), and the cursor of
+	// the next page ("" after the last). A cursor that is malformed or of
+	// another scan gives ErrBadCursor.
+	ResultsPage(ctx context.Context, scanID string, f ResultFilter, after string, limit int) ([]report.Result, string, error)
+	// RawReport returns a finished scan's report JSON as stored,
+	// gzip-compressed when gzipped is true, or ErrNotFound.
+	RawReport(ctx context.Context, id string) (body []byte, gzipped bool, err error)
 	// LatestDone returns the newest done scan of each target.
 	LatestDone(ctx context.Context) ([]Scan, error)
 	// Trend returns the summaries of a target's done scans finished at or

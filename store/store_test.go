@@ -86,6 +86,10 @@ func TestStore(t *testing.T) {
 		{"scheduled scans are created once", testScheduled},
 		{"audit", testAudit},
 		{"prune keeps each target's newest done scan", testPrune},
+		{"stale running scans are reaped", testReapStale},
+		{"results page by cursor", testResultsPage},
+		{"results written before texts were shared", testLegacyResults},
+		{"pruning drops the texts no result uses", testPruneTexts},
 	}
 	for name, setup := range backends() {
 		t.Run(name, func(t *testing.T) {
@@ -733,5 +737,208 @@ func testPrune(t *testing.T, st store.Backend) {
 	}
 	if a, err := st.Audit(ctx, 10); err != nil || len(a) == 0 {
 		t.Errorf("pruning touched the audit log: %v, %v", a, err)
+	}
+}
+
+// testReapStale: a running scan whose heartbeat is older than the cutoff
+// is queued again (or failed once it used its attempts), exactly once; a
+// scan with a fresh heartbeat is left alone, and the reaped scan's old
+// worker learns from Heartbeat that it lost the scan.
+func testReapStale(t *testing.T, st store.Backend) {
+	begin := func() store.Scan {
+		t.Helper()
+		sc, err := st.CreateScan(ctx, "infra", "api:ci")
+		if err != nil {
+			t.Fatal(err)
+		}
+		started, err := st.BeginScan(ctx, sc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if started.Status != store.ScanRunning || started.Attempts != 1 || started.HeartbeatAt == nil {
+			t.Fatalf("begun scan = %+v", started)
+		}
+		return started
+	}
+	live, dead, doomed := begin(), begin(), begin()
+	if _, err := st.BeginScan(ctx, live.ID); !errors.Is(err, store.ErrScanState) {
+		t.Errorf("beginning a running scan again: err = %v, want ErrScanState", err)
+	}
+	// doomed has used its attempts: four more starts.
+	for range 4 {
+		if err := st.RequeueScan(ctx, doomed.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.BeginScan(ctx, doomed.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// dead's and doomed's replicas stop; a minute passes.
+	for _, id := range []string{dead.ID, doomed.ID} {
+		if _, err := st.WriteDB().ExecContext(ctx, `UPDATE scans SET heartbeat_us = heartbeat_us - 60000000 WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if held, err := st.Heartbeat(ctx, live.ID, 1); err != nil || !held {
+		t.Fatalf("live heartbeat = %v, %v", held, err)
+	}
+	if got, err := st.ReapStale(ctx, time.Now().Add(-45*time.Second), 5, dead.ID, doomed.ID, "junk"); err != nil || len(got) != 0 {
+		t.Fatalf("reaping with both stale scans alive: %v, %v; want nothing", got, err)
+	}
+	got, err := st.ReapStale(ctx, time.Now().Add(-45*time.Second), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, sc := range got {
+		states[sc.ID] = string(sc.Status)
+	}
+	want := map[string]string{dead.ID: "queued", doomed.ID: "failed"}
+	if !reflect.DeepEqual(states, want) {
+		t.Fatalf("reaped %v, want %v", states, want)
+	}
+	if again, err := st.ReapStale(ctx, time.Now().Add(-45*time.Second), 5); err != nil || len(again) != 0 {
+		t.Errorf("a second reaper got %v, %v; want nothing", again, err)
+	}
+	failed, _ := st.GetScan(ctx, doomed.ID)
+	if failed.Status != store.ScanFailed || failed.FinishedAt == nil || !strings.Contains(failed.Error, "stopped (no heartbeat) after 5 attempts") {
+		t.Errorf("doomed scan = %s %q", failed.Status, failed.Error)
+	}
+	if held, err := st.Heartbeat(ctx, dead.ID, 1); err != nil || held {
+		t.Errorf("the dead worker's heartbeat after the reap = %v, %v; want false", held, err)
+	}
+	// The next attempt takes the lease; the old attempt's never comes back.
+	next, err := st.BeginScan(ctx, dead.ID)
+	if err != nil || next.Attempts != 2 {
+		t.Fatalf("restart: %+v, %v", next, err)
+	}
+	if held, _ := st.Heartbeat(ctx, dead.ID, 1); held {
+		t.Error("attempt 1's heartbeat renewed attempt 2's lease")
+	}
+	if held, _ := st.Heartbeat(ctx, dead.ID, 2); !held {
+		t.Error("attempt 2 lost its own lease")
+	}
+	if sc, _ := st.GetScan(ctx, live.ID); sc.Status != store.ScanRunning {
+		t.Errorf("the live scan became %s", sc.Status)
+	}
+}
+
+// testResultsPage: paging through a real report's results, under a
+// filter or not, gives the same results as reading them at once, and a
+// cursor of another scan or a forged one is refused.
+func testResultsPage(t *testing.T, st store.Backend) {
+	rep := realReport(t)
+	sc := doneScan(t, st, "exports", rep)
+	other := doneScan(t, st, "exports", rep)
+	for _, f := range []store.ResultFilter{{}, {Status: report.NonCompliant}, {Control: "no-such-control"}} {
+		all, err := st.Results(ctx, sc.ID, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged := []report.Result{}
+		cursor, pages := "", 0
+		for {
+			page, next, err := st.ResultsPage(ctx, sc.ID, f, cursor, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) > 7 {
+				t.Fatalf("a page of %d results, want at most 7", len(page))
+			}
+			paged = append(paged, page...)
+			pages++
+			if next == "" {
+				break
+			}
+			if pages > len(all)+1 {
+				t.Fatal("paging does not end")
+			}
+			cursor = next
+		}
+		if want := max(1, (len(all)+6)/7); pages != want {
+			t.Errorf("%+v: %d pages, want %d", f, pages, want)
+		}
+		g, _ := json.Marshal(paged)
+		w, _ := json.Marshal(all)
+		if len(paged) != len(all) || string(g) != string(w) {
+			t.Errorf("%+v: paging gave %d results, reading at once %d (or different ones)", f, len(paged), len(all))
+		}
+	}
+	_, next, err := st.ResultsPage(ctx, sc.ID, store.ResultFilter{}, "", 3)
+	if err != nil || next == "" {
+		t.Fatalf("first page: %q, %v", next, err)
+	}
+	for _, bad := range []string{next + "0x", "abc", other.ID + ".2", "-1"} {
+		if _, _, err := st.ResultsPage(ctx, sc.ID, store.ResultFilter{}, bad, 3); !errors.Is(err, store.ErrBadCursor) {
+			t.Errorf("cursor %q: err = %v, want ErrBadCursor", bad, err)
+		}
+	}
+	if _, _, err := st.ResultsPage(ctx, "424242", store.ResultFilter{}, "", 3); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a missing scan's page: err = %v, want ErrNotFound", err)
+	}
+}
+
+// testLegacyResults: a result row written before results were split (its
+// whole JSON in body, no text) is read, filtered and diffed as before.
+func testLegacyResults(t *testing.T, st store.Backend) {
+	rep := fixedReport(map[string]report.Status{"R1 a": report.Compliant})
+	old := doneScan(t, st, "infra", rep)
+	legacy := rep.Results[0]
+	legacy.Status = report.NonCompliant
+	legacy.Title, legacy.Message = "legacy title", "legacy message"
+	body, _ := json.Marshal(legacy)
+	if _, err := st.WriteDB().ExecContext(ctx, `UPDATE results SET body = $1, status = 'NonCompliant', text_id = NULL WHERE scan_id = $2`,
+		string(body), old.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Results(ctx, old.ID, store.ResultFilter{Status: report.NonCompliant})
+	if err != nil || len(got) != 1 || got[0].Title != "legacy title" || got[0].Message != "legacy message" {
+		t.Fatalf("legacy result = %+v, %v", got, err)
+	}
+	fixed := doneScan(t, st, "infra", rep)
+	d, err := st.Diff(ctx, old.ID, fixed.ID)
+	if err != nil || len(d.Fixed) != 1 || d.Fixed[0].Status != report.Compliant || len(d.Regressed) != 0 {
+		t.Fatalf("diff from a legacy scan = %+v, %v", d, err)
+	}
+}
+
+// testPruneTexts: pruning a scan deletes the texts only it used, and a
+// newer scan sharing the others reads the same results.
+func testPruneTexts(t *testing.T, st store.Backend) {
+	shared := fixedReport(map[string]report.Status{"R1 a": report.NonCompliant})
+	onlyOld := fixedReport(map[string]report.Status{"R1 a": report.NonCompliant, "R2 b": report.Compliant})
+	onlyOld.Results[1].Message = "a message no other scan has"
+	onlyOld.Summary = report.Summary{}
+	old := doneScan(t, st, "infra", onlyOld)
+	newest := doneScan(t, st, "infra", shared)
+	newer := doneScan(t, st, "infra", shared)
+	before, _ := st.Results(ctx, newest.ID, store.ResultFilter{})
+	count := func() int {
+		var n int
+		if err := st.WriteDB().QueryRowContext(ctx, `SELECT count(*) FROM result_texts`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	n0 := count()
+	// A cutoff between the two scans: the shared texts were last used by
+	// the newer one, after it.
+	if _, err := st.Prune(ctx, old.FinishedAt.Add(time.Microsecond)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetScan(ctx, old.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the old scan was not pruned: %v", err)
+	}
+	if n := count(); n != n0-1 {
+		t.Errorf("%d texts after pruning, want %d (the old scan's own message gone)", n, n0-1)
+	}
+	after, err := st.Results(ctx, newest.ID, store.ResultFilter{})
+	if _, gerr := st.GetScan(ctx, newer.ID); gerr != nil {
+		t.Fatal(gerr)
+	}
+	b, _ := json.Marshal(before)
+	a, _ := json.Marshal(after)
+	if err != nil || string(a) != string(b) {
+		t.Errorf("the kept scan's results changed: %s, want %s (%v)", a, b, err)
 	}
 }

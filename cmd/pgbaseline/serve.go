@@ -103,8 +103,12 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	// The server is built before the monitor so the monitor can report
 	// scan durations to it; the scheduler is attached through a holder.
 	sched := &schedulerHolder{}
+	l := cfg.Limits
 	srv, err := serve.New(serve.Options{Store: st, Scheduler: sched, Tokens: tokens, TLS: tlsConfig != nil,
-		ErrUnknownTarget: monitor.ErrUnknownTarget, Logger: log, Version: version})
+		ErrUnknownTarget: monitor.ErrUnknownTarget, Logger: log, Version: version,
+		Limits: serve.Limits{AuthFailures: l.AuthFailures, AuthWindow: l.AuthWindow, AuthBackoff: l.AuthBackoff,
+			AuthBackoffMax: l.AuthBackoffMax, HeavyRequests: l.HeavyRequests, HeavyWait: l.HeavyWait,
+			ResultsPage: l.ResultsPage, ResultsPageMax: l.ResultsPageMax}})
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("%s: %w", f.config, err)}
 	}
