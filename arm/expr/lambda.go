@@ -24,6 +24,9 @@ func (l *Lambda) Invoke(c *Context, args ...any) (any, error) {
 	if c.depth >= MaxLambdaDepth {
 		return nil, Errorf("lambda", "lambdas nested deeper than %d levels", MaxLambdaDepth)
 	}
+	if err := c.Budget.Step("lambda", 1); err != nil {
+		return nil, err
+	}
 	child := *c
 	child.depth = c.depth + 1
 	child.Vars = make(map[string]any, len(c.Vars)+len(l.Params))
@@ -56,7 +59,7 @@ var lambdaFuncs = []*Func{
 		}
 		return l, nil
 	}},
-	{Name: "lambdaVariables", MinArgs: 1, MaxArgs: 1, Call: func(c *Context, args []any) (any, error) {
+	{Name: "lambdaVariables", MinArgs: 1, MaxArgs: 1, Shares: true, Call: func(c *Context, args []any) (any, error) {
 		name, err := argString("lambdaVariables", args, 0)
 		if err != nil {
 			return nil, err

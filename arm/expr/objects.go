@@ -35,6 +35,9 @@ var objectFuncs = []*Func{
 		if err != nil {
 			return nil, err
 		}
+		if err := c.decodeRoom("json", s); err != nil {
+			return nil, err
+		}
 		v, err := DecodeJSON([]byte(s))
 		if err != nil {
 			return nil, Errorf("json", "invalid JSON: %v", err)
@@ -105,7 +108,13 @@ var objectFuncs = []*Func{
 			case nil:
 				return nil, nil
 			default:
-				return nil, Errorf("tryGet", "cannot read %s from %s", ToString(key), TypeName(v))
+				k := TypeName(key)
+				switch key.(type) {
+				case []any, map[string]any:
+				default:
+					k = clipValue(ToString(key))
+				}
+				return nil, Errorf("tryGet", "cannot read %s from %s", k, TypeName(v))
 			}
 		}
 		return v, nil

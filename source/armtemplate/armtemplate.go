@@ -47,6 +47,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pgbaseline/pgbaseline/arm/expr"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 	"github.com/pgbaseline/pgbaseline/source"
 )
@@ -58,8 +59,20 @@ const (
 	DefaultLocation      = "westus"
 	// DefaultMaxDepth bounds the nesting of deployments.
 	DefaultMaxDepth = 10
-	// MaxCopyCount is ARM's limit on the count of one copy loop.
+	// MaxCopyCount is ARM's limit on the count of one copy loop: "800
+	// resources (including copy count)", in Template limits of
+	// https://learn.microsoft.com/azure/azure-resource-manager/templates/best-practices.
+	// A copy loop over it is an error, as it is in Azure.
 	MaxCopyCount = 800
+	// MaxExpressionLength is ARM's limit on one template expression,
+	// "24,576 characters in a template expression" (same page). A longer
+	// expression is an error and is not evaluated.
+	MaxExpressionLength = 24_576
+	// DefaultMaxResources bounds the resources one expansion produces,
+	// nested deployments included. Azure allows 800 per template, but
+	// nested deployments each have their own 800, so this is pgbaseline's
+	// own bound, far above real fleets.
+	DefaultMaxResources = 100_000
 	// RuleLiteralSecret is the id of the source-text rule on literal secrets
 	// in templates and parameter files.
 	RuleLiteralSecret = "PGB-IM8-02"
@@ -77,6 +90,9 @@ type Options struct {
 	Subscription, ResourceGroup, Location string
 	// MaxDepth bounds the nesting of deployments; 0 means DefaultMaxDepth.
 	MaxDepth int
+	// Limits bound the work and the size of one expansion; zero fields
+	// take the defaults (expr.DefaultLimits, DefaultMaxResources).
+	Limits Limits
 
 	// linked, shared by the readers Readers returns, holds the files that
 	// expanded templates followed by a relative templateLink.
@@ -120,7 +136,26 @@ func Readers(o Options) (doc func(name string, data []byte, doc any, idx *jsonpo
 	return Reader(o), DirectoryReader(o)
 }
 
+// Limits bound one expansion of a template, its nested deployments
+// included, so that a hostile template (variables that double a value
+// forty times, copy loops in copy loops) is an error naming the file and
+// the expression rather than exhausted memory. Exceeding a limit is an
+// input error, "expansion budget exceeded: ...", at the path where it
+// happened; the resources expanded until then are kept.
+type Limits struct {
+	// Limits are the evaluation limits: steps of work, array elements and
+	// object members built, and string bytes built, each summed over the
+	// expansion (expr.DefaultLimits: 50,000,000 steps, 10,000,000
+	// values, 64 MiB).
+	expr.Limits
+	// Resources bounds the resources produced (DefaultMaxResources).
+	Resources int
+}
+
 func (o Options) withDefaults() Options {
+	if o.Limits.Resources <= 0 {
+		o.Limits.Resources = DefaultMaxResources
+	}
 	if o.Subscription == "" {
 		o.Subscription = DefaultSubscription
 	}

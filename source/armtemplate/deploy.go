@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/arm/expr"
@@ -14,11 +15,8 @@ import (
 )
 
 // Limits that keep hostile templates from exhausting memory or time.
+// The evaluation limits (steps, values, string bytes) are in Limits.
 const (
-	// maxValues bounds the JSON values one expansion may build.
-	maxValues = 2_000_000
-	// maxResources bounds the resources one expansion may produce.
-	maxResources = 200_000
 	// maxFunctionDepth bounds nested calls of user-defined functions.
 	maxFunctionDepth = 32
 )
@@ -44,8 +42,11 @@ type expansion struct {
 	prov jsonpos.Index
 	keep []map[string]any
 	// out is the position index handed to the resources.
-	out      *jsonpos.Index
-	budget   int
+	out *jsonpos.Index
+	// budget bounds the work and the values of the whole expansion,
+	// nested deployments included; stopped is set once it, or the
+	// resource limit, is exceeded, and the expansion then unwinds.
+	budget   *expr.Budget
 	stopped  bool
 	parsed   map[string]parsedExpr
 	bicep    *bicepSource
@@ -195,23 +196,41 @@ func (d *deployment) objLine(obj map[string]any, def int) int {
 	return def
 }
 
-// spend takes one unit of the value budget, reporting once when it runs out.
+// spend takes one value and one step of the budget, reporting once when
+// it runs out.
 func (d *deployment) spend(path string, line int) bool {
 	if d.x.stopped {
 		return false
 	}
-	d.x.budget--
-	if d.x.budget < 0 {
-		d.x.stopped = true
-		d.errorf(path, line, "the template expands to more than %d values; expansion stopped", maxValues)
+	err := d.x.budget.Alloc("", 1, 0)
+	if err == nil {
+		err = d.x.budget.Step("", 1)
+	}
+	if err != nil {
+		d.stop(path, line, "", err)
 		return false
 	}
 	return true
 }
 
+// stop reports that the expansion exceeded its budget at path, in the
+// expression str when there is one, and stops the expansion. Only the
+// first report counts: the rest of the expansion unwinds from it.
+func (d *deployment) stop(path string, line int, str string, err error) {
+	if d.x.stopped {
+		return
+	}
+	d.x.stopped = true
+	where := ""
+	if str != "" {
+		where = " at " + clip(str)
+	}
+	d.errorf(path, line, "%v; expansion stopped%s, and the resources expanded so far are kept", err, where)
+}
+
 // context returns an expression context for scope s.
 func (d *deployment) context(s *scope) *expr.Context {
-	return &expr.Context{Funcs: d.vals.lib, Host: s}
+	return &expr.Context{Funcs: d.vals.lib, Host: s, Budget: d.x.budget}
 }
 
 // parse parses an expression string once per expansion and validates it
@@ -219,7 +238,14 @@ func (d *deployment) context(s *scope) *expr.Context {
 func (d *deployment) parse(str string) (expr.Node, error) {
 	p, ok := d.x.parsed[str]
 	if !ok {
-		n, err := expr.ParseString(str)
+		var n expr.Node
+		var err error
+		if l := utf8.RuneCountInString(str); l > MaxExpressionLength {
+			// Azure rejects such a template before it evaluates it.
+			err = fmt.Errorf("the expression is %s characters long, over ARM's limit of %s", expr.Count(int64(l)), expr.Count(MaxExpressionLength))
+		} else {
+			n, err = expr.ParseString(str)
+		}
 		p = parsedExpr{n, err}
 		d.x.parsed[str] = p
 	}
@@ -243,12 +269,17 @@ func (d *deployment) eval(s *scope, str, path string, line int) (any, bool) {
 		var v any
 		v, err = n.Eval(d.context(s))
 		if err == nil {
-			if v = d.x.copyOut(v); d.x.budget < 0 && !d.x.stopped {
-				d.x.stopped = true
-				d.errorf(path, line, "the template expands to more than %d values; expansion stopped", maxValues)
-			}
+			v = d.x.copyOut(v)
+			err = d.x.budget.Err()
+		}
+		if err == nil {
 			return v, true
 		}
+	}
+	var be *expr.BudgetError
+	if errors.As(err, &be) {
+		d.stop(path, line, str, be)
+		return arm.Unknown{Reason: "expansion stopped: " + be.Error()}, false
 	}
 	var fe *failError
 	if errors.As(err, &fe) {
@@ -455,7 +486,7 @@ func (x *expansion) record(out map[string]any, pos *jsonpos.Object) {
 // copyOut copies an expression's result, so that no two resources share
 // an object, carrying the positions of objects the expansion built.
 func (x *expansion) copyOut(v any) any {
-	if x.budget--; x.budget < 0 {
+	if x.budget.Alloc("", 1, 0) != nil {
 		return arm.Unknown{Reason: "expansion stopped"}
 	}
 	switch t := v.(type) {

@@ -54,7 +54,7 @@ func expandDocument(name string, doc any, idx *jsonpos.Index, o Options, bs *bic
 	if idx == nil {
 		idx = &jsonpos.Index{}
 	}
-	x := &expansion{o: o, in: in, out: &jsonpos.Index{}, budget: maxValues, parsed: map[string]parsedExpr{},
+	x := &expansion{o: o, in: in, out: &jsonpos.Index{}, budget: expr.NewBudget(o.Limits.Limits), parsed: map[string]parsedExpr{},
 		bicep: bs, resolving: map[string]bool{}}
 	origin := name
 	if bs != nil {

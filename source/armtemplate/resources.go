@@ -133,11 +133,8 @@ func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 // loop).
 func (d *deployment) instance(s *scope, src map[string]any, path, address string, parent *parentRef, line int) {
 	x := d.x
-	if len(x.in.Resources) >= maxResources {
-		if !x.stopped {
-			x.stopped = true
-			d.errorf(path, line, "the template expands to more than %d resources; expansion stopped", maxResources)
-		}
+	if limit := x.o.Limits.Resources; len(x.in.Resources) >= limit {
+		d.stop(path, line, "", fmt.Errorf("expansion budget exceeded: the template expands to more than %s resources", expr.Count(int64(limit))))
 		return
 	}
 	if c, ok := arm.Lookup(src, "condition"); ok {
