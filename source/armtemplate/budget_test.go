@@ -145,3 +145,30 @@ func TestResourceLimit(t *testing.T) {
 		t.Errorf("default limits: %d resources, errors %v", len(in.Resources), in.Errors)
 	}
 }
+
+// TestErrorsAreBounded checks that a user-defined function that recurses
+// twice per call fails once, with the call's error, and that a copy loop
+// of bad resources lists 100 errors and then says that there are more.
+func TestErrorsAreBounded(t *testing.T) {
+	data := []byte(`{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "functions": [{"namespace": "f", "members": {"g": {"parameters": [], "output": {"value": "[concat(f.g(), f.g())]"}}}}],
+  "resources": [{"type": "A.B/c", "apiVersion": "1", "name": "[f.g()]"}]}`)
+	in := expandWithin(t, "recursion.json", data, Options{})
+	if len(in.Errors) != 1 {
+		t.Fatalf("%d errors: %v", len(in.Errors), in.Errors[:min(3, len(in.Errors))])
+	}
+	if got, want := in.Errors[0].Error(), "recursion.json:3: resources[0].name: [f.g()]: f.g: user-defined functions nested deeper than 32 calls"; got != want {
+		t.Errorf("error\n  %s\nwant\n  %s", got, want)
+	}
+
+	data = []byte(`{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "resources": [{"type": "A.B/c", "apiVersion": "1", "name": "[concat('a', copyIndex())]", "copy": {"name": "l", "count": 800},
+    "properties": {"x": "[int('not a number')]"}}]}`)
+	in = expandWithin(t, "bad.json", data, Options{})
+	if len(in.Errors) != 101 || len(in.Resources) != 800 {
+		t.Fatalf("%d errors, %d resources", len(in.Errors), len(in.Resources))
+	}
+	if got, want := in.Errors[100].Error(), "bad.json: more than 100 errors in the template; the rest are not listed"; got != want {
+		t.Errorf("last error %q, want %q", got, want)
+	}
+}

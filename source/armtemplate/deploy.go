@@ -19,6 +19,10 @@ import (
 const (
 	// maxFunctionDepth bounds nested calls of user-defined functions.
 	maxFunctionDepth = 32
+	// maxReports bounds the errors, and separately the notes, of one
+	// expansion: a copy loop of 800 bad resources says so 100 times, and
+	// then once that the rest are not listed.
+	maxReports = 100
 )
 
 // scopeKind is the level a deployment targets.
@@ -139,7 +143,11 @@ type scope struct {
 	loops   []loop
 	resLoop string         // the resource copy loop, "" outside one
 	fn      map[string]any // the arguments inside a user-defined function
-	used    map[string]bool
+	// fnErr, inside a user-defined function, is the first error of its
+	// body: the call fails with it, rather than the body's path being
+	// reported once per call.
+	fnErr error
+	used  map[string]bool
 	// absent, when set, says why the resources being expanded may not
 	// exist: a condition or a copy count not known before deployment.
 	absent string
@@ -165,6 +173,13 @@ func (d *deployment) errorf(path string, line int, format string, args ...any) {
 		if rest, ok := strings.CutPrefix(full, "resources."); ok {
 			line = b.lineOf(rest)
 		}
+	}
+	if len(d.x.in.Errors) >= maxReports {
+		if len(d.x.in.Errors) == maxReports {
+			d.x.in.Errors = append(d.x.in.Errors, &source.Error{File: d.file,
+				Msg: fmt.Sprintf("more than %d errors in the template; the rest are not listed", maxReports)})
+		}
+		return
 	}
 	d.x.in.Errors = append(d.x.in.Errors, &source.Error{File: d.file, Line: line, Path: full, Msg: fmt.Sprintf(format, args...)})
 }
@@ -275,6 +290,12 @@ func (d *deployment) eval(s *scope, str, path string, line int) (any, bool) {
 		if err == nil {
 			return v, true
 		}
+	}
+	if s.fn != nil {
+		if s.fnErr == nil {
+			s.fnErr = err
+		}
+		return arm.Unknown{Reason: "the expression is invalid"}, false
 	}
 	var be *expr.BudgetError
 	if errors.As(err, &be) {
@@ -701,6 +722,9 @@ func (v *values) addUserFunction(d *deployment, full string, def map[string]any,
 		v.fnDepth++
 		r := v.owner.value(fs, body, bodyPath, bodyLine)
 		v.fnDepth--
+		if fs.fnErr != nil {
+			return nil, fs.fnErr
+		}
 		return r, nil
 	}})
 }

@@ -746,6 +746,13 @@ func (d *deployment) note(path string, line int, msg string) {
 	if line > 0 {
 		where += ":" + strconv.Itoa(line)
 	}
+	switch n := len(d.x.in.Notes); {
+	case n == maxReports:
+		d.x.in.Notes = append(d.x.in.Notes, file+": more than "+strconv.Itoa(maxReports)+" notes on the template; the rest are not listed")
+		return
+	case n > maxReports:
+		return
+	}
 	d.x.in.Notes = append(d.x.in.Notes, where+": "+full+": "+msg)
 }
 
