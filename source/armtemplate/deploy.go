@@ -57,6 +57,11 @@ type expansion struct {
 	findings []pendingFinding
 	// uses records which parameters each resource read.
 	uses []resourceUses
+	// secretSet holds the values of the secure parameters read, and
+	// secretForms those of at least minSecretLen bytes with the forms
+	// functions give them (formSet); see sensitive.go.
+	secretSet, formSet map[string]bool
+	secretForms        []string
 	// resolving guards resourceInfo against a resource naming itself.
 	resolving map[string]bool
 }
@@ -115,7 +120,10 @@ type param struct {
 	line     int
 	provided bool
 	given    any
-	state    uint8 // 0 not evaluated, 1 evaluating, 2 done
+	// secret is set for a securestring or secureObject parameter, and for
+	// a parameter of a nested deployment given a secret.
+	secret bool
+	state  uint8 // 0 not evaluated, 1 evaluating, 2 done
 	value    any
 }
 
@@ -546,6 +554,7 @@ func newValues(d *deployment, given map[string]any) *values {
 					p.provided, p.given = true, gv
 				}
 			}
+			p.secret = isSecure(def) || (p.provided && d.x.holdsSecret(p.given))
 			v.params[strings.ToLower(name)] = p
 		}
 	}
@@ -616,6 +625,9 @@ func (v *values) param(name string) (any, error) {
 		p.value = nil
 	default:
 		p.value = arm.Unknown{Reason: fmt.Sprintf("parameter %q has no value; pass one in a parameter file", p.name)}
+	}
+	if p.secret {
+		d.x.addSecret(p.value)
 	}
 	p.state = 2
 	return p.value, nil

@@ -93,6 +93,7 @@ func expandDocument(name string, doc any, idx *jsonpos.Index, o Options, bs *bic
 	x.templateSecrets(d)
 	d.run()
 	x.finish()
+	x.maskSecrets()
 	return in
 }
 

@@ -376,7 +376,7 @@ func (x *expansion) emit(d *deployment, obj map[string]any, line int, address st
 	}
 	x.in.Resources = append(x.in.Resources, r)
 	if len(used) > 0 {
-		x.uses = append(x.uses, resourceUses{r, used})
+		x.uses = append(x.uses, resourceUses{r, used, d.vals})
 	}
 	return r
 }
@@ -384,6 +384,7 @@ func (x *expansion) emit(d *deployment, obj map[string]any, line int, address st
 type resourceUses struct {
 	r    *arm.Resource
 	used map[string]bool
+	vals *values // the parameters the names in used are of
 }
 
 // index hands the positions of every object in v to the output index.
