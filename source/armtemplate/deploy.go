@@ -124,7 +124,7 @@ type param struct {
 	// a parameter of a nested deployment given a secret.
 	secret bool
 	state  uint8 // 0 not evaluated, 1 evaluating, 2 done
-	value    any
+	value  any
 }
 
 type variable struct {
