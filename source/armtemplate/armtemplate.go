@@ -50,6 +50,7 @@ import (
 	"github.com/pgbaseline/pgbaseline/arm/expr"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/armexport"
 )
 
 // Defaults of the deployment context.
@@ -197,7 +198,15 @@ func Expand(name string, data []byte, o Options) *source.Input {
 		in.Errors = append(in.Errors, syntaxError(name, err))
 		return in
 	}
-	return expandDocument(name, doc, idx, o, nil)
+	return withEncoding(expandDocument(name, doc, idx, o, nil), name, data)
+}
+
+// withEncoding adds to in the error of a template file that is not UTF-8.
+func withEncoding(in *source.Input, name string, data []byte) *source.Input {
+	if err := armexport.EncodingError(name, data); err != nil {
+		in.Errors = append([]*source.Error{err}, in.Errors...)
+	}
+	return in
 }
 
 // Reader returns a document reader for the scan engine's registry: it
@@ -209,7 +218,7 @@ func Reader(o Options) func(name string, data []byte, doc any, idx *jsonpos.Inde
 		case IsParameterFile(doc), o.linked.has(name):
 			return nil, true
 		case IsTemplate(doc):
-			return expandDocument(name, doc, idx, o, nil), true
+			return withEncoding(expandDocument(name, doc, idx, o, nil), name, data), true
 		}
 		return nil, false
 	}

@@ -40,6 +40,8 @@ func FuzzExpand(f *testing.F) {
 	// strings and in arrays, and a string that grows by replace().
 	f.Add([]byte(`{"$schema": "deploymentTemplate", "variables": {"v0": "ab", "v1": "[concat(variables('v0'), variables('v0'))]", "v2": "[concat(variables('v1'), variables('v1'))]", "v3": "[concat(variables('v2'), variables('v2'), variables('v2'), variables('v2'))]", "v4": "[replace(variables('v3'), 'a', variables('v3'))]", "v5": "[replace(variables('v4'), 'a', variables('v4'))]", "w": "[createArray(variables('v5'), variables('v5'))]", "x": "[concat(variables('w'), variables('w'))]"}, "resources": [{"type": "A.B/c", "name": "n", "properties": {"a": "[variables('x')]", "b": "[padLeft('', 9999999)]", "c": "[range(0, 100000000)]"}}]}`))
 	f.Add([]byte(`{"$schema": "deploymentTemplate", "resources": [{"type": "A.B/c", "name": "n", "properties": {"a": "[string(reduce(range(0, 8), createObject('k', 'v'), lambda('acc', 'i', createObject('a', lambdaVariables('acc'), 'b', lambdaVariables('acc')))))]", "f": "[format('{0}{0}{0}{0:D99}', 'abc')]"}}]}`))
+	// A byte order mark, and Latin-1 text.
+	f.Add([]byte("\xef\xbb\xbf{\"$schema\": \"deploymentTemplate\", \"resources\": [{\"type\": \"A.B/c\", \"name\": \"caf\xe9\", \"tags\": {\"a\": \"[concat('\xe9', 'x')]\"}}]}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := Expand("fuzz.json", data, Options{MaxDepth: 3})
 		if in == nil || in.Kind != "arm-template" {

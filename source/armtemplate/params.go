@@ -11,6 +11,7 @@ import (
 	"github.com/pgbaseline/pgbaseline/arm/expr"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/armexport"
 )
 
 // secretName matches parameter and property names that hold a secret
@@ -145,6 +146,9 @@ func (x *expansion) readParamFile(file string, paired bool) []paramValue {
 	if err != nil {
 		x.in.Errors = append(x.in.Errors, syntaxError(file, err))
 		return nil
+	}
+	if err := armexport.EncodingError(file, data); err != nil {
+		x.in.Errors = append(x.in.Errors, err)
 	}
 	if m, ok := doc.(map[string]any); ok && isBicep {
 		// bicep build-params --stdout prints {"parametersJson": "...", ...}.

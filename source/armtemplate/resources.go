@@ -11,6 +11,7 @@ import (
 	"github.com/pgbaseline/pgbaseline/arm/expr"
 	"github.com/pgbaseline/pgbaseline/flexserver"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
+	"github.com/pgbaseline/pgbaseline/source/armexport"
 )
 
 // parentRef is what a nested child resource inherits from its parent.
@@ -532,6 +533,9 @@ func (d *deployment) nested(s *scope, src map[string]any, path string, line int,
 			d.x.in.Errors = append(d.x.in.Errors, se)
 			fail("the linked template " + file + " is not valid JSON")
 			return
+		}
+		if err := armexport.EncodingError(file, data); err != nil {
+			d.x.in.Errors = append(d.x.in.Errors, err)
 		}
 		t, _ := doc.(map[string]any)
 		if t == nil || !IsTemplate(doc) {
