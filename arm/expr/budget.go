@@ -85,11 +85,11 @@ func (e *BudgetError) Error() string {
 	var what string
 	switch e.What {
 	case "steps":
-		what = "more than " + Count(e.Limit) + " evaluation steps"
+		what = "more than " + FormatCount(e.Limit) + " evaluation steps"
 	case "elements":
-		what = "more than " + Count(e.Limit) + " array elements and object members"
+		what = "more than " + FormatCount(e.Limit) + " array elements and object members"
 	default:
-		what = "more than " + Size(e.Limit) + " of strings"
+		what = "more than " + FormatSize(e.Limit) + " of strings"
 	}
 	msg := "expansion budget exceeded: the expressions would build " + what
 	if e.What == "steps" {
@@ -97,9 +97,9 @@ func (e *BudgetError) Error() string {
 	}
 	if e.Func != "" {
 		if e.Need > 0 {
-			unit := Size(e.Need)
+			unit := FormatSize(e.Need)
 			if e.What == "elements" {
-				unit = Count(e.Need) + " elements"
+				unit = FormatCount(e.Need) + " elements"
 			}
 			msg += fmt.Sprintf(" (%s would make a value of %s)", e.Func, unit)
 		} else {
@@ -109,8 +109,8 @@ func (e *BudgetError) Error() string {
 	return msg
 }
 
-// Count writes n with thousands separators: 10,000,000.
-func Count(n int64) string {
+// FormatCount writes n with thousands separators: 10,000,000.
+func FormatCount(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	neg := n < 0
 	if neg {
@@ -129,8 +129,8 @@ func Count(n int64) string {
 	return string(out)
 }
 
-// Size writes a byte count: 64 MiB, 1.5 GiB, 812 bytes.
-func Size(n int64) string {
+// FormatSize writes a byte count: 64 MiB, 1.5 GiB, 812 bytes.
+func FormatSize(n int64) string {
 	const k = 1 << 10
 	unit := func(d float64, name string) string {
 		s := strconv.FormatFloat(float64(n)/d, 'f', 1, 64)

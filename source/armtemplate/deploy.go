@@ -265,7 +265,7 @@ func (d *deployment) parse(str string) (expr.Node, error) {
 		var err error
 		if l := utf8.RuneCountInString(str); l > MaxExpressionLength {
 			// Azure rejects such a template before it evaluates it.
-			err = fmt.Errorf("the expression is %s characters long, over ARM's limit of %s", expr.Count(int64(l)), expr.Count(MaxExpressionLength))
+			err = fmt.Errorf("the expression is %s characters long, over ARM's limit of %s", expr.FormatCount(int64(l)), expr.FormatCount(MaxExpressionLength))
 		} else {
 			n, err = expr.ParseString(str)
 		}

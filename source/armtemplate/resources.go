@@ -135,7 +135,7 @@ func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 func (d *deployment) instance(s *scope, src map[string]any, path, address string, parent *parentRef, line int) {
 	x := d.x
 	if limit := x.o.Limits.Resources; len(x.in.Resources) >= limit {
-		d.stop(path, line, "", fmt.Errorf("expansion budget exceeded: the template expands to more than %s resources", expr.Count(int64(limit))))
+		d.stop(path, line, "", fmt.Errorf("expansion budget exceeded: the template expands to more than %s resources", expr.FormatCount(int64(limit))))
 		return
 	}
 	if c, ok := arm.Lookup(src, "condition"); ok {
