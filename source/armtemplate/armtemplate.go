@@ -35,6 +35,22 @@
 // Bad input gives a source.Error naming the file, the JSON path and the
 // line; the rest of the template still comes through.
 //
+// Expansion is bounded (see Limits): a template that would build more
+// than the budget allows (variables that double a value, copy loops in
+// copy loops) is an error, "expansion budget exceeded: ...", naming the
+// file, the path and the expression, and the resources expanded until
+// then are kept. ARM's own limits are enforced where they exist: 800 per
+// copy loop and 24,576 characters per expression. At most 100 errors and
+// 100 notes are listed per template.
+//
+// The value of a secure parameter (securestring, secureObject) is
+// evaluated as it is, but never leaves the package: a resource string
+// that holds it becomes an arm.Unknown marked as a sensitive value, and
+// errors and notes show "***" instead (see sensitive.go).
+//
+// A file that is not UTF-8 is an error naming its first invalid line,
+// and is still read; a UTF-8 byte order mark is accepted.
+//
 // The package also applies the source-text rule PGB-IM8-02: a secure
 // parameter with a literal default, or a password written in plain text
 // into a parameter file, is a finding. The secret itself is never printed.
