@@ -112,6 +112,9 @@ func TestExpansionBudget(t *testing.T) {
 			if len(in.Errors) == 0 {
 				t.Fatalf("no error; %d resources", len(in.Resources))
 			}
+			if len(in.Errors) != 1 {
+				t.Errorf("%d errors, want the one that stopped the expansion: %v", len(in.Errors), in.Errors[:min(3, len(in.Errors))])
+			}
 			msg := in.Errors[0].Error()
 			for _, w := range c.want {
 				if !strings.Contains(msg, w) {

@@ -165,7 +165,18 @@ func (s *scope) push(name string, i int64) { s.loops = append(s.loops, loop{name
 func (s *scope) pop()                      { s.loops = s.loops[:len(s.loops)-1] }
 
 // errorf records an error at a JSON path of the deployment's template.
+// Once the expansion has stopped, what goes wrong after is a consequence
+// of the stop and is not recorded.
 func (d *deployment) errorf(path string, line int, format string, args ...any) {
+	if d.x.stopped {
+		return
+	}
+	d.report(path, line, fmt.Sprintf(format, args...), false)
+}
+
+// report records an error; unless always is set, only while fewer than
+// maxReports are listed.
+func (d *deployment) report(path string, line int, msg string, always bool) {
 	full := path
 	if d.base != "" {
 		if path == "" {
@@ -182,14 +193,14 @@ func (d *deployment) errorf(path string, line int, format string, args ...any) {
 			line = b.lineOf(rest)
 		}
 	}
-	if len(d.x.in.Errors) >= maxReports {
+	if len(d.x.in.Errors) >= maxReports && !always {
 		if len(d.x.in.Errors) == maxReports {
 			d.x.in.Errors = append(d.x.in.Errors, &source.Error{File: d.file,
 				Msg: fmt.Sprintf("more than %d errors in the template; the rest are not listed", maxReports)})
 		}
 		return
 	}
-	d.x.in.Errors = append(d.x.in.Errors, &source.Error{File: d.file, Line: line, Path: full, Msg: fmt.Sprintf(format, args...)})
+	d.x.in.Errors = append(d.x.in.Errors, &source.Error{File: d.file, Line: line, Path: full, Msg: msg})
 }
 
 func joinPath(path, key string) string {
@@ -243,12 +254,12 @@ func (d *deployment) stop(path string, line int, str string, err error) {
 	if d.x.stopped {
 		return
 	}
-	d.x.stopped = true
 	where := ""
 	if str != "" {
 		where = " at " + clip(str)
 	}
-	d.errorf(path, line, "%v; expansion stopped%s, and the resources expanded so far are kept", err, where)
+	d.report(path, line, fmt.Sprintf("%v; expansion stopped%s, and the resources expanded so far are kept", err, where), true)
+	d.x.stopped = true
 }
 
 // context returns an expression context for scope s.

@@ -752,6 +752,8 @@ func (d *deployment) note(path string, line int, msg string) {
 		where += ":" + strconv.Itoa(line)
 	}
 	switch n := len(d.x.in.Notes); {
+	case d.x.stopped:
+		return
 	case n == maxReports:
 		d.x.in.Notes = append(d.x.in.Notes, file+": more than "+strconv.Itoa(maxReports)+" notes on the template; the rest are not listed")
 		return
