@@ -77,8 +77,9 @@ type BudgetError struct {
 	Func  string // the function that exceeded it, "" when not in a function
 	What  string // "steps", "elements" or "bytes"
 	Limit int64
-	// Need, when set, is the size that one value would have had.
-	Need int64
+	// Need, when set, is the size that one value would have had, and
+	// Used what was built before it.
+	Need, Used int64
 }
 
 func (e *BudgetError) Error() string {
@@ -91,17 +92,17 @@ func (e *BudgetError) Error() string {
 	default:
 		what = "more than " + FormatSize(e.Limit) + " of strings"
 	}
-	msg := "expansion budget exceeded: the expressions would build " + what
+	msg := "expansion budget exceeded: the expressions would build " + what + " in all"
 	if e.What == "steps" {
 		msg = "expansion budget exceeded: the expressions take " + what
 	}
 	if e.Func != "" {
 		if e.Need > 0 {
-			unit := FormatSize(e.Need)
+			need, used := FormatSize(e.Need), FormatSize(e.Used)
 			if e.What == "elements" {
-				unit = FormatCount(e.Need) + " elements"
+				need, used = FormatCount(e.Need)+" elements", FormatCount(e.Used)
 			}
-			msg += fmt.Sprintf(" (%s would make a value of %s)", e.Func, unit)
+			msg += fmt.Sprintf(" (%s would make a value of %s, after %s built)", e.Func, need, used)
 		} else {
 			msg += " (in " + e.Func + ")"
 		}
@@ -149,7 +150,11 @@ func FormatSize(n int64) string {
 
 func (b *Budget) fail(fn, what string, limit, need int64) error {
 	if b.err == nil {
-		b.err = &BudgetError{Func: fn, What: what, Limit: limit, Need: need}
+		used := b.bytes
+		if what == "elements" {
+			used = b.elements
+		}
+		b.err = &BudgetError{Func: fn, What: what, Limit: limit, Need: need, Used: used}
 	}
 	return b.err
 }

@@ -23,14 +23,14 @@ func TestBudget(t *testing.T) {
 		src, err string
 		l        *Limits
 	}{
-		{"concat(padLeft('', 600, 'x'), padLeft('', 600, 'x'))", "expansion budget exceeded: the expressions would build more than 1000 bytes of strings (padLeft would make a value of 600 bytes)", nil},
-		{"concat(padLeft('', 300, 'x'), padLeft('', 300, 'x'), padLeft('', 300, 'x'))", "expansion budget exceeded: the expressions would build more than 1000 bytes of strings (concat would make a value of 900 bytes)", nil},
-		{"replace(padLeft('', 100, 'x'), 'x', 'xxxxxxxxxxxxxxxxxxxx')", "(replace would make a value of 2 KiB)", nil},
-		{"range(0, 101)", "more than 100 array elements and object members (in range)", nil},
-		{"concat(range(0, 30), range(0, 30))", "(concat would make a value of 60 elements)", nil},
+		{"concat(padLeft('', 600, 'x'), padLeft('', 600, 'x'))", "expansion budget exceeded: the expressions would build more than 1000 bytes of strings in all (padLeft would make a value of 600 bytes, after 600 bytes built)", nil},
+		{"concat(padLeft('', 300, 'x'), padLeft('', 300, 'x'), padLeft('', 300, 'x'))", "expansion budget exceeded: the expressions would build more than 1000 bytes of strings in all (concat would make a value of 900 bytes, after 900 bytes built)", nil},
+		{"replace(padLeft('', 100, 'x'), 'x', 'xxxxxxxxxxxxxxxxxxxx')", "(replace would make a value of 2 KiB, after 100 bytes built)", nil},
+		{"range(0, 101)", "more than 100 array elements and object members in all (in range)", nil},
+		{"concat(range(0, 30), range(0, 30))", "(concat would make a value of 60 elements, after 60 built)", nil},
 		{"length(string(reduce(range(0, 30), createObject(), lambda('a', 'i', createObject('x', lambdaVariables('a'), 'y', lambdaVariables('a'))))))", "the expressions take more than 1,000 evaluation steps (in string)", &steps},
 		{"equals(reduce(range(0, 30), createArray(), lambda('a', 'i', createArray(lambdaVariables('a'), lambdaVariables('a')))), reduce(range(0, 30), createArray(), lambda('a', 'i', createArray(lambdaVariables('a'), lambdaVariables('a')))))", "the expressions take more than 1,000 evaluation steps (in equals)", &steps},
-		{"format('{0:D5000}', 1)", "(format would make a value of 4.9 KiB)", nil},
+		{"format('{0:D5000}', 1)", "(format would make a value of 4.9 KiB, after 0 bytes built)", nil},
 	} {
 		l := small
 		if c.l != nil {
