@@ -269,6 +269,19 @@ func (b *Budget) walk(fn string, v any) error {
 
 // Context helpers: nil-safe on a Context without a budget.
 
+// foldCost takes the steps of finding name in t case-insensitively: one
+// per member when no member is spelled exactly so.
+func (c *Context) foldCost(t any, name string) error {
+	obj, ok := t.(map[string]any)
+	if !ok || c == nil || c.Budget == nil {
+		return nil
+	}
+	if _, exact := obj[name]; exact {
+		return nil
+	}
+	return c.Budget.Step("", int64(len(obj)))
+}
+
 func (c *Context) walk(fn string, vs ...any) error {
 	if c == nil || c.Budget == nil {
 		return nil
@@ -381,6 +394,9 @@ func equalCounted(bg *Budget, fn string, a, b any) bool {
 			return false
 		}
 		for k, x := range av {
+			if _, exact := bv[k]; !exact && bg.Step(fn, int64(len(bv))) != nil {
+				return false
+			}
 			y, ok := lookupFold(bv, k)
 			if !ok || !equalCounted(bg, fn, x, y) {
 				return false

@@ -2,8 +2,10 @@ package expr
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // evalWith evaluates src with the core library and budget b.
@@ -57,6 +59,40 @@ func TestBudget(t *testing.T) {
 		if err1 != nil || err2 != nil || !Equal(a, b) {
 			t.Errorf("%s: %v %v / %v %v", src, a, err1, b, err2)
 		}
+	}
+}
+
+// TestLargeObjects builds and reads objects of 20,000 keys within the
+// default budget: keys are found case-insensitively without comparing
+// each with every other.
+func TestLargeObjects(t *testing.T) {
+	obj := func(prefix string) string {
+		return "toObject(range(0, 10000), lambda('i', concat('" + prefix + "', string(lambdaVariables('i')))))"
+	}
+	start := time.Now()
+	for src, want := range map[string]any{
+		"length(shallowMerge(createArray(" + obj("a") + ", " + obj("b") + ")))":       int64(20000),
+		"length(union(" + obj("a") + ", " + obj("B") + "))":                           int64(20000),
+		"length(groupBy(range(0, 10000), lambda('i', string(lambdaVariables('i')))))": int64(10000),
+		"contains(" + obj("a") + ", 'A5')":                                            true,
+	} {
+		got, err := evalWith(t, src, NewBudget(DefaultLimits))
+		if err != nil || got != want {
+			t.Errorf("%s = %v, %v; want %v", src, got, err, want)
+		}
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v", d)
+	}
+	// A case-insensitive read of a large object is work in proportion to
+	// it, and is counted.
+	read := "reduce(createArray(" + obj("a") + "), 0, lambda('n', 'o', length(map(range(0, 10000), lambda('i', lambdaVariables('o').%s)))))"
+	if got, err := evalWith(t, fmt.Sprintf(read, "a1"), NewBudget(Limits{Steps: 1_000_000})); err != nil || got != int64(10000) {
+		t.Errorf("exact reads of a large object: %v, %v", got, err)
+	}
+	_, err := evalWith(t, fmt.Sprintf(read, "A1"), NewBudget(Limits{Steps: 1_000_000}))
+	if err == nil || !strings.Contains(err.Error(), "more than 1,000,000 evaluation steps") {
+		t.Errorf("reads of a large object: %v", err)
 	}
 }
 

@@ -151,6 +151,9 @@ func containsFunc(c *Context, args []any) (any, error) {
 				return nil, err
 			}
 		}
+		if err := c.foldCost(v, key); err != nil {
+			return nil, err
+		}
 		_, found := lookupFold(v, key)
 		return found, nil
 	case string:
@@ -286,12 +289,15 @@ func unionFunc(c *Context, args []any) (any, error) {
 // on both sides is merged recursively. Keys match case-insensitively and
 // keep the first spelling.
 func mergeInto(dst, src map[string]any) {
+	idx := foldedKeysOf(dst)
 	for k, v := range src {
-		key, old, ok := keyFold(dst, k)
+		key, ok := idx.find(k)
 		if !ok {
 			dst[k] = v
+			idx.add(k)
 			continue
 		}
+		old := dst[key]
 		oldObj, ok1 := old.(map[string]any)
 		newObj, ok2 := v.(map[string]any)
 		if ok1 && ok2 {
@@ -305,17 +311,39 @@ func mergeInto(dst, src map[string]any) {
 	}
 }
 
-func keyFold(m map[string]any, k string) (string, any, bool) {
-	if v, ok := m[k]; ok {
-		return k, v, true
+// foldedKeys indexes the keys of an object being built by their lower
+// case, so that a key is found case-insensitively at once rather than by
+// comparing it with every key (which made building an object of n keys
+// take n² comparisons).
+type foldedKeys map[string]string
+
+func foldedKeysOf(m map[string]any) foldedKeys {
+	f := make(foldedKeys, len(m))
+	for k := range m {
+		f.add(k)
 	}
-	for kk, v := range m {
-		if strings.EqualFold(kk, k) {
-			return kk, v, true
-		}
-	}
-	return "", nil, false
+	return f
 }
+
+// find returns the key of the object that matches k case-insensitively.
+func (f foldedKeys) find(k string) (string, bool) {
+	s, ok := f[strings.ToLower(k)]
+	return s, ok
+}
+
+// add records the key k of the object.
+func (f foldedKeys) add(k string) { f[strings.ToLower(k)] = k }
+
+// put sets out[k] = v, replacing the member whose key matches k
+// case-insensitively: the last spelling wins.
+func (f foldedKeys) put(out map[string]any, k string, v any) {
+	if old, ok := f.find(k); ok && old != k {
+		delete(out, old)
+	}
+	out[k] = v
+	f.add(k)
+}
+
 
 // intersectionFunc keeps the array elements, or the object members (same
 // key and equal value), common to all arguments.
@@ -368,6 +396,9 @@ func intersectionFunc(c *Context, args []any) (any, error) {
 		for k, v := range objs[0] {
 			all := true
 			for _, o := range objs[1:] {
+				if err := c.foldCost(o, k); err != nil {
+					return nil, err
+				}
 				w, ok := lookupFold(o, k)
 				eq := false
 				if ok {

@@ -180,6 +180,9 @@ func (m *Member) Eval(ctx *Context) (any, error) {
 	if err != nil || IsUnknown(t) {
 		return t, err
 	}
+	if err := ctx.foldCost(t, m.Name); err != nil {
+		return nil, err
+	}
 	return property(t, m.Name)
 }
 
@@ -220,6 +223,9 @@ func (x *Index) Eval(ctx *Context) (any, error) {
 		if !ok {
 			return nil, &EvalError{Msg: fmt.Sprintf("an object key must be a string, not %s", TypeName(i))}
 		}
+		if err := ctx.foldCost(tv, s); err != nil {
+			return nil, err
+		}
 		return property(tv, s)
 	default:
 		return nil, &EvalError{Msg: fmt.Sprintf("cannot index %s", TypeName(t))}
@@ -232,6 +238,9 @@ func (m *SafeMember) Eval(ctx *Context) (any, error) {
 	t, err := m.Target.Eval(ctx)
 	if err != nil || IsUnknown(t) || t == nil {
 		return t, err
+	}
+	if err := ctx.foldCost(t, m.Name); err != nil {
+		return nil, err
 	}
 	if !m.Chained {
 		if obj, ok := t.(map[string]any); ok {
@@ -261,6 +270,9 @@ func (x *SafeIndex) Eval(ctx *Context) (any, error) {
 			}
 		case map[string]any:
 			if s, ok := i.(string); ok {
+				if err := ctx.foldCost(tv, s); err != nil {
+					return nil, err
+				}
 				v, _ := arm.Lookup(tv, s)
 				return v, nil
 			}

@@ -176,7 +176,7 @@ var lambdaFuncs = []*Func{
 				return nil, err
 			}
 		}
-		out := map[string]any{}
+		out, keys := map[string]any{}, foldedKeys{}
 		for _, x := range a {
 			k, err := keyFn.Invoke(c, x)
 			if err != nil || IsUnknown(k) {
@@ -192,10 +192,7 @@ var lambdaFuncs = []*Func{
 					return nil, err
 				}
 			}
-			if old, _, ok := keyFold(out, key); ok {
-				delete(out, old)
-			}
-			out[key] = v
+			keys.put(out, key, v)
 		}
 		return out, nil
 	}},
@@ -223,7 +220,7 @@ var lambdaFuncs = []*Func{
 		if err != nil {
 			return nil, err
 		}
-		out := map[string]any{}
+		out, keys := map[string]any{}, foldedKeys{}
 		for _, x := range a {
 			k, err := l.Invoke(c, x)
 			if err != nil || IsUnknown(k) {
@@ -233,11 +230,12 @@ var lambdaFuncs = []*Func{
 			if !ok {
 				return nil, Errorf("groupBy", "the lambda must return a string, not %s", TypeName(k))
 			}
-			name, group, found := keyFold(out, key)
+			name, found := keys.find(key)
 			if !found {
 				name = key
+				keys.add(key)
 			}
-			g, _ := group.([]any)
+			g, _ := out[name].([]any)
 			out[name] = append(g, x)
 		}
 		return out, nil
