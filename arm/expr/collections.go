@@ -344,7 +344,6 @@ func (f foldedKeys) put(out map[string]any, k string, v any) {
 	f.add(k)
 }
 
-
 // intersectionFunc keeps the array elements, or the object members (same
 // key and equal value), common to all arguments.
 func intersectionFunc(c *Context, args []any) (any, error) {
