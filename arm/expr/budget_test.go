@@ -106,3 +106,31 @@ func TestFormatSize(t *testing.T) {
 		t.Errorf("FormatCount = %q", got)
 	}
 }
+
+// FuzzEval evaluates expressions within a small budget: none panics, and
+// none runs past its budget.
+func FuzzEval(f *testing.F) {
+	for _, s := range []string{
+		"concat('a', padLeft('', 900, 'x'))",
+		"replace(padLeft('', 100, 'x'), 'x', 'xxxxxxxxxxxxxxxxxxxx')",
+		"string(reduce(range(0, 30), createObject(), lambda('a', 'i', createObject('x', lambdaVariables('a'), 'y', lambdaVariables('a')))))",
+		"union(toObject(range(0, 50), lambda('i', string(lambdaVariables('i')))), createObject('A', 1))",
+		"format('{0:D99}{1,20}', 1, 'x')",
+		"join(split('a,b,,c', ','), '-')",
+		"json('[1, {\"a\": [2]}]')",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		n, err := Parse(src)
+		if err != nil {
+			return
+		}
+		b := NewBudget(Limits{Steps: 20_000, Elements: 20_000, Bytes: 1 << 20})
+		start := time.Now()
+		_, _ = n.Eval(&Context{Funcs: Core(), Budget: b, Now: func() time.Time { return time.Unix(0, 0) }})
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("%s took %v", src, d)
+		}
+	})
+}
