@@ -32,6 +32,8 @@ func (e *SyntaxError) Error() string {
 
 // Decode parses data, which must hold exactly one JSON value, optionally
 // surrounded by white space and preceded by a UTF-8 byte order mark.
+// Bytes that are not UTF-8 decode as U+FFFD (see CheckUTF8); a UTF-16
+// document is a SyntaxError that says so.
 func Decode(data []byte) (any, *Index, error) { return decode(data, parallelMin) }
 
 // decode is Decode with arrays of at least parallel bytes at the top of the
@@ -42,6 +44,9 @@ func decode(data []byte, parallel int) (any, *Index, error) {
 	hint := len(data) / 192
 	if len(data) >= parallel {
 		hint = 64
+	}
+	if err := utf16Error(data); err != nil {
+		return nil, nil, err
 	}
 	d := decoder{data: data, idx: &Index{}, tab: newTable(hint), line: 1, parallelMin: parallel}
 	d.idx.tables = append(d.idx.tables, d.tab)

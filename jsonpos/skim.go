@@ -67,6 +67,9 @@ func Skim(data []byte, keep func(name string) bool) (*Outline, error) {
 
 func (s *skimmer) skim() (*Outline, error) {
 	data := s.data
+	if err := utf16Error(data); err != nil {
+		return nil, err
+	}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		s.pos = 3
 		s.lineStart = 3

@@ -136,6 +136,9 @@ func FuzzSkim(f *testing.F) {
 	for _, s := range []string{fleetDoc(3, "array"), fleetDoc(4, "value"), `[{"id":"a","name":"b"},1,"x"]`, `{"value":[{},{}],"b":1}`, `[1,,2]`, `[1,2`, `["\ud83d\ude00"]`} {
 		f.Add([]byte(s))
 	}
+	f.Add(latin1)
+	f.Add([]byte("\xef\xbb\xbf[{\"id\": \"a\", \"name\": \"caf\xe9\"}]"))
+	f.Add([]byte{0xFF, 0xFE, '[', 0, ']', 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		withProcs(t)
 		checkSkim(t, data, math.MaxInt)

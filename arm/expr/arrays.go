@@ -22,7 +22,15 @@ var arrayFuncs = []*Func{
 		if err != nil {
 			return nil, err
 		}
-		out := []any{}
+		n := 0
+		for _, x := range a {
+			inner, _ := x.([]any)
+			n += len(inner)
+		}
+		if err := c.room("flatten", int64(n), 0); err != nil {
+			return nil, err
+		}
+		out := make([]any, 0, n)
 		for _, x := range a {
 			inner, ok := x.([]any)
 			if !ok {

@@ -41,10 +41,10 @@ var collectionFuncs = []*Func{
 	}},
 	{Name: "contains", MinArgs: 2, MaxArgs: 2, Call: containsFunc},
 	{Name: "indexOf", MinArgs: 2, MaxArgs: 2, Call: func(c *Context, args []any) (any, error) {
-		return indexOfFunc("indexOf", args, false)
+		return indexOfFunc(c, "indexOf", args, false)
 	}},
 	{Name: "lastIndexOf", MinArgs: 2, MaxArgs: 2, Call: func(c *Context, args []any) (any, error) {
-		return indexOfFunc("lastIndexOf", args, true)
+		return indexOfFunc(c, "lastIndexOf", args, true)
 	}},
 	{Name: "skip", MinArgs: 2, MaxArgs: 2, Call: func(c *Context, args []any) (any, error) {
 		return skipTake("skip", args, true)
@@ -67,7 +67,16 @@ func concatFunc(c *Context, args []any) (any, error) {
 		}
 	}
 	if isArray {
-		out := []any{}
+		n := 0
+		for _, a := range args {
+			if v, ok := a.([]any); ok {
+				n += len(v)
+			}
+		}
+		if err := c.room("concat", int64(n), 0); err != nil {
+			return nil, err
+		}
+		out := make([]any, 0, n)
 		for _, a := range args {
 			switch v := a.(type) {
 			case nil:
@@ -79,12 +88,23 @@ func concatFunc(c *Context, args []any) (any, error) {
 		}
 		return out, nil
 	}
-	var b strings.Builder
+	n := 0
 	for _, a := range args {
-		switch a.(type) {
+		switch v := a.(type) {
 		case map[string]any:
 			return nil, Errorf("concat", "the arguments must be strings or arrays, not object")
+		case string:
+			n += len(v)
+		default:
+			n += 24 // a number or a boolean
 		}
+	}
+	if err := c.room("concat", 0, int64(n)); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, a := range args {
 		b.WriteString(ToString(a))
 	}
 	return b.String(), nil
@@ -122,16 +142,17 @@ func containsFunc(c *Context, args []any) (any, error) {
 	item := args[1]
 	switch v := args[0].(type) {
 	case []any:
-		for _, x := range v {
-			if Equal(x, item) {
-				return true, nil
-			}
-		}
-		return false, nil
+		return c.containsEqual("contains", v, item)
 	case map[string]any:
 		key, ok := item.(string)
 		if !ok {
-			key = ToString(item)
+			var err error
+			if key, err = c.toString("contains", item); err != nil {
+				return nil, err
+			}
+		}
+		if err := c.foldCost(v, key); err != nil {
+			return nil, err
 		}
 		_, found := lookupFold(v, key)
 		return found, nil
@@ -149,7 +170,7 @@ func containsFunc(c *Context, args []any) (any, error) {
 
 // indexOfFunc finds a substring case-insensitively, or an array element
 // (strings case-sensitively). It returns -1 when not found.
-func indexOfFunc(fn string, args []any, last bool) (any, error) {
+func indexOfFunc(c *Context, fn string, args []any, last bool) (any, error) {
 	switch v := args[0].(type) {
 	case string:
 		sub, ok := args[1].(string)
@@ -171,14 +192,14 @@ func indexOfFunc(fn string, args []any, last bool) (any, error) {
 	case []any:
 		if last {
 			for i := len(v) - 1; i >= 0; i-- {
-				if Equal(v[i], args[1]) {
-					return int64(i), nil
+				if eq, err := c.equal(fn, v[i], args[1]); err != nil || eq {
+					return int64(i), err
 				}
 			}
 		} else {
 			for i, x := range v {
-				if Equal(x, args[1]) {
-					return int64(i), nil
+				if eq, err := c.equal(fn, x, args[1]); err != nil || eq {
+					return int64(i), err
 				}
 			}
 		}
@@ -235,7 +256,11 @@ func unionFunc(c *Context, args []any) (any, error) {
 				return nil, err
 			}
 			for _, x := range a {
-				if !containsEqual(out, x) {
+				found, err := c.containsEqual("union", out, x)
+				if err != nil {
+					return nil, err
+				}
+				if !found {
 					out = append(out, x)
 				}
 			}
@@ -248,6 +273,11 @@ func unionFunc(c *Context, args []any) (any, error) {
 			if err != nil {
 				return nil, err
 			}
+			// Merging copies the objects that both sides hold: as much
+			// work as the objects are large.
+			if err := c.walk("union", o); err != nil {
+				return nil, err
+			}
 			mergeInto(out, o)
 		}
 		return out, nil
@@ -255,25 +285,19 @@ func unionFunc(c *Context, args []any) (any, error) {
 	return nil, Errorf("union", "the arguments must be arrays or objects, not %s", TypeName(args[0]))
 }
 
-func containsEqual(list []any, x any) bool {
-	for _, y := range list {
-		if Equal(x, y) {
-			return true
-		}
-	}
-	return false
-}
-
 // mergeInto copies src into dst; a key present in both with object values
 // on both sides is merged recursively. Keys match case-insensitively and
 // keep the first spelling.
 func mergeInto(dst, src map[string]any) {
+	idx := foldedKeysOf(dst)
 	for k, v := range src {
-		key, old, ok := keyFold(dst, k)
+		key, ok := idx.find(k)
 		if !ok {
 			dst[k] = v
+			idx.add(k)
 			continue
 		}
+		old := dst[key]
 		oldObj, ok1 := old.(map[string]any)
 		newObj, ok2 := v.(map[string]any)
 		if ok1 && ok2 {
@@ -287,16 +311,37 @@ func mergeInto(dst, src map[string]any) {
 	}
 }
 
-func keyFold(m map[string]any, k string) (string, any, bool) {
-	if v, ok := m[k]; ok {
-		return k, v, true
+// foldedKeys indexes the keys of an object being built by their lower
+// case, so that a key is found case-insensitively at once rather than by
+// comparing it with every key (which made building an object of n keys
+// take n² comparisons).
+type foldedKeys map[string]string
+
+func foldedKeysOf(m map[string]any) foldedKeys {
+	f := make(foldedKeys, len(m))
+	for k := range m {
+		f.add(k)
 	}
-	for kk, v := range m {
-		if strings.EqualFold(kk, k) {
-			return kk, v, true
-		}
+	return f
+}
+
+// find returns the key of the object that matches k case-insensitively.
+func (f foldedKeys) find(k string) (string, bool) {
+	s, ok := f[strings.ToLower(k)]
+	return s, ok
+}
+
+// add records the key k of the object.
+func (f foldedKeys) add(k string) { f[strings.ToLower(k)] = k }
+
+// put sets out[k] = v, replacing the member whose key matches k
+// case-insensitively: the last spelling wins.
+func (f foldedKeys) put(out map[string]any, k string, v any) {
+	if old, ok := f.find(k); ok && old != k {
+		delete(out, old)
 	}
-	return "", nil, false
+	out[k] = v
+	f.add(k)
 }
 
 // intersectionFunc keeps the array elements, or the object members (same
@@ -314,12 +359,20 @@ func intersectionFunc(c *Context, args []any) (any, error) {
 		}
 		out := []any{}
 		for _, x := range lists[0] {
-			if containsEqual(out, x) {
+			dup, err := c.containsEqual("intersection", out, x)
+			if err != nil {
+				return nil, err
+			}
+			if dup {
 				continue
 			}
 			all := true
 			for _, l := range lists[1:] {
-				if !containsEqual(l, x) {
+				found, err := c.containsEqual("intersection", l, x)
+				if err != nil {
+					return nil, err
+				}
+				if !found {
 					all = false
 					break
 				}
@@ -342,8 +395,18 @@ func intersectionFunc(c *Context, args []any) (any, error) {
 		for k, v := range objs[0] {
 			all := true
 			for _, o := range objs[1:] {
+				if err := c.foldCost(o, k); err != nil {
+					return nil, err
+				}
 				w, ok := lookupFold(o, k)
-				if !ok || !Equal(v, w) {
+				eq := false
+				if ok {
+					var err error
+					if eq, err = c.equal("intersection", v, w); err != nil {
+						return nil, err
+					}
+				}
+				if !eq {
 					all = false
 					break
 				}

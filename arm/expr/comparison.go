@@ -11,7 +11,7 @@ func init() { coreGroups = append(coreGroups, comparisonFuncs) }
 // numerically or two strings ordinally (case-sensitively: 'A' < 'a').
 var comparisonFuncs = []*Func{
 	{Name: "equals", MinArgs: 2, MaxArgs: 2, Call: func(c *Context, args []any) (any, error) {
-		return Equal(args[0], args[1]), nil
+		return c.equal("equals", args[0], args[1])
 	}},
 	{Name: "less", MinArgs: 2, MaxArgs: 2, Call: func(c *Context, args []any) (any, error) {
 		n, err := compare("less", args)

@@ -119,7 +119,7 @@ var conversionFuncs = []*Func{
 		}
 	}},
 	{Name: "string", MinArgs: 1, MaxArgs: 1, Call: func(c *Context, args []any) (any, error) {
-		return ToString(args[0]), nil
+		return c.toString("string", args[0])
 	}},
 	{Name: "bool", MinArgs: 1, MaxArgs: 1, Call: func(c *Context, args []any) (any, error) {
 		switch v := args[0].(type) {
@@ -134,6 +134,9 @@ var conversionFuncs = []*Func{
 				return i != 0, nil
 			}
 		}
-		return nil, Errorf("bool", "cannot convert %s to a boolean", CompactJSON(args[0]))
+		if s, ok := args[0].(string); ok {
+			return nil, Errorf("bool", "cannot convert %q to a boolean", clipValue(s))
+		}
+		return nil, Errorf("bool", "cannot convert %s to a boolean", TypeName(args[0]))
 	}},
 }

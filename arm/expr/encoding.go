@@ -24,6 +24,9 @@ var encodingFuncs = []*Func{
 		if err != nil {
 			return nil, err
 		}
+		if err := c.decodeRoom("base64ToJson", string(b)); err != nil {
+			return nil, err
+		}
 		v, err := DecodeJSON(b)
 		if err != nil {
 			return nil, Errorf("base64ToJson", "the decoded value is not valid JSON: %v", err)
@@ -95,6 +98,15 @@ var encodingFuncs = []*Func{
 		}
 		sep, err := argString("join", args, 1)
 		if err != nil {
+			return nil, err
+		}
+		n := len(sep) * len(a)
+		for _, x := range a {
+			if s, ok := x.(string); ok {
+				n += len(s)
+			}
+		}
+		if err := c.room("join", 0, int64(n)); err != nil {
 			return nil, err
 		}
 		parts := make([]string, len(a))

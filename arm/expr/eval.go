@@ -25,6 +25,10 @@ type Func struct {
 	Lazy func(c *Context, args []Node) (any, error)
 	// HandlesUnknown lets Call see Unknown arguments (coalesce, empty, ...).
 	HandlesUnknown bool
+	// Shares marks a function that returns a value that exists already
+	// (parameters, variables) rather than one it builds: its result is
+	// not charged to Context.Budget again.
+	Shares bool
 }
 
 // Library is a set of functions keyed by lower-case name.
@@ -79,6 +83,10 @@ type Context struct {
 	// Now returns the current time for utcNow; nil means time.Now. Tests
 	// and reproducible runs set it.
 	Now func() time.Time
+	// Budget, when set, bounds the work and the size of the values of
+	// every evaluation that shares it (see Limits); exceeding it is a
+	// *BudgetError.
+	Budget *Budget
 	// depth counts nested lambda invocations.
 	depth int
 }
@@ -116,6 +124,9 @@ func (c *Call) Eval(ctx *Context) (any, error) {
 	if err := CheckArity(f, len(c.Args)); err != nil {
 		return nil, err
 	}
+	if err := ctx.Budget.Step(f.Name, 1); err != nil {
+		return nil, err
+	}
 	if f.Lazy != nil {
 		return f.Lazy(ctx, c.Args)
 	}
@@ -138,7 +149,14 @@ func (c *Call) Eval(ctx *Context) (any, error) {
 			}
 		}
 	}
-	return f.Call(ctx, args)
+	v, err := f.Call(ctx, args)
+	if err == nil && !f.Shares {
+		err = ctx.Budget.charge(f.Name, v)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // CheckArity reports an error when n arguments do not fit f.
@@ -161,6 +179,9 @@ func (m *Member) Eval(ctx *Context) (any, error) {
 	t, err := m.Target.Eval(ctx)
 	if err != nil || IsUnknown(t) {
 		return t, err
+	}
+	if err := ctx.foldCost(t, m.Name); err != nil {
+		return nil, err
 	}
 	return property(t, m.Name)
 }
@@ -202,6 +223,9 @@ func (x *Index) Eval(ctx *Context) (any, error) {
 		if !ok {
 			return nil, &EvalError{Msg: fmt.Sprintf("an object key must be a string, not %s", TypeName(i))}
 		}
+		if err := ctx.foldCost(tv, s); err != nil {
+			return nil, err
+		}
 		return property(tv, s)
 	default:
 		return nil, &EvalError{Msg: fmt.Sprintf("cannot index %s", TypeName(t))}
@@ -214,6 +238,9 @@ func (m *SafeMember) Eval(ctx *Context) (any, error) {
 	t, err := m.Target.Eval(ctx)
 	if err != nil || IsUnknown(t) || t == nil {
 		return t, err
+	}
+	if err := ctx.foldCost(t, m.Name); err != nil {
+		return nil, err
 	}
 	if !m.Chained {
 		if obj, ok := t.(map[string]any); ok {
@@ -243,6 +270,9 @@ func (x *SafeIndex) Eval(ctx *Context) (any, error) {
 			}
 		case map[string]any:
 			if s, ok := i.(string); ok {
+				if err := ctx.foldCost(tv, s); err != nil {
+					return nil, err
+				}
 				v, _ := arm.Lookup(tv, s)
 				return v, nil
 			}

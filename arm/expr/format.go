@@ -33,8 +33,11 @@ func formatFunc(c *Context, args []any) (any, error) {
 			}
 			item := f[i+1 : i+end]
 			i += end
-			s, err := formatItem(item, vals)
+			s, err := formatItem(c, item, vals)
 			if err != nil {
+				return nil, err
+			}
+			if err := c.room("format", 0, int64(b.Len()+len(s))); err != nil {
 				return nil, err
 			}
 			b.WriteString(s)
@@ -52,7 +55,7 @@ func formatFunc(c *Context, args []any) (any, error) {
 	return b.String(), nil
 }
 
-func formatItem(item string, vals []any) (string, error) {
+func formatItem(c *Context, item string, vals []any) (string, error) {
 	spec := ""
 	if k := strings.IndexByte(item, ':'); k >= 0 {
 		item, spec = item[:k], item[k+1:]
@@ -72,9 +75,14 @@ func formatItem(item string, vals []any) (string, error) {
 	if idx >= len(vals) {
 		return "", Errorf("format", "the format item {%d} has no argument: %d given", idx, len(vals))
 	}
-	s, err := formatValue(vals[idx], spec)
+	s, err := formatValue(c, vals[idx], spec)
 	if err != nil {
 		return "", err
+	}
+	if a := int64(max(align, -align)); a > int64(len(s)) {
+		if err := c.room("format", 0, a); err != nil {
+			return "", err
+		}
 	}
 	if n := utf16Len(s); align > n {
 		s = strings.Repeat(" ", align-n) + s
@@ -84,7 +92,7 @@ func formatItem(item string, vals []any) (string, error) {
 	return s, nil
 }
 
-func formatValue(v any, spec string) (string, error) {
+func formatValue(c *Context, v any, spec string) (string, error) {
 	switch x := v.(type) {
 	case bool:
 		if x {
@@ -98,12 +106,12 @@ func formatValue(v any, spec string) (string, error) {
 	}
 	f, ok := AsFloat(v)
 	if !ok || spec == "" {
-		return ToString(v), nil
+		return c.toString("format", v)
 	}
-	return formatNumber(v, f, spec)
+	return formatNumber(c, v, f, spec)
 }
 
-func formatNumber(v any, f float64, spec string) (string, error) {
+func formatNumber(c *Context, v any, f float64, spec string) (string, error) {
 	letter := spec[0]
 	prec := -1
 	if len(spec) > 1 {
@@ -112,6 +120,11 @@ func formatNumber(v any, f float64, spec string) (string, error) {
 			return formatCustom(f, spec), nil
 		}
 		prec = p
+		if prec > 64 {
+			if err := c.room("format", 0, int64(prec)); err != nil {
+				return "", err
+			}
+		}
 	}
 	if !((letter >= 'a' && letter <= 'z') || (letter >= 'A' && letter <= 'Z')) {
 		return formatCustom(f, spec), nil
@@ -134,8 +147,8 @@ func formatNumber(v any, f float64, spec string) (string, error) {
 		}
 		neg := i < 0
 		s := strconv.FormatUint(absU(i), 10)
-		for len(s) < prec {
-			s = "0" + s
+		if len(s) < prec {
+			s = strings.Repeat("0", prec-len(s)) + s
 		}
 		if neg {
 			s = "-" + s
@@ -149,8 +162,8 @@ func formatNumber(v any, f float64, spec string) (string, error) {
 		if letter == 'X' {
 			s = strings.ToUpper(s)
 		}
-		for len(s) < prec {
-			s = "0" + s
+		if len(s) < prec {
+			s = strings.Repeat("0", prec-len(s)) + s
 		}
 		return s, nil
 	case 'P', 'p':

@@ -24,6 +24,9 @@ func (l *Lambda) Invoke(c *Context, args ...any) (any, error) {
 	if c.depth >= MaxLambdaDepth {
 		return nil, Errorf("lambda", "lambdas nested deeper than %d levels", MaxLambdaDepth)
 	}
+	if err := c.Budget.Step("lambda", 1); err != nil {
+		return nil, err
+	}
 	child := *c
 	child.depth = c.depth + 1
 	child.Vars = make(map[string]any, len(c.Vars)+len(l.Params))
@@ -56,7 +59,7 @@ var lambdaFuncs = []*Func{
 		}
 		return l, nil
 	}},
-	{Name: "lambdaVariables", MinArgs: 1, MaxArgs: 1, Call: func(c *Context, args []any) (any, error) {
+	{Name: "lambdaVariables", MinArgs: 1, MaxArgs: 1, Shares: true, Call: func(c *Context, args []any) (any, error) {
 		name, err := argString("lambdaVariables", args, 0)
 		if err != nil {
 			return nil, err
@@ -173,7 +176,7 @@ var lambdaFuncs = []*Func{
 				return nil, err
 			}
 		}
-		out := map[string]any{}
+		out, keys := map[string]any{}, foldedKeys{}
 		for _, x := range a {
 			k, err := keyFn.Invoke(c, x)
 			if err != nil || IsUnknown(k) {
@@ -189,10 +192,7 @@ var lambdaFuncs = []*Func{
 					return nil, err
 				}
 			}
-			if old, _, ok := keyFold(out, key); ok {
-				delete(out, old)
-			}
-			out[key] = v
+			keys.put(out, key, v)
 		}
 		return out, nil
 	}},
@@ -220,7 +220,7 @@ var lambdaFuncs = []*Func{
 		if err != nil {
 			return nil, err
 		}
-		out := map[string]any{}
+		out, keys := map[string]any{}, foldedKeys{}
 		for _, x := range a {
 			k, err := l.Invoke(c, x)
 			if err != nil || IsUnknown(k) {
@@ -230,11 +230,12 @@ var lambdaFuncs = []*Func{
 			if !ok {
 				return nil, Errorf("groupBy", "the lambda must return a string, not %s", TypeName(k))
 			}
-			name, group, found := keyFold(out, key)
+			name, found := keys.find(key)
 			if !found {
 				name = key
+				keys.add(key)
 			}
-			g, _ := group.([]any)
+			g, _ := out[name].([]any)
 			out[name] = append(g, x)
 		}
 		return out, nil

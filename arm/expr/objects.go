@@ -25,21 +25,22 @@ var objectFuncs = []*Func{
 			return nil, Errorf("createObject", "takes key and value pairs, got an odd number of arguments (%d)", len(args))
 		}
 		out := make(map[string]any, len(args)/2)
+		keys := foldedKeys{}
 		for i := 0; i < len(args); i += 2 {
 			k, err := argString("createObject", args, i)
 			if err != nil {
 				return nil, Errorf("createObject", "the key at argument %d must be a string, not %s", i+1, TypeName(args[i]))
 			}
-			if old, _, ok := keyFold(out, k); ok {
-				delete(out, old)
-			}
-			out[k] = args[i+1]
+			keys.put(out, k, args[i+1])
 		}
 		return out, nil
 	}},
 	{Name: "json", MinArgs: 1, MaxArgs: 1, Call: func(c *Context, args []any) (any, error) {
 		s, err := argString("json", args, 0)
 		if err != nil {
+			return nil, err
+		}
+		if err := c.decodeRoom("json", s); err != nil {
 			return nil, err
 		}
 		v, err := DecodeJSON([]byte(s))
@@ -76,16 +77,14 @@ var objectFuncs = []*Func{
 			return nil, err
 		}
 		out := map[string]any{}
+		keys := foldedKeys{}
 		for _, x := range a {
 			o, ok := x.(map[string]any)
 			if !ok {
 				return nil, Errorf("shallowMerge", "every element must be an object, not %s", TypeName(x))
 			}
 			for k, v := range o {
-				if old, _, ok := keyFold(out, k); ok {
-					delete(out, old)
-				}
-				out[k] = v
+				keys.put(out, k, v)
 			}
 		}
 		return out, nil
@@ -98,6 +97,9 @@ var objectFuncs = []*Func{
 				k, ok := key.(string)
 				if !ok {
 					return nil, Errorf("tryGet", "an object key must be a string, not %s", TypeName(key))
+				}
+				if err := c.foldCost(x, k); err != nil {
+					return nil, err
 				}
 				v, _ = lookupFold(x, k)
 			case []any:
@@ -112,7 +114,13 @@ var objectFuncs = []*Func{
 			case nil:
 				return nil, nil
 			default:
-				return nil, Errorf("tryGet", "cannot read %s from %s", ToString(key), TypeName(v))
+				k := TypeName(key)
+				switch key.(type) {
+				case []any, map[string]any:
+				default:
+					k = clipValue(ToString(key))
+				}
+				return nil, Errorf("tryGet", "cannot read %s from %s", k, TypeName(v))
 			}
 		}
 		return v, nil

@@ -54,6 +54,12 @@ var policyFuncs = []*Func{
 		if old == "" {
 			return nil, Errorf("replace", "the string to replace must not be empty")
 		}
+		if len(repl) > len(old) {
+			n := int64(strings.Count(strings.ToLower(s), strings.ToLower(old)))
+			if err := c.room("replace", 0, int64(len(s))+n*int64(len(repl)-len(old))); err != nil {
+				return nil, err
+			}
+		}
 		return replaceFold(s, old, repl), nil
 	}},
 	{Name: "length", MinArgs: 1, MaxArgs: 1, Call: func(c *Context, args []any) (any, error) {

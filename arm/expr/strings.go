@@ -40,6 +40,12 @@ var stringFuncs = []*Func{
 		if old == "" {
 			return nil, Errorf("replace", "the string to replace must not be empty")
 		}
+		if len(repl) > len(old) {
+			n := int64(strings.Count(s, old))
+			if err := c.room("replace", 0, int64(len(s))+n*int64(len(repl)-len(old))); err != nil {
+				return nil, err
+			}
+		}
 		return strings.ReplaceAll(s, old, repl), nil
 	}},
 	{Name: "substring", MinArgs: 1, MaxArgs: 3, Call: substringFunc},
@@ -103,6 +109,11 @@ func splitFunc(c *Context, args []any) (any, error) {
 		out = append(out, s[start:i])
 		i += matched
 		start = i
+		if len(out)%4096 == 0 {
+			if err := c.room("split", int64(len(out)), 0); err != nil {
+				return nil, err
+			}
+		}
 	}
 	out = append(out, s[start:])
 	return out, nil
@@ -170,6 +181,9 @@ func padLeftFunc(c *Context, args []any) (any, error) {
 	n := int64(utf16Len(s))
 	if total <= n {
 		return s, nil
+	}
+	if err := c.room("padLeft", 0, (total-n)*int64(len(pad))); err != nil {
+		return nil, err
 	}
 	return strings.Repeat(pad, int(total-n)) + s, nil
 }

@@ -67,12 +67,26 @@ func Parse(name string, data []byte) *source.Input {
 		in.Errors = append(in.Errors, syntaxError(name, err))
 		return in
 	}
+	if err := EncodingError(name, data); err != nil {
+		in.Errors = append(in.Errors, err)
+	}
 	in.Resources = FromDocument(name, doc, idx)
 	if len(in.Resources) == 0 {
 		in.Errors = append(in.Errors, &source.Error{File: name, Line: 1,
 			Msg: `no ARM resources found: expected a resource object with "id" and "type", an array of them, {"value": [...]} or {"data": [...]}`})
 	}
 	return in
+}
+
+// EncodingError returns the input error of a document that is not
+// UTF-8, naming the file and the line of the first invalid byte, or nil.
+// Such a document is still read (see jsonpos.CheckUTF8).
+func EncodingError(name string, data []byte) *source.Error {
+	var ee *jsonpos.EncodingError
+	if !errors.As(jsonpos.CheckUTF8(data), &ee) {
+		return nil
+	}
+	return &source.Error{File: name, Line: ee.Line, Column: ee.Column, Msg: ee.Error()}
 }
 
 func syntaxError(name string, err error) *source.Error {

@@ -161,6 +161,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(`{"value": [{"id": "/subscriptions/s/providers/A.B/c/d", "type": "A.B/c"}]}`))
 	f.Add([]byte(`[{"type":"a/b","id":"x","x":1}]`))
+	f.Add([]byte("\xef\xbb\xbf[{\"type\":\"a/b\",\"id\":\"x\",\"name\":\"caf\xe9\"}]"))
+	f.Add([]byte{0xFF, 0xFE, '[', 0, ']', 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := Parse("fuzz.json", data)
 		for _, r := range in.Resources {
@@ -198,5 +200,33 @@ func TestLargeFlattenedExport(t *testing.T) {
 			r.GetString("properties.network.publicNetworkAccess") != "Enabled" {
 			t.Fatalf("resource %d: line %d, property line %d", i, r.Origin.Line, r.Line("properties.network.publicNetworkAccess"))
 		}
+	}
+}
+
+// An export saved as Latin-1 is an error naming the file and the line of
+// the first invalid byte, and its resources are still read; a UTF-8 byte
+// order mark is accepted.
+func TestEncoding(t *testing.T) {
+	doc := "[\n{\"id\": \"/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/a\",\n" +
+		"\"type\": \"Microsoft.DBforPostgreSQL/flexibleServers\", \"tags\": {\"owner\": \"Ren\xe9e\"}}\n]"
+	in := Parse("export.json", []byte(doc))
+	if len(in.Resources) != 1 || len(in.Errors) != 1 {
+		t.Fatalf("%d resources, errors %v", len(in.Resources), in.Errors)
+	}
+	want := "export.json:3:76: not UTF-8 at line 3, column 76: byte 0xE9 is not valid UTF-8 (the file may be Latin-1 or Windows-1252)"
+	if got := in.Errors[0].Error(); !strings.HasPrefix(got, want) {
+		t.Errorf("error\n  %s\nwant\n  %s...", got, want)
+	}
+	if got := in.Resources[0].GetString("tags.owner"); got != "Ren\ufffde" {
+		t.Errorf("tag %q", got)
+	}
+
+	in = Parse("bom.json", []byte("\xef\xbb\xbf"+strings.ReplaceAll(doc, "\xe9", "\u00e9")))
+	if len(in.Resources) != 1 || len(in.Errors) != 0 || in.Resources[0].Origin.Line != 2 {
+		t.Fatalf("BOM: %d resources, errors %v", len(in.Resources), in.Errors)
+	}
+	in = Parse("utf16.json", []byte{0xFF, 0xFE, '[', 0, ']', 0})
+	if len(in.Errors) != 1 || !strings.Contains(in.Errors[0].Error(), "utf16.json:1:1: invalid JSON at byte offset 0: the file is UTF-16, not UTF-8") {
+		t.Fatalf("UTF-16: errors %v", in.Errors)
 	}
 }

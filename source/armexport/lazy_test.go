@@ -17,6 +17,11 @@ func checkLazy(t *testing.T, data []byte) (lazy bool) {
 		return false
 	}
 	in := Parse("f.json", data)
+	// Not UTF-8 is an error that does not stop the reading; the loader
+	// reports it for the lazy input as well (EncodingError).
+	if e := EncodingError("f.json", data); e != nil && len(in.Errors) > 0 && in.Errors[0].Msg == e.Msg {
+		in.Errors = in.Errors[1:]
+	}
 	if len(in.Errors) > 0 {
 		t.Fatalf("Skim took a document Parse rejects: %v", in.Errors[0])
 	}
@@ -113,6 +118,9 @@ func TestSkimDeclines(t *testing.T) {
 func FuzzSkim(f *testing.F) {
 	f.Add([]byte(`{"value": [{"id": "/subscriptions/s/resourceGroups/r/providers/P/t/n", "type": "P/t", "name": "n", "properties": {"a": [1, {"b": null}]}}, 3]}`))
 	f.Add([]byte(`[{"id": "/subscriptions/s/resourceGroups/r/providers/P/t/n", "sku": {"name": "x"}, "version": "16"}]`))
+	// A byte order mark and Latin-1 text, which both readers take (with
+	// U+FFFD for the Latin-1 byte).
+	f.Add([]byte("\xef\xbb\xbf[{\"id\": \"/subscriptions/s/resourceGroups/r/providers/P/t/n\", \"type\": \"P/t\", \"tags\": {\"owner\": \"Ren\xe9e\"}}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkLazy(t, data)
 	})

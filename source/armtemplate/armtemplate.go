@@ -35,6 +35,22 @@
 // Bad input gives a source.Error naming the file, the JSON path and the
 // line; the rest of the template still comes through.
 //
+// Expansion is bounded (see Limits): a template that would build more
+// than the budget allows (variables that double a value, copy loops in
+// copy loops) is an error, "expansion budget exceeded: ...", naming the
+// file, the path and the expression, and the resources expanded until
+// then are kept. ARM's own limits are enforced where they exist: 800 per
+// copy loop and 24,576 characters per expression. At most 100 errors and
+// 100 notes are listed per template.
+//
+// The value of a secure parameter (securestring, secureObject) is
+// evaluated as it is, but never leaves the package: a resource string
+// that holds it becomes an arm.Unknown marked as a sensitive value, and
+// errors and notes show "***" instead (see sensitive.go).
+//
+// A file that is not UTF-8 is an error naming its first invalid line,
+// and is still read; a UTF-8 byte order mark is accepted.
+//
 // The package also applies the source-text rule PGB-IM8-02: a secure
 // parameter with a literal default, or a password written in plain text
 // into a parameter file, is a finding. The secret itself is never printed.
@@ -47,8 +63,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pgbaseline/pgbaseline/arm/expr"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/armexport"
 )
 
 // Defaults of the deployment context.
@@ -58,8 +76,20 @@ const (
 	DefaultLocation      = "westus"
 	// DefaultMaxDepth bounds the nesting of deployments.
 	DefaultMaxDepth = 10
-	// MaxCopyCount is ARM's limit on the count of one copy loop.
+	// MaxCopyCount is ARM's limit on the count of one copy loop: "800
+	// resources (including copy count)", in Template limits of
+	// https://learn.microsoft.com/azure/azure-resource-manager/templates/best-practices.
+	// A copy loop over it is an error, as it is in Azure.
 	MaxCopyCount = 800
+	// MaxExpressionLength is ARM's limit on one template expression,
+	// "24,576 characters in a template expression" (same page). A longer
+	// expression is an error and is not evaluated.
+	MaxExpressionLength = 24_576
+	// DefaultMaxResources bounds the resources one expansion produces,
+	// nested deployments included. Azure allows 800 per template, but
+	// nested deployments each have their own 800, so this is pgbaseline's
+	// own bound, far above real fleets.
+	DefaultMaxResources = 100_000
 	// RuleLiteralSecret is the id of the source-text rule on literal secrets
 	// in templates and parameter files.
 	RuleLiteralSecret = "PGB-IM8-02"
@@ -77,6 +107,9 @@ type Options struct {
 	Subscription, ResourceGroup, Location string
 	// MaxDepth bounds the nesting of deployments; 0 means DefaultMaxDepth.
 	MaxDepth int
+	// Limits bound the work and the size of one expansion; zero fields
+	// take the defaults (expr.DefaultLimits, DefaultMaxResources).
+	Limits Limits
 
 	// linked, shared by the readers Readers returns, holds the files that
 	// expanded templates followed by a relative templateLink.
@@ -120,7 +153,26 @@ func Readers(o Options) (doc func(name string, data []byte, doc any, idx *jsonpo
 	return Reader(o), DirectoryReader(o)
 }
 
+// Limits bound one expansion of a template, its nested deployments
+// included, so that a hostile template (variables that double a value
+// forty times, copy loops in copy loops) is an error naming the file and
+// the expression rather than exhausted memory. Exceeding a limit is an
+// input error, "expansion budget exceeded: ...", at the path where it
+// happened; the resources expanded until then are kept.
+type Limits struct {
+	// Limits are the evaluation limits: steps of work, array elements and
+	// object members built, and string bytes built, each summed over the
+	// expansion (expr.DefaultLimits: 50,000,000 steps, 10,000,000
+	// values, 64 MiB).
+	expr.Limits
+	// Resources bounds the resources produced (DefaultMaxResources).
+	Resources int
+}
+
 func (o Options) withDefaults() Options {
+	if o.Limits.Resources <= 0 {
+		o.Limits.Resources = DefaultMaxResources
+	}
 	if o.Subscription == "" {
 		o.Subscription = DefaultSubscription
 	}
@@ -162,7 +214,15 @@ func Expand(name string, data []byte, o Options) *source.Input {
 		in.Errors = append(in.Errors, syntaxError(name, err))
 		return in
 	}
-	return expandDocument(name, doc, idx, o, nil)
+	return withEncoding(expandDocument(name, doc, idx, o, nil), name, data)
+}
+
+// withEncoding adds to in the error of a template file that is not UTF-8.
+func withEncoding(in *source.Input, name string, data []byte) *source.Input {
+	if err := armexport.EncodingError(name, data); err != nil {
+		in.Errors = append([]*source.Error{err}, in.Errors...)
+	}
+	return in
 }
 
 // Reader returns a document reader for the scan engine's registry: it
@@ -174,7 +234,7 @@ func Reader(o Options) func(name string, data []byte, doc any, idx *jsonpos.Inde
 		case IsParameterFile(doc), o.linked.has(name):
 			return nil, true
 		case IsTemplate(doc):
-			return expandDocument(name, doc, idx, o, nil), true
+			return withEncoding(expandDocument(name, doc, idx, o, nil), name, data), true
 		}
 		return nil, false
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/arm/expr"
@@ -14,13 +15,14 @@ import (
 )
 
 // Limits that keep hostile templates from exhausting memory or time.
+// The evaluation limits (steps, values, string bytes) are in Limits.
 const (
-	// maxValues bounds the JSON values one expansion may build.
-	maxValues = 2_000_000
-	// maxResources bounds the resources one expansion may produce.
-	maxResources = 200_000
 	// maxFunctionDepth bounds nested calls of user-defined functions.
 	maxFunctionDepth = 32
+	// maxReports bounds the errors, and separately the notes, of one
+	// expansion: a copy loop of 800 bad resources says so 100 times, and
+	// then once that the rest are not listed.
+	maxReports = 100
 )
 
 // scopeKind is the level a deployment targets.
@@ -44,14 +46,22 @@ type expansion struct {
 	prov jsonpos.Index
 	keep []map[string]any
 	// out is the position index handed to the resources.
-	out      *jsonpos.Index
-	budget   int
+	out *jsonpos.Index
+	// budget bounds the work and the values of the whole expansion,
+	// nested deployments included; stopped is set once it, or the
+	// resource limit, is exceeded, and the expansion then unwinds.
+	budget   *expr.Budget
 	stopped  bool
 	parsed   map[string]parsedExpr
 	bicep    *bicepSource
 	findings []pendingFinding
 	// uses records which parameters each resource read.
 	uses []resourceUses
+	// secretSet holds the values of the secure parameters read, and
+	// secretForms those of at least minSecretLen bytes with the forms
+	// functions give them (formSet); see sensitive.go.
+	secretSet, formSet map[string]bool
+	secretForms        []string
 	// resolving guards resourceInfo against a resource naming itself.
 	resolving map[string]bool
 }
@@ -110,8 +120,11 @@ type param struct {
 	line     int
 	provided bool
 	given    any
-	state    uint8 // 0 not evaluated, 1 evaluating, 2 done
-	value    any
+	// secret is set for a securestring or secureObject parameter, and for
+	// a parameter of a nested deployment given a secret.
+	secret bool
+	state  uint8 // 0 not evaluated, 1 evaluating, 2 done
+	value  any
 }
 
 type variable struct {
@@ -138,7 +151,11 @@ type scope struct {
 	loops   []loop
 	resLoop string         // the resource copy loop, "" outside one
 	fn      map[string]any // the arguments inside a user-defined function
-	used    map[string]bool
+	// fnErr, inside a user-defined function, is the first error of its
+	// body: the call fails with it, rather than the body's path being
+	// reported once per call.
+	fnErr error
+	used  map[string]bool
 	// absent, when set, says why the resources being expanded may not
 	// exist: a condition or a copy count not known before deployment.
 	absent string
@@ -148,7 +165,18 @@ func (s *scope) push(name string, i int64) { s.loops = append(s.loops, loop{name
 func (s *scope) pop()                      { s.loops = s.loops[:len(s.loops)-1] }
 
 // errorf records an error at a JSON path of the deployment's template.
+// Once the expansion has stopped, what goes wrong after is a consequence
+// of the stop and is not recorded.
 func (d *deployment) errorf(path string, line int, format string, args ...any) {
+	if d.x.stopped {
+		return
+	}
+	d.report(path, line, fmt.Sprintf(format, args...), false)
+}
+
+// report records an error; unless always is set, only while fewer than
+// maxReports are listed.
+func (d *deployment) report(path string, line int, msg string, always bool) {
 	full := path
 	if d.base != "" {
 		if path == "" {
@@ -165,7 +193,14 @@ func (d *deployment) errorf(path string, line int, format string, args ...any) {
 			line = b.lineOf(rest)
 		}
 	}
-	d.x.in.Errors = append(d.x.in.Errors, &source.Error{File: d.file, Line: line, Path: full, Msg: fmt.Sprintf(format, args...)})
+	if len(d.x.in.Errors) >= maxReports && !always {
+		if len(d.x.in.Errors) == maxReports {
+			d.x.in.Errors = append(d.x.in.Errors, &source.Error{File: d.file,
+				Msg: fmt.Sprintf("more than %d errors in the template; the rest are not listed", maxReports)})
+		}
+		return
+	}
+	d.x.in.Errors = append(d.x.in.Errors, &source.Error{File: d.file, Line: line, Path: full, Msg: msg})
 }
 
 func joinPath(path, key string) string {
@@ -195,23 +230,41 @@ func (d *deployment) objLine(obj map[string]any, def int) int {
 	return def
 }
 
-// spend takes one unit of the value budget, reporting once when it runs out.
+// spend takes one value and one step of the budget, reporting once when
+// it runs out.
 func (d *deployment) spend(path string, line int) bool {
 	if d.x.stopped {
 		return false
 	}
-	d.x.budget--
-	if d.x.budget < 0 {
-		d.x.stopped = true
-		d.errorf(path, line, "the template expands to more than %d values; expansion stopped", maxValues)
+	err := d.x.budget.Alloc("", 1, 0)
+	if err == nil {
+		err = d.x.budget.Step("", 1)
+	}
+	if err != nil {
+		d.stop(path, line, "", err)
 		return false
 	}
 	return true
 }
 
+// stop reports that the expansion exceeded its budget at path, in the
+// expression str when there is one, and stops the expansion. Only the
+// first report counts: the rest of the expansion unwinds from it.
+func (d *deployment) stop(path string, line int, str string, err error) {
+	if d.x.stopped {
+		return
+	}
+	where := ""
+	if str != "" {
+		where = " at " + clip(str)
+	}
+	d.report(path, line, fmt.Sprintf("%v; expansion stopped%s, and the resources expanded so far are kept", err, where), true)
+	d.x.stopped = true
+}
+
 // context returns an expression context for scope s.
 func (d *deployment) context(s *scope) *expr.Context {
-	return &expr.Context{Funcs: d.vals.lib, Host: s}
+	return &expr.Context{Funcs: d.vals.lib, Host: s, Budget: d.x.budget}
 }
 
 // parse parses an expression string once per expansion and validates it
@@ -219,7 +272,14 @@ func (d *deployment) context(s *scope) *expr.Context {
 func (d *deployment) parse(str string) (expr.Node, error) {
 	p, ok := d.x.parsed[str]
 	if !ok {
-		n, err := expr.ParseString(str)
+		var n expr.Node
+		var err error
+		if l := utf8.RuneCountInString(str); l > MaxExpressionLength {
+			// Azure rejects such a template before it evaluates it.
+			err = fmt.Errorf("the expression is %s characters long, over ARM's limit of %s", expr.FormatCount(int64(l)), expr.FormatCount(MaxExpressionLength))
+		} else {
+			n, err = expr.ParseString(str)
+		}
 		p = parsedExpr{n, err}
 		d.x.parsed[str] = p
 	}
@@ -243,12 +303,23 @@ func (d *deployment) eval(s *scope, str, path string, line int) (any, bool) {
 		var v any
 		v, err = n.Eval(d.context(s))
 		if err == nil {
-			if v = d.x.copyOut(v); d.x.budget < 0 && !d.x.stopped {
-				d.x.stopped = true
-				d.errorf(path, line, "the template expands to more than %d values; expansion stopped", maxValues)
-			}
+			v = d.x.copyOut(v)
+			err = d.x.budget.Err()
+		}
+		if err == nil {
 			return v, true
 		}
+	}
+	if s.fn != nil {
+		if s.fnErr == nil {
+			s.fnErr = err
+		}
+		return arm.Unknown{Reason: "the expression is invalid"}, false
+	}
+	var be *expr.BudgetError
+	if errors.As(err, &be) {
+		d.stop(path, line, str, be)
+		return arm.Unknown{Reason: "expansion stopped: " + be.Error()}, false
 	}
 	var fe *failError
 	if errors.As(err, &fe) {
@@ -455,7 +526,7 @@ func (x *expansion) record(out map[string]any, pos *jsonpos.Object) {
 // copyOut copies an expression's result, so that no two resources share
 // an object, carrying the positions of objects the expansion built.
 func (x *expansion) copyOut(v any) any {
-	if x.budget--; x.budget < 0 {
+	if x.budget.Alloc("", 1, 0) != nil {
 		return arm.Unknown{Reason: "expansion stopped"}
 	}
 	switch t := v.(type) {
@@ -494,6 +565,7 @@ func newValues(d *deployment, given map[string]any) *values {
 					p.provided, p.given = true, gv
 				}
 			}
+			p.secret = isSecure(def) || (p.provided && d.x.holdsSecret(p.given))
 			v.params[strings.ToLower(name)] = p
 		}
 	}
@@ -564,6 +636,9 @@ func (v *values) param(name string) (any, error) {
 		p.value = nil
 	default:
 		p.value = arm.Unknown{Reason: fmt.Sprintf("parameter %q has no value; pass one in a parameter file", p.name)}
+	}
+	if p.secret {
+		d.x.addSecret(p.value)
 	}
 	p.state = 2
 	return p.value, nil
@@ -670,6 +745,9 @@ func (v *values) addUserFunction(d *deployment, full string, def map[string]any,
 		v.fnDepth++
 		r := v.owner.value(fs, body, bodyPath, bodyLine)
 		v.fnDepth--
+		if fs.fnErr != nil {
+			return nil, fs.fnErr
+		}
 		return r, nil
 	}})
 }

@@ -125,3 +125,58 @@ func TestBadFiles(t *testing.T) {
 		t.Errorf("bad parameter files: %d resources, %v", len(in.Resources), in.Errors)
 	}
 }
+
+// TestEncodings checks that a template or a parameter file saved as
+// Latin-1 is an error naming the file and the line, with the resources
+// still expanded; that a UTF-8 byte order mark is accepted; and that a
+// UTF-16 template is an error that says so.
+func TestEncodings(t *testing.T) {
+	dir := t.TempDir()
+	tmpl := "{" + schema + `,
+ "parameters": {"owner": {"type": "string", "defaultValue": "Ren` + "\xe9" + `e"}, "login": {"type": "string"}},
+ "resources": [` + goodResource + `,
+  {"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2022-09-01", "name": "st", "location": "westus",
+   "tags": {"owner": "[parameters('owner')]", "login": "[parameters('login')]"}}]}`
+	file := filepath.Join(dir, "main.json")
+	params := "{\"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#\",\n" +
+		" \"parameters\": {\"login\": {\"value\": \"Jos\xe9\"}}}"
+	for name, data := range map[string]string{file: tmpl, filepath.Join(dir, "main.parameters.json"): params} {
+		if err := os.WriteFile(name, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := Expand(file, []byte(tmpl), Options{})
+	var got []string
+	for _, e := range in.Errors {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		file + ":2:65: not UTF-8 at line 2, column 65: byte 0xE9 is not valid UTF-8 (the file may be Latin-1 or Windows-1252)",
+		filepath.Join(dir, "main.parameters.json") + ":2:40: not UTF-8 at line 2, column 40: byte 0xE9",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("errors:\n%s", strings.Join(got, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("error\n  %s\nwant\n  %s...", got[i], want[i])
+		}
+	}
+	if len(in.Resources) != 2 || in.Resources[1].GetString("tags.owner") != "Ren\ufffde" || in.Resources[1].GetString("tags.login") != "Jos\ufffd" {
+		t.Errorf("%d resources", len(in.Resources))
+	}
+
+	bom := "\xef\xbb\xbf{" + schema + `,
+ "resources": [` + goodResource + `]}`
+	if in := Expand(filepath.Join(dir, "bom.json"), []byte(bom), Options{}); len(in.Errors) != 0 || len(in.Resources) != 1 || in.Resources[0].Origin.Line != 2 {
+		t.Errorf("BOM: %d resources, errors %v", len(in.Resources), in.Errors)
+	}
+	utf16 := []byte{0xFF, 0xFE}
+	for _, c := range "{" + schema + "}" {
+		utf16 = append(utf16, byte(c), 0)
+	}
+	in = Expand("utf16.json", utf16, Options{})
+	if len(in.Errors) != 1 || !strings.HasPrefix(in.Errors[0].Error(), "utf16.json:1:1: invalid JSON at byte offset 0: the file is UTF-16, not UTF-8; JSON must be UTF-8") {
+		t.Errorf("UTF-16: %v", in.Errors)
+	}
+}

@@ -43,7 +43,7 @@ const tenantID = "00000000-0000-0000-0000-000000000000"
 func unknown(reason string) arm.Unknown { return arm.Unknown{Reason: reason} }
 
 var deploymentFuncs = []*expr.Func{
-	{Name: "parameters", MinArgs: 1, MaxArgs: 1, Call: func(c *expr.Context, args []any) (any, error) {
+	{Name: "parameters", MinArgs: 1, MaxArgs: 1, Shares: true, Call: func(c *expr.Context, args []any) (any, error) {
 		name, ok := args[0].(string)
 		if !ok {
 			return nil, expr.Errorf("parameters", "the parameter name must be a string, not %s", expr.TypeName(args[0]))
@@ -63,7 +63,7 @@ var deploymentFuncs = []*expr.Func{
 		}
 		return v, err
 	}},
-	{Name: "variables", MinArgs: 1, MaxArgs: 1, Call: func(c *expr.Context, args []any) (any, error) {
+	{Name: "variables", MinArgs: 1, MaxArgs: 1, Shares: true, Call: func(c *expr.Context, args []any) (any, error) {
 		name, ok := args[0].(string)
 		if !ok {
 			return nil, expr.Errorf("variables", "the variable name must be a string, not %s", expr.TypeName(args[0]))

@@ -43,7 +43,7 @@ type functionFile struct {
 // functions.json, as Expand would.
 func testDeployment(tmpl map[string]any, o Options) *deployment {
 	o = o.withDefaults()
-	x := &expansion{o: o, in: &source.Input{}, out: &jsonpos.Index{}, budget: maxValues,
+	x := &expansion{o: o, in: &source.Input{}, out: &jsonpos.Index{}, budget: expr.NewBudget(expr.Limits{}),
 		parsed: map[string]parsedExpr{}, resolving: map[string]bool{}}
 	d := &deployment{x: x, file: "functions.json", idx: &jsonpos.Index{}, tmpl: tmpl, kind: kindOf(tmpl),
 		sub: o.Subscription, rg: o.ResourceGroup, mg: "managementGroup", loc: o.Location, name: "functions"}

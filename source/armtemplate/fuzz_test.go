@@ -22,6 +22,7 @@ func FuzzExpand(f *testing.F) {
 	f.Add([]byte(`{"$schema": "deploymentTemplate", "variables": {"a": "[variables('a')]"}, "resources": [{"type": "A.B/c", "name": "[variables('a')]"}]}`))
 	f.Add([]byte(`{"$schema": "deploymentTemplate", "resources": [{"type": "A.B/c", "name": "[string(copyIndex())]", "copy": {"name": "x", "count": 30}, "properties": {"copy": [{"name": "p", "count": 30, "input": "[copyIndex('p')]"}]}}]}`))
 	f.Add([]byte(`{"$schema": "deploymentTemplate", "functions": [{"namespace": "f", "members": {"g": {"parameters": [], "output": {"value": "[f.g()]"}}}}], "resources": [{"type": "A.B/c", "name": "[f.g()]"}]}`))
+	f.Add([]byte(`{"$schema": "deploymentTemplate", "functions": [{"namespace": "f", "members": {"g": {"parameters": [], "output": {"value": "[concat(f.g(), f.g())]"}}}}], "resources": [{"type": "A.B/c", "name": "[f.g()]", "copy": {"name": "c", "count": 800}}]}`))
 	f.Add([]byte(`{"$schema": "deploymentTemplate", "languageVersion": "2.0", "resources": {"a": {"type": "A.B/c", "name": "[resourceInfo('a').name]"}}}`))
 	for _, file := range []string{"testdata/avm-flexible-server/main.json", "testdata/quickstart-flexible-server-vnet/azuredeploy.json"} {
 		data, err := os.ReadFile(file)
@@ -35,6 +36,12 @@ func FuzzExpand(f *testing.F) {
 	// Expressions as nested deployment parameters; unknown copy counts and
 	// conditions; a template that is not known.
 	f.Add([]byte(`{"$schema": "deploymentTemplate", "resources": [{"type": "Microsoft.Resources/deployments", "name": "d", "condition": "[reference('c').ok]", "copy": {"name": "l", "count": "[length(reference('x').items)]"}, "properties": {"expressionEvaluationOptions": {"scope": "inner"}, "parameters": "[if(equals(copyIndex(), 0), createObject('p', createObject('value', null())), reference('p'))]", "template": {"$schema": "deploymentTemplate", "parameters": {"p": {"type": "array", "nullable": true}}, "resources": [{"type": "A.B/c", "name": "x", "properties": {"copy": [{"name": "q", "count": "[length(parameters('p'))]", "input": "[copyIndex('q')]"}]}}]}}}, {"type": "Microsoft.Resources/deployments", "name": "e", "properties": {"template": "[reference('t')]", "parameters": {"a": "[createObject('value', '/subscriptions/s/resourceGroups/r/providers/A.B/c/x')]", "b": "[createObject()]"}}}]}`))
+	// Expansion bombs: values that double with every variable, in
+	// strings and in arrays, and a string that grows by replace().
+	f.Add([]byte(`{"$schema": "deploymentTemplate", "variables": {"v0": "ab", "v1": "[concat(variables('v0'), variables('v0'))]", "v2": "[concat(variables('v1'), variables('v1'))]", "v3": "[concat(variables('v2'), variables('v2'), variables('v2'), variables('v2'))]", "v4": "[replace(variables('v3'), 'a', variables('v3'))]", "v5": "[replace(variables('v4'), 'a', variables('v4'))]", "w": "[createArray(variables('v5'), variables('v5'))]", "x": "[concat(variables('w'), variables('w'))]"}, "resources": [{"type": "A.B/c", "name": "n", "properties": {"a": "[variables('x')]", "b": "[padLeft('', 9999999)]", "c": "[range(0, 100000000)]"}}]}`))
+	f.Add([]byte(`{"$schema": "deploymentTemplate", "resources": [{"type": "A.B/c", "name": "n", "properties": {"a": "[string(reduce(range(0, 8), createObject('k', 'v'), lambda('acc', 'i', createObject('a', lambdaVariables('acc'), 'b', lambdaVariables('acc')))))]", "f": "[format('{0}{0}{0}{0:D99}', 'abc')]"}}]}`))
+	// A byte order mark, and Latin-1 text.
+	f.Add([]byte("\xef\xbb\xbf{\"$schema\": \"deploymentTemplate\", \"resources\": [{\"type\": \"A.B/c\", \"name\": \"caf\xe9\", \"tags\": {\"a\": \"[concat('\xe9', 'x')]\"}}]}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := Expand("fuzz.json", data, Options{MaxDepth: 3})
 		if in == nil || in.Kind != "arm-template" {

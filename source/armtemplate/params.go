@@ -11,6 +11,7 @@ import (
 	"github.com/pgbaseline/pgbaseline/arm/expr"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/armexport"
 )
 
 // secretName matches parameter and property names that hold a secret
@@ -54,7 +55,7 @@ func expandDocument(name string, doc any, idx *jsonpos.Index, o Options, bs *bic
 	if idx == nil {
 		idx = &jsonpos.Index{}
 	}
-	x := &expansion{o: o, in: in, out: &jsonpos.Index{}, budget: maxValues, parsed: map[string]parsedExpr{},
+	x := &expansion{o: o, in: in, out: &jsonpos.Index{}, budget: expr.NewBudget(o.Limits.Limits), parsed: map[string]parsedExpr{},
 		bicep: bs, resolving: map[string]bool{}}
 	origin := name
 	if bs != nil {
@@ -93,6 +94,7 @@ func expandDocument(name string, doc any, idx *jsonpos.Index, o Options, bs *bic
 	x.templateSecrets(d)
 	d.run()
 	x.finish()
+	x.maskSecrets()
 	return in
 }
 
@@ -144,6 +146,9 @@ func (x *expansion) readParamFile(file string, paired bool) []paramValue {
 	if err != nil {
 		x.in.Errors = append(x.in.Errors, syntaxError(file, err))
 		return nil
+	}
+	if err := armexport.EncodingError(file, data); err != nil {
+		x.in.Errors = append(x.in.Errors, err)
 	}
 	if m, ok := doc.(map[string]any); ok && isBicep {
 		// bicep build-params --stdout prints {"parametersJson": "...", ...}.

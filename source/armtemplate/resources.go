@@ -11,6 +11,7 @@ import (
 	"github.com/pgbaseline/pgbaseline/arm/expr"
 	"github.com/pgbaseline/pgbaseline/flexserver"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
+	"github.com/pgbaseline/pgbaseline/source/armexport"
 )
 
 // parentRef is what a nested child resource inherits from its parent.
@@ -133,11 +134,8 @@ func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 // loop).
 func (d *deployment) instance(s *scope, src map[string]any, path, address string, parent *parentRef, line int) {
 	x := d.x
-	if len(x.in.Resources) >= maxResources {
-		if !x.stopped {
-			x.stopped = true
-			d.errorf(path, line, "the template expands to more than %d resources; expansion stopped", maxResources)
-		}
+	if limit := x.o.Limits.Resources; len(x.in.Resources) >= limit {
+		d.stop(path, line, "", fmt.Errorf("expansion budget exceeded: the template expands to more than %s resources", expr.FormatCount(int64(limit))))
 		return
 	}
 	if c, ok := arm.Lookup(src, "condition"); ok {
@@ -392,7 +390,7 @@ func (x *expansion) emit(d *deployment, obj map[string]any, line int, address st
 	}
 	x.in.Resources = append(x.in.Resources, r)
 	if len(used) > 0 {
-		x.uses = append(x.uses, resourceUses{r, used})
+		x.uses = append(x.uses, resourceUses{r, used, d.vals})
 	}
 	return r
 }
@@ -400,6 +398,7 @@ func (x *expansion) emit(d *deployment, obj map[string]any, line int, address st
 type resourceUses struct {
 	r    *arm.Resource
 	used map[string]bool
+	vals *values // the parameters the names in used are of
 }
 
 // index hands the positions of every object in v to the output index.
@@ -547,6 +546,9 @@ func (d *deployment) nested(s *scope, src map[string]any, path string, line int,
 			d.x.in.Errors = append(d.x.in.Errors, se)
 			fail("the linked template " + file + " is not valid JSON")
 			return
+		}
+		if err := armexport.EncodingError(file, data); err != nil {
+			d.x.in.Errors = append(d.x.in.Errors, err)
 		}
 		t, _ := doc.(map[string]any)
 		if t == nil || !IsTemplate(doc) {
@@ -786,6 +788,15 @@ func (d *deployment) note(path string, line int, msg string) {
 	where := file
 	if line > 0 {
 		where += ":" + strconv.Itoa(line)
+	}
+	switch n := len(d.x.in.Notes); {
+	case d.x.stopped:
+		return
+	case n == maxReports:
+		d.x.in.Notes = append(d.x.in.Notes, file+": more than "+strconv.Itoa(maxReports)+" notes on the template; the rest are not listed")
+		return
+	case n > maxReports:
+		return
 	}
 	d.x.in.Notes = append(d.x.in.Notes, where+": "+full+": "+msg)
 }
