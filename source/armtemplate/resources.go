@@ -271,18 +271,29 @@ func (d *deployment) identify(s *scope, src map[string]any, path string, line in
 	if name == "" {
 		if nv, has := arm.Lookup(src, "name"); has {
 			nl := d.lineOf(src, "name", line)
-			if u, isU := d.value(s, nv, joinPath(path, "name"), nl).(arm.Unknown); isU && !strings.HasPrefix(u.Reason, "the expression is invalid") &&
-				!strings.EqualFold(strings.Trim(typ, "/"), flexserver.ServerType) { // a server not seen is an error: it would be missed
-				// A valid template whose resource name is known only at
-				// deployment (a copy loop over another deployment's
-				// outputs): the resource is not seen, but it may be
-				// there. Checks that it could satisfy or change are
-				// Unknown, never NonCompliant.
-				d.unseenResource(s, strings.Trim(typ, "/"), parent, joinPath(path, "name"), nl, u.Reason)
+			switch v := d.value(s, nv, joinPath(path, "name"), nl).(type) {
+			case string:
+				name, ok = v, true
+			case arm.Unknown:
+				switch {
+				case strings.HasPrefix(v.Reason, "the expression is invalid"):
+				case strings.EqualFold(strings.Trim(typ, "/"), flexserver.ServerType):
+					// A server not seen would be missed: an error.
+					d.errorf(joinPath(path, "name"), nl, "the resource name is not known before deployment (%s); the resource is not expanded", v.Reason)
+				default:
+					// A valid template whose resource name is known only
+					// at deployment (a copy loop over another deployment's
+					// outputs): the resource is not seen, but it may be
+					// there. Checks that it could satisfy or change are
+					// Unknown, never NonCompliant.
+					d.unseenResource(s, strings.Trim(typ, "/"), parent, joinPath(path, "name"), nl, v.Reason)
+				}
+				return id, false
+			default:
+				d.errorf(joinPath(path, "name"), nl, "the resource name must be a string, not %s", expr.TypeName(v))
 				return id, false
 			}
 		}
-		name, ok = str("name")
 	}
 	if !ok || name == "" {
 		if _, has := arm.Lookup(src, "name"); !has {
