@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/pgbaseline/pgbaseline/report"
+	"github.com/pgbaseline/pgbaseline/verdict"
 )
 
 //go:embed data
@@ -230,19 +231,8 @@ type PolicyMeta struct {
 	RequiredParameters []string `yaml:"requiredParameters" json:"requiredParameters,omitempty"`
 }
 
-// Remediation says how to fix a failing rule.
-type Remediation struct {
-	Summary   string `yaml:"summary" json:"summary"`
-	AzureCLI  string `yaml:"azureCli" json:"azureCli,omitempty"`
-	Terraform string `yaml:"terraform" json:"terraform,omitempty"`
-	Bicep     string `yaml:"bicep" json:"bicep,omitempty"`
-	SQL       string `yaml:"sql" json:"sql,omitempty"`
-}
-
-// Report returns the remediation in the report's shape.
-func (r Remediation) Report() *report.Remediation {
-	return &report.Remediation{Summary: r.Summary, AzureCLI: r.AzureCLI, Terraform: r.Terraform, Bicep: r.Bicep, SQL: r.SQL}
-}
+// Remediation says how to fix a failing rule (the vocabulary's type).
+type Remediation = verdict.Remediation
 
 // PolicyDefinitionID is the built-in definition's resource id, or "" for
 // rules that are not built-ins.

@@ -25,7 +25,7 @@ func (e *Engine) sourceVerdicts(inputs []*source.Input) []verdict {
 			if rule != nil {
 				res.RuleID, res.Title, res.ControlID, res.Feature, res.Severity = rule.ID, rule.Title, rule.Control, rule.Feature, rule.Severity
 				if rule.Remediation != (baseline.Remediation{}) {
-					res.Remediation = rule.Remediation.Report()
+					res.Remediation = new(rule.Remediation)
 				}
 			}
 			if f.Resource != nil {

@@ -264,7 +264,7 @@ func (s *Server) pageFinding(w http.ResponseWriter, r *http.Request) {
 	}
 	d := findingData{Scan: sc, Result: res[0], Rule: s.cat.Rule(res[0].RuleID), Control: s.cat.Control(res[0].ControlID)}
 	// The commands name this server, its resource group and subscription.
-	d.Result.Remediation = d.Result.Remediation.ForResource(d.Result.ResourceID)
+	d.Result.Remediation = report.RemediationForResource(d.Result.Remediation, d.Result.ResourceID)
 	ev := report.NamedEvidence(res[0].Evidence)
 	keys := make([]string, 0, len(ev))
 	for k := range ev {

@@ -263,7 +263,7 @@ func ruleInfo(cat *baseline.Catalog) map[string]report.RuleInfo {
 		if c := cat.Control(r.Control); c != nil {
 			info.ControlTitle = c.Title
 		}
-		info.Remediation = r.Remediation.Report()
+		info.Remediation = new(r.Remediation)
 		info.PolicyDefinitionID = r.PolicyDefinitionID()
 		info.HelpURI = "https://github.com/pgbaseline/pgbaseline/blob/main/docs/rules.md#" + strings.ToLower(r.ID)
 		out[r.ID] = info
