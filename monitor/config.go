@@ -17,6 +17,7 @@ import (
 
 	"github.com/pgbaseline/pgbaseline/config"
 	"github.com/pgbaseline/pgbaseline/dataplane"
+	"github.com/pgbaseline/pgbaseline/serveconfig"
 )
 
 // DefaultListen and DefaultDatabase apply when the configuration leaves
@@ -28,8 +29,8 @@ const (
 
 // The token roles.
 const (
-	RoleAdmin  = "admin"  // read and trigger scans
-	RoleReader = "reader" // read only
+	RoleAdmin  = serveconfig.RoleAdmin  // read and trigger scans
+	RoleReader = serveconfig.RoleReader // read only
 )
 
 // EventRegression is the webhook event sent when a scan regressed.
@@ -67,20 +68,7 @@ type ServeConfig struct {
 // Limits are the reliability limits a deployment may change: the scan
 // heartbeat (used here) and the HTTP server's limits (passed to package
 // serve by the command).
-type Limits struct {
-	// Heartbeat and StaleAfter: see WithHeartbeat.
-	Heartbeat  time.Duration
-	StaleAfter time.Duration
-	// The HTTP server's limits: see serve.Limits.
-	AuthFailures   int
-	AuthWindow     time.Duration
-	AuthBackoff    time.Duration
-	AuthBackoffMax time.Duration
-	HeavyRequests  int
-	HeavyWait      time.Duration
-	ResultsPage    int
-	ResultsPageMax int
-}
+type Limits = serveconfig.Limits
 
 // limitKeys are the keys of `limits:`; durations are Go durations.
 var limitKeys = []string{"heartbeat", "staleAfter", "authFailures", "authWindow", "authBackoff", "authBackoffMax",
@@ -134,13 +122,7 @@ func cmpOr(d, def time.Duration) time.Duration {
 }
 
 // Token is one API bearer token, stored as the hex SHA-256 of the token.
-type Token struct {
-	Name   string `yaml:"name"`
-	Role   string `yaml:"role"`
-	SHA256 string `yaml:"sha256"`
-	// Line is the token's line in the file.
-	Line int `yaml:"-"`
-}
+type Token = serveconfig.Token
 
 // Target is one thing to scan: IaC paths, live Azure subscriptions, a
 // PostgreSQL database, or several of these in one report.
