@@ -234,6 +234,27 @@ type PolicyMeta struct {
 // Remediation says how to fix a failing rule (the vocabulary's type).
 type Remediation = verdict.Remediation
 
+// RuleDocURL is where docs/rules.md describes the rules; a rule's anchor
+// is its id in lower case.
+const RuleDocURL = "https://github.com/pgbaseline/pgbaseline/blob/main/docs/rules.md"
+
+// RuleInfo returns the metadata the report writers show of every rule, by
+// id: the one conversion of catalog rules to verdict.Rule.
+func (c *Catalog) RuleInfo() map[string]verdict.Rule {
+	out := make(map[string]verdict.Rule, len(c.Rules))
+	for _, r := range c.Rules {
+		info := verdict.Rule{ID: r.ID, Title: r.Title, Description: r.Rationale, Rationale: r.Rationale,
+			ControlID: r.Control, Feature: r.Feature, Severity: r.Severity,
+			Remediation: new(r.Remediation), PolicyDefinitionID: r.PolicyDefinitionID(),
+			HelpURI: RuleDocURL + "#" + strings.ToLower(r.ID)}
+		if ctl := c.Control(r.Control); ctl != nil {
+			info.ControlTitle = ctl.Title
+		}
+		out[r.ID] = info
+	}
+	return out
+}
+
 // PolicyDefinitionID is the built-in definition's resource id, or "" for
 // rules that are not built-ins.
 func (r *Rule) PolicyDefinitionID() string {
