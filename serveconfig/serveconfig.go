@@ -1,15 +1,27 @@
-// Package serveconfig is the configuration model that the two halves of
-// `pgbaseline serve` share: the API's bearer tokens and their roles, and the
-// reliability limits a deployment may change. Package monitor reads them
-// from pgbaseline.yaml (monitor.ServeConfig) and uses the scan heartbeat;
-// package serve takes the tokens and the HTTP limits as they are, so the
-// command passes the configuration through without copying it field by
-// field.
-//
-// The package holds types only; it imports nothing of the project.
+// Package serveconfig is the configuration model of `pgbaseline serve`: the
+// keys listen, database, tokens, targets (with their schedules), webhooks,
+// retention and limits of pgbaseline.yaml, read and checked by Load with
+// errors that name the file and line. Package monitor runs the targets on
+// their schedules and tells the webhooks; package serve takes the tokens
+// and the HTTP limits as they are. Both import this package, so neither
+// copies the other's types, and the command passes the configuration
+// through without converting it field by field.
 package serveconfig
 
 import "time"
+
+// The defaults of the scan heartbeat (Limits.Heartbeat and StaleAfter).
+const (
+	// DefaultHeartbeatInterval is how often a replica renews the heartbeat
+	// of each scan it runs, and how often every replica looks for stale
+	// scans.
+	DefaultHeartbeatInterval = 10 * time.Second
+	// DefaultStaleAfter is how old a running scan's heartbeat may grow
+	// before the scan counts as abandoned (its replica was killed, or lost
+	// the database) and is queued again: a killed replica's scan runs
+	// again within DefaultStaleAfter + DefaultHeartbeatInterval.
+	DefaultStaleAfter = 45 * time.Second
+)
 
 // Role is what a token may do.
 type Role string

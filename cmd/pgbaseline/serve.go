@@ -18,6 +18,7 @@ import (
 
 	"github.com/pgbaseline/pgbaseline/monitor"
 	"github.com/pgbaseline/pgbaseline/serve"
+	"github.com/pgbaseline/pgbaseline/serveconfig"
 	"github.com/pgbaseline/pgbaseline/store"
 )
 
@@ -45,8 +46,8 @@ SIGTERM stops accepting requests, then finishes or requeues running scans.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "pgbaseline.yaml", "configuration `FILE`")
-	fl.StringVar(&f.listen, "listen", "", "address to listen on, `HOST:PORT` (default: the configuration's listen, else "+monitor.DefaultListen+")")
-	fl.StringVar(&f.database, "database", "", "history store `URL`: sqlite:FILE or postgres://... (default: the configuration's database, else "+monitor.DefaultDatabase+")")
+	fl.StringVar(&f.listen, "listen", "", "address to listen on, `HOST:PORT` (default: the configuration's listen, else "+serveconfig.DefaultListen+")")
+	fl.StringVar(&f.database, "database", "", "history store `URL`: sqlite:FILE or postgres://... (default: the configuration's database, else "+serveconfig.DefaultDatabase+")")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `FILE` (PEM; needs --tls-key)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the TLS private key `FILE` (PEM)")
 	return cmd
@@ -56,7 +57,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usageError("--tls-cert and --tls-key go together")
 	}
-	cfg, err := monitor.LoadConfig(f.config)
+	cfg, err := serveconfig.Load(f.config)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -67,10 +68,10 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		cfg.Database = f.database
 	}
 	if cfg.Listen == "" {
-		cfg.Listen = monitor.DefaultListen
+		cfg.Listen = serveconfig.DefaultListen
 	}
 	if cfg.Database == "" {
-		cfg.Database = monitor.DefaultDatabase
+		cfg.Database = serveconfig.DefaultDatabase
 	}
 	stderr := cmd.ErrOrStderr()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -165,7 +166,7 @@ func redactStore(url string) string {
 
 // startMonitor builds and starts the monitor (job queue, scheduler, scan
 // runner, webhooks), reporting every finished scan to srv's metrics.
-func startMonitor(ctx context.Context, cfg *monitor.ServeConfig, st store.Backend, srv *serve.Server, log *slog.Logger) (*monitor.Monitor, error) {
+func startMonitor(ctx context.Context, cfg *serveconfig.Config, st store.Backend, srv *serve.Server, log *slog.Logger) (*monitor.Monitor, error) {
 	mon, err := monitor.New(*cfg, st, monitor.WithLogger(log), monitor.WithToolVersion(version),
 		monitor.WithObserver(monitor.ObserverFunc(srv.ObserveScan)))
 	if err != nil {
