@@ -1,7 +1,7 @@
 // Package verdict is pgbaseline's vocabulary for judging a rule on a
-// resource: the Status of a result, the Severity of a rule, the Remediation
-// that says how to fix it, and Rule, the metadata of a rule that the report
-// writers show. Package report (the JSON report and its writers) names these
+// resource: the Status of a result, the Severity of a rule, the Outcome a
+// rule's code reaches, the Remediation that says how to fix it, and Rule,
+// the metadata of a rule that the report writers show. Package report (the JSON report and its writers) names these
 // types through aliases, and the baseline catalog and the data-plane checks
 // use them, so each is defined once.
 //
@@ -49,6 +49,26 @@ func (s Severity) Rank() int {
 		return 1
 	}
 	return 0
+}
+
+// Outcome is a verdict as a rule's code reaches it, before the scan's
+// finish step completes it into a result (rule metadata, configuration,
+// suppressions, remediation): the status, the message, the evidence and
+// where it points. R is the type of the related thing that decided the
+// verdict when it is not the judged resource itself (check.Outcome, the
+// Go checks' verdict, is an Outcome[*arm.Resource]); rules that never name
+// one use Outcome[struct{}].
+type Outcome[R any] struct {
+	Status  Status
+	Message string
+	// Evidence maps what was read to the value observed.
+	Evidence map[string]any
+	// Path is the property of the judged resource that decided the
+	// verdict, for pointing at a line; "" for the resource itself.
+	Path string
+	// Related is what decided the verdict when it is not the judged
+	// resource (a network security group, say); its zero value otherwise.
+	Related R
 }
 
 // Remediation says how to fix a failing rule: a summary, and snippets in
