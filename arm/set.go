@@ -319,23 +319,35 @@ func (s *Set) putID(r *Resource, k idKeys) {
 	s.byIDMore[k.id] = r
 }
 
-// hashNormal is the 64-bit FNV-1a hash of Normalize(s), computed without
+// hashNormal is the hash of Normalize(s) (see FoldHash), computed without
 // allocating when s is ASCII.
 func hashNormal(s string) uint64 {
 	s = strings.TrimRight(s, "/")
-	if !isASCII(s) {
-		s = Normalize(s)
+	h, ascii := FoldHash(s)
+	if !ascii {
+		h, _ = FoldHash(Normalize(s))
 	}
-	h := uint64(14695981039346656037)
+	return h
+}
+
+// FoldHash is the one hash of resource ids: the 64-bit FNV-1a hash of s
+// with ASCII capitals folded to lower case, computed without allocating.
+// ascii reports whether s is all ASCII; only then do ids that differ in case
+// alone share a hash (hash Normalize(s) otherwise). Set indexes ids by it,
+// and the fleet planner of package scan groups resources by it.
+func FoldHash(s string) (h uint64, ascii bool) {
+	h = 14695981039346656037
+	var high byte
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		high |= c
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
 		h ^= uint64(c)
 		h *= 1099511628211
 	}
-	return h
+	return h, high < 0x80
 }
 
 // sameID reports whether Normalize(a) == Normalize(b).

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/pgbaseline/pgbaseline/report"
+	"github.com/pgbaseline/pgbaseline/verdict"
 )
 
 //go:embed data
@@ -230,18 +231,28 @@ type PolicyMeta struct {
 	RequiredParameters []string `yaml:"requiredParameters" json:"requiredParameters,omitempty"`
 }
 
-// Remediation says how to fix a failing rule.
-type Remediation struct {
-	Summary   string `yaml:"summary" json:"summary"`
-	AzureCLI  string `yaml:"azureCli" json:"azureCli,omitempty"`
-	Terraform string `yaml:"terraform" json:"terraform,omitempty"`
-	Bicep     string `yaml:"bicep" json:"bicep,omitempty"`
-	SQL       string `yaml:"sql" json:"sql,omitempty"`
-}
+// Remediation says how to fix a failing rule (the vocabulary's type).
+type Remediation = verdict.Remediation
 
-// Report returns the remediation in the report's shape.
-func (r Remediation) Report() *report.Remediation {
-	return &report.Remediation{Summary: r.Summary, AzureCLI: r.AzureCLI, Terraform: r.Terraform, Bicep: r.Bicep, SQL: r.SQL}
+// RuleDocURL is where docs/rules.md describes the rules; a rule's anchor
+// is its id in lower case.
+const RuleDocURL = "https://github.com/pgbaseline/pgbaseline/blob/main/docs/rules.md"
+
+// RuleInfo returns the metadata the report writers show of every rule, by
+// id: the one conversion of catalog rules to verdict.Rule.
+func (c *Catalog) RuleInfo() map[string]verdict.Rule {
+	out := make(map[string]verdict.Rule, len(c.Rules))
+	for _, r := range c.Rules {
+		info := verdict.Rule{ID: r.ID, Title: r.Title, Description: r.Rationale, Rationale: r.Rationale,
+			ControlID: r.Control, Feature: r.Feature, Severity: r.Severity,
+			Remediation: new(r.Remediation), PolicyDefinitionID: r.PolicyDefinitionID(),
+			HelpURI: RuleDocURL + "#" + strings.ToLower(r.ID)}
+		if ctl := c.Control(r.Control); ctl != nil {
+			info.ControlTitle = ctl.Title
+		}
+		out[r.ID] = info
+	}
+	return out
 }
 
 // PolicyDefinitionID is the built-in definition's resource id, or "" for

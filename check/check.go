@@ -6,22 +6,13 @@ package check
 
 import (
 	"github.com/pgbaseline/pgbaseline/arm"
-	"github.com/pgbaseline/pgbaseline/report"
+	"github.com/pgbaseline/pgbaseline/verdict"
 )
 
-// Outcome is a check's verdict on one resource.
-type Outcome struct {
-	Status  report.Status
-	Message string
-	// Evidence maps what was read to the value observed.
-	Evidence map[string]any
-	// Path is the property of the checked resource that decided the
-	// verdict, for pointing at a line; "" for the resource itself.
-	Path string
-	// Related is the resource that decided the verdict when it is not the
-	// checked one (a network security group, say); nil otherwise.
-	Related *arm.Resource
-}
+// Outcome is a check's verdict on one resource: the vocabulary's Outcome,
+// whose Related is the resource that decided the verdict when it is not the
+// checked one (a network security group, say), nil otherwise.
+type Outcome = verdict.Outcome[*arm.Resource]
 
 // Params are a rule's parameter values.
 type Params map[string]any

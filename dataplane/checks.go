@@ -6,20 +6,22 @@ import (
 	"strings"
 
 	"github.com/pgbaseline/pgbaseline/report"
+	"github.com/pgbaseline/pgbaseline/verdict"
 )
 
-// outcome is a check's verdict before it is dressed as a report.Result.
-type outcome struct {
-	Status   report.Status
-	Message  string
-	Evidence map[string]any
-}
+// outcome is a check's verdict before it is dressed as a report.Result; a
+// database check names no related resource.
+type outcome = verdict.Outcome[struct{}]
 
-func pass(msg string, ev map[string]any) outcome { return outcome{report.Compliant, msg, ev} }
-func fail(msg string, ev map[string]any) outcome { return outcome{report.NonCompliant, msg, ev} }
-func notApplicable(msg string) outcome           { return outcome{Status: report.NotApplicable, Message: msg} }
+func pass(msg string, ev map[string]any) outcome {
+	return outcome{Status: report.Compliant, Message: msg, Evidence: ev}
+}
+func fail(msg string, ev map[string]any) outcome {
+	return outcome{Status: report.NonCompliant, Message: msg, Evidence: ev}
+}
+func notApplicable(msg string) outcome { return outcome{Status: report.NotApplicable, Message: msg} }
 func unknown(msg string, ev map[string]any) outcome {
-	return outcome{report.Unknown, msg, ev}
+	return outcome{Status: report.Unknown, Message: msg, Evidence: ev}
 }
 
 // check is one rule and the function that judges it from the facts.

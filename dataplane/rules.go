@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/pgbaseline/pgbaseline/report"
+	"github.com/pgbaseline/pgbaseline/verdict"
 	"gopkg.in/yaml.v3"
 )
 
@@ -38,12 +39,8 @@ type Rule struct {
 	Remediation Remediation     `yaml:"remediation"`
 }
 
-// Remediation says how to fix a failing data-plane rule.
-type Remediation struct {
-	Summary  string `yaml:"summary"`
-	SQL      string `yaml:"sql,omitempty"`
-	AzureCLI string `yaml:"azureCli,omitempty"`
-}
+// Remediation says how to fix a failing data-plane rule (the vocabulary's type).
+type Remediation = verdict.Remediation
 
 // Rules returns the metadata of every data-plane rule, in report order.
 func Rules() []Rule {

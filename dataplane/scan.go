@@ -116,7 +116,7 @@ func evaluate(f *facts, res report.Resource, secrets []string) []report.Result {
 			RuleID: c.rule.ID, ControlID: c.rule.Control, Feature: c.rule.Feature, Title: c.rule.Title,
 			Severity: c.rule.Severity, ResourceID: res.ID, ResourceType: res.Type, ResourceName: res.Name,
 			Status: o.Status, Message: scrub(msg, secrets...), Evidence: scrubEvidence(o.Evidence, secrets),
-			Remediation: &report.Remediation{Summary: rem.Summary, SQL: rem.SQL, AzureCLI: rem.AzureCLI},
+			Remediation: &rem,
 		})
 	}
 	return out

@@ -1,5 +1,5 @@
-// Package monitor runs `pgbaseline serve`'s scans: it reads the serve
-// configuration, enqueues a scan for every slot of every target's schedule,
+// Package monitor runs `pgbaseline serve`'s scans: it takes the serve
+// configuration (package serveconfig), enqueues a scan for every slot of every target's schedule,
 // and works the queue, recording each scan in the store.
 //
 // The queue is River (riverqueue/river) in the store's own database:
@@ -39,6 +39,7 @@ import (
 
 	"github.com/pgbaseline/pgbaseline/baseline"
 	"github.com/pgbaseline/pgbaseline/report"
+	"github.com/pgbaseline/pgbaseline/serveconfig"
 	"github.com/pgbaseline/pgbaseline/store"
 )
 
@@ -98,15 +99,9 @@ const (
 	// DefaultReconcileInterval is how often the scheduler checks that every
 	// queued scan has a job and every running scan a live one.
 	DefaultReconcileInterval = 30 * time.Second
-	// DefaultHeartbeatInterval is how often a replica renews the heartbeat
-	// of each scan it runs, and how often every replica looks for stale
-	// scans.
-	DefaultHeartbeatInterval = 10 * time.Second
-	// DefaultStaleAfter is how old a running scan's heartbeat may grow
-	// before the scan counts as abandoned (its replica was killed, or lost
-	// the database) and is queued again: a killed replica's scan runs
-	// again within DefaultStaleAfter + DefaultHeartbeatInterval.
-	DefaultStaleAfter = 45 * time.Second
+	// DefaultHeartbeatInterval and DefaultStaleAfter: see serveconfig.
+	DefaultHeartbeatInterval = serveconfig.DefaultHeartbeatInterval
+	DefaultStaleAfter        = serveconfig.DefaultStaleAfter
 )
 
 // Option configures a Monitor.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/pgbaseline/pgbaseline/assess"
 	"github.com/pgbaseline/pgbaseline/dataplane"
@@ -33,7 +31,7 @@ func (m *Monitor) runTarget(ctx context.Context, t Target) (*report.Report, erro
 			Tenant: a.Tenant, Cloud: a.Cloud, ARMEndpoint: a.ARMEndpoint}
 	}
 	if p := t.Postgres; p != nil {
-		dsn, err := p.resolveDSN()
+		dsn, err := p.ResolveDSN()
 		if err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		}
@@ -42,30 +40,6 @@ func (m *Monitor) runTarget(ctx context.Context, t Target) (*report.Report, erro
 	}
 	rep, _, err := assess.Run(ctx, req)
 	return rep, err
-}
-
-// resolveDSN reads the DSN from its environment variable, file, or the
-// configuration.
-func (p *PostgresTarget) resolveDSN() (string, error) {
-	switch {
-	case p.DSNEnv != "":
-		v := strings.TrimSpace(os.Getenv(p.DSNEnv))
-		if v == "" {
-			return "", fmt.Errorf("the environment variable %s (the DSN) is not set", p.DSNEnv)
-		}
-		return v, nil
-	case p.DSNFile != "":
-		b, err := os.ReadFile(p.DSNFile)
-		if err != nil {
-			return "", fmt.Errorf("postgres.dsnFile: %v", err)
-		}
-		v := strings.TrimSpace(string(b))
-		if v == "" {
-			return "", fmt.Errorf("postgres.dsnFile %s is empty", p.DSNFile)
-		}
-		return v, nil
-	}
-	return p.DSN, nil
 }
 
 func decodeArgs(b []byte, v any) error { return json.Unmarshal(b, v) }

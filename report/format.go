@@ -6,6 +6,8 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+
+	"github.com/pgbaseline/pgbaseline/verdict"
 )
 
 // Format names an output format of the report.
@@ -83,19 +85,7 @@ func FormatFromPath(path string) (Format, error) {
 
 // RuleInfo is what the report writers know about a rule beyond its
 // results: the caller fills it from the baseline catalog.
-type RuleInfo struct {
-	ID                 string
-	Title              string
-	Description        string
-	Rationale          string
-	HelpURI            string
-	ControlID          string
-	ControlTitle       string
-	Feature            string
-	Severity           Severity
-	Remediation        *Remediation
-	PolicyDefinitionID string
-}
+type RuleInfo = verdict.Rule
 
 // Options tunes the writers.
 type Options struct {

@@ -211,7 +211,7 @@ func htmlFindingOf(res *Result, control string, o Options) htmlFinding {
 	if res.Status == NonCompliant || res.Status == Error || res.Status == Unknown {
 		if m := remediationFor(res, o); m != nil {
 			f.Remediation = m
-			f.Snippets = m.snippets()
+			f.Snippets = remediationSnippets(m)
 		}
 	}
 	return f

@@ -161,7 +161,7 @@ func junitDetail(res *Result, o Options) string {
 		if m.Summary != "" {
 			b.WriteString(" " + m.Summary)
 		}
-		for _, s := range m.snippets() {
+		for _, s := range remediationSnippets(m) {
 			b.WriteString("\n\n" + s.Label + ":\n" + s.Code)
 		}
 	}

@@ -202,7 +202,7 @@ func markdownFinding(res *Result, o Options) string {
 	}
 	if m := remediationFor(res, o); m != nil {
 		b.WriteString("\n**Remediation:** " + mdEscape(m.Summary) + "\n")
-		for _, s := range m.snippets() {
+		for _, s := range remediationSnippets(m) {
 			b.WriteString("\n" + s.Label + ":\n\n" + fence(s.Lang, s.Code) + "\n")
 		}
 	}

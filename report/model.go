@@ -3,52 +3,41 @@
 // it in each output format.
 package report
 
-import "time"
+import (
+	"time"
+
+	"github.com/pgbaseline/pgbaseline/verdict"
+)
 
 // SchemaVersion is the version of the JSON report.
 const SchemaVersion = 1
 
 // Status is a result's compliance state, spelled as Azure Policy spells it.
-type Status string
+type Status = verdict.Status
 
 // The statuses.
 const (
-	Compliant     Status = "Compliant"
-	NonCompliant  Status = "NonCompliant"
-	NotApplicable Status = "NotApplicable"
-	Exempt        Status = "Exempt"
-	Unknown       Status = "Unknown"
-	Error         Status = "Error"
+	Compliant     = verdict.Compliant
+	NonCompliant  = verdict.NonCompliant
+	NotApplicable = verdict.NotApplicable
+	Exempt        = verdict.Exempt
+	Unknown       = verdict.Unknown
+	Error         = verdict.Error
 )
 
 // Statuses lists every status in report order.
-var Statuses = []Status{Compliant, NonCompliant, NotApplicable, Exempt, Unknown, Error}
+var Statuses = verdict.Statuses
 
-// Severity ranks a rule.
-type Severity string
+// Severity ranks a rule (Rank orders them).
+type Severity = verdict.Severity
 
 // The severities, highest first.
 const (
-	Critical Severity = "critical"
-	High     Severity = "high"
-	Medium   Severity = "medium"
-	Low      Severity = "low"
+	Critical = verdict.Critical
+	High     = verdict.High
+	Medium   = verdict.Medium
+	Low      = verdict.Low
 )
-
-// Rank orders severities: critical 4 ... low 1, unknown 0.
-func (s Severity) Rank() int {
-	switch s {
-	case Critical:
-		return 4
-	case High:
-		return 3
-	case Medium:
-		return 2
-	case Low:
-		return 1
-	}
-	return 0
-}
 
 // Report is the whole scan report.
 type Report struct {
@@ -129,13 +118,7 @@ type Location struct {
 }
 
 // Remediation says how to fix a failing rule.
-type Remediation struct {
-	Summary   string `json:"summary,omitempty"`
-	AzureCLI  string `json:"azureCli,omitempty"`
-	Terraform string `json:"terraform,omitempty"`
-	Bicep     string `json:"bicep,omitempty"`
-	SQL       string `json:"sql,omitempty"`
-}
+type Remediation = verdict.Remediation
 
 // ControlSummary rolls up the results of one control.
 type ControlSummary struct {

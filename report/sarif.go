@@ -280,14 +280,14 @@ func ruleHelp(info RuleInfo) (string, string) {
 		t.WriteString("\n\n" + info.Rationale)
 		m.WriteString("\n\n" + info.Rationale)
 	}
-	if rem := info.Remediation; rem != nil && !rem.empty() {
+	if rem := info.Remediation; !rem.Empty() {
 		t.WriteString("\n\nRemediation:")
 		m.WriteString("\n\n### Remediation\n")
 		if rem.Summary != "" {
 			t.WriteString(" " + rem.Summary)
 			m.WriteString("\n" + rem.Summary + "\n")
 		}
-		for _, s := range rem.snippets() {
+		for _, s := range remediationSnippets(rem) {
 			t.WriteString("\n\n" + s.Label + ":\n" + s.Code)
 			m.WriteString("\n" + s.Label + ":\n\n" + fence(s.Lang, s.Code) + "\n")
 		}

@@ -220,7 +220,7 @@ func (t *tableWriter) failures(r *Report, idx []int, o Options) {
 				if m.AzureCLI == "" {
 					break
 				}
-				if c := m.ForResource(it.ResourceID).AzureCLI; c != m.AzureCLI {
+				if c := RemediationForResource(m, it.ResourceID).AzureCLI; c != m.AzureCLI {
 					filled[k] = c
 				} else {
 					generic = m.AzureCLI

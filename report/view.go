@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/pgbaseline/pgbaseline/arm"
 )
 
 // controlView is one control with the indexes of its results, in the order
@@ -271,75 +273,67 @@ func sortResults(all []Result, idx []int) {
 // remediationFor is the result's own remediation, else its rule's, with
 // its placeholders filled from the result's resource ID (ForResource).
 func remediationFor(res *Result, o Options) *Remediation {
-	return ruleRemediation(res, o).ForResource(res.ResourceID)
+	return RemediationForResource(ruleRemediation(res, o), res.ResourceID)
 }
 
 // ruleRemediation is the result's own remediation, else its rule's, as
 // written (placeholders unfilled).
 func ruleRemediation(res *Result, o Options) *Remediation {
-	if res.Remediation != nil && !res.Remediation.empty() {
+	if !res.Remediation.Empty() {
 		return res.Remediation
 	}
-	if info, ok := o.Rules[res.RuleID]; ok && info.Remediation != nil && !info.Remediation.empty() {
+	if info, ok := o.Rules[res.RuleID]; ok && !info.Remediation.Empty() {
 		return info.Remediation
 	}
 	return nil
 }
 
-// ForResource returns the remediation with the placeholders of its
-// snippets filled from an ARM resource ID, so a command can be run as it
-// is: $SUBSCRIPTION_ID (and $SUBSCRIPTION), $RG, $SERVER (the flexible
-// server the resource is or belongs to) and $RULE (a firewall rule's
-// name). A placeholder stays when the ID does not say its value, or when
-// the value holds a character a shell would read (only letters, digits,
-// '.', '_' and '-' are filled in). The summary is left as written. m
-// itself is returned when nothing is filled; nil stays nil.
-func (m *Remediation) ForResource(id string) *Remediation {
+// RemediationForResource returns m with the placeholders of its snippets
+// filled from an ARM resource ID, so a command can be run as it is:
+// $SUBSCRIPTION_ID (and $SUBSCRIPTION), $RG, $SERVER (the flexible server
+// the resource is or belongs to) and $RULE (a firewall rule's name). A
+// placeholder stays when the ID does not say its value, or when the value
+// holds a character a shell would read (only letters, digits, '.', '_' and
+// '-' are filled in). The summary is left as written. m itself is returned
+// when nothing is filled; nil stays nil.
+func RemediationForResource(m *Remediation, id string) *Remediation {
 	if m == nil {
 		return nil
 	}
-	vals := armPlaceholders(id)
-	if len(vals) == 0 {
-		return m
-	}
-	out := *m
-	out.AzureCLI = fillPlaceholders(m.AzureCLI, vals)
-	out.Terraform = fillPlaceholders(m.Terraform, vals)
-	out.Bicep = fillPlaceholders(m.Bicep, vals)
-	out.SQL = fillPlaceholders(m.SQL, vals)
-	if out == *m {
-		return m
-	}
-	return &out
+	return m.Fill(armPlaceholders(id))
 }
 
 // armPlaceholders reads the placeholder values an ARM ID gives; nil for
 // anything else (a Terraform address, a host name).
 func armPlaceholders(id string) map[string]string {
-	seg := strings.Split(strings.Trim(id, "/"), "/")
-	if len(seg) < 2 || !strings.EqualFold(seg[0], "subscriptions") {
+	t := strings.TrimLeft(id, "/")
+	if len(t) < len("subscriptions/") || !strings.EqualFold(t[:len("subscriptions/")], "subscriptions/") {
 		return nil
 	}
+	p, _ := arm.ParseID(id)
 	vals := map[string]string{}
 	set := func(k, v string) {
 		if v != "" && shellSafe(v) {
 			vals[k] = v
 		}
 	}
-	set("SUBSCRIPTION_ID", seg[1])
-	set("SUBSCRIPTION", seg[1])
-	for i := 2; i+1 < len(seg); i += 2 {
-		k, v := seg[i], seg[i+1]
-		switch {
-		case strings.EqualFold(k, "resourceGroups"):
-			set("RG", v)
-		case strings.EqualFold(k, "providers"):
-			// providers/<namespace>: the type/name pairs follow.
-		case strings.EqualFold(k, "flexibleServers") && strings.EqualFold(seg[i-1], "Microsoft.DBforPostgreSQL"):
-			set("SERVER", v)
-		case strings.EqualFold(k, "firewallRules") && vals["SERVER"] != "":
-			set("RULE", v)
+	set("SUBSCRIPTION_ID", p.Subscription)
+	set("SUBSCRIPTION", p.Subscription)
+	set("RG", p.ResourceGroup)
+	// The server is the resource itself, or the one it (or the resource
+	// it extends) belongs to.
+	for q, depth := p, 0; depth < 8; depth++ {
+		if strings.EqualFold(q.Namespace, "Microsoft.DBforPostgreSQL") && len(q.Types) > 0 && strings.EqualFold(q.Types[0], "flexibleServers") {
+			set("SERVER", q.Names[0])
+			if len(q.Types) > 1 && strings.EqualFold(q.Types[1], "firewallRules") && vals["SERVER"] != "" {
+				set("RULE", q.Names[1])
+			}
+			break
 		}
+		if q.Scope == "" {
+			break
+		}
+		q, _ = arm.ParseID(q.Scope)
 	}
 	return vals
 }
@@ -354,44 +348,13 @@ func shellSafe(s string) bool {
 	return true
 }
 
-// fillPlaceholders replaces each $NAME in s whose value vals holds; a name
-// is the longest run of capitals, digits and underscores after the $, so
-// $SERVER does not touch $NEW_SERVER or $SERVER_ID.
-func fillPlaceholders(s string, vals map[string]string) string {
-	if !strings.Contains(s, "$") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '$' {
-			b.WriteByte(s[i])
-			continue
-		}
-		j := i + 1
-		for j < len(s) && (s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9' || s[j] == '_') {
-			j++
-		}
-		if v, ok := vals[s[i+1:j]]; ok {
-			b.WriteString(v)
-			i = j - 1
-			continue
-		}
-		b.WriteByte('$')
-	}
-	return b.String()
-}
-
-func (m *Remediation) empty() bool {
-	return m.Summary == "" && m.AzureCLI == "" && m.Terraform == "" && m.Bicep == "" && m.SQL == ""
-}
-
 // remediationSnippet is one way to fix a finding, in one language.
 type remediationSnippet struct {
 	Label, Lang, Code string
 }
 
-// snippets lists the remediation's code in a fixed order.
-func (m *Remediation) snippets() []remediationSnippet {
+// remediationSnippets lists m's code in a fixed order.
+func remediationSnippets(m *Remediation) []remediationSnippet {
 	if m == nil {
 		return nil
 	}

@@ -157,7 +157,7 @@ func TestRemediationForResource(t *testing.T) {
 		AzureCLI: "az postgres flexible-server firewall-rule delete --resource-group $RG --name $SERVER --rule-name $RULE --yes\naz postgres flexible-server create --name $NEW_SERVER --private-dns-zone $SERVER.private.postgres.database.azure.com --scope /subscriptions/$SUBSCRIPTION_ID $(az account show) $SERVER_ID",
 	}
 	fw := "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-prod/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-prod-01/firewallRules/allow-all"
-	got := m.ForResource(fw)
+	got := RemediationForResource(m, fw)
 	want := "az postgres flexible-server firewall-rule delete --resource-group rg-prod --name pg-prod-01 --rule-name allow-all --yes\n" +
 		"az postgres flexible-server create --name $NEW_SERVER --private-dns-zone pg-prod-01.private.postgres.database.azure.com --scope /subscriptions/00000000-0000-0000-0000-000000000001 $(az account show) $SERVER_ID"
 	if got.AzureCLI != want {
@@ -168,11 +168,11 @@ func TestRemediationForResource(t *testing.T) {
 	}
 	// Not an ARM ID, or a name a shell would read: placeholders stay.
 	for _, id := range []string{tfAddr, "pg-prod-01.postgres.database.azure.com:5432", hostile} {
-		if c := m.ForResource(id).AzureCLI; strings.Contains(c, "<script>") || !strings.Contains(c, "--name $SERVER") {
+		if c := RemediationForResource(m, id).AzureCLI; strings.Contains(c, "<script>") || !strings.Contains(c, "--name $SERVER") {
 			t.Errorf("ForResource(%q) = %q, want $SERVER left in place", id, c)
 		}
 	}
-	if (*Remediation)(nil).ForResource(fw) != nil {
+	if RemediationForResource(nil, fw) != nil {
 		t.Error("a nil remediation must stay nil")
 	}
 }

@@ -120,7 +120,7 @@ func NewEngine(cat *baseline.Catalog, cfg *config.Config) (*Engine, error) {
 			cr.defID = definitionID(cr.def)
 		}
 		if r.Remediation != (baseline.Remediation{}) {
-			cr.remediation = r.Remediation.Report()
+			cr.remediation = new(r.Remediation)
 		}
 		e.rules = append(e.rules, cr)
 	}

@@ -90,28 +90,6 @@ func serverPrefix(id string) int {
 	return 0
 }
 
-// foldHash is the 64-bit FNV-1a hash of an ASCII id in lower case; ok is
-// false for an id that is empty, ends in '/' or is not ASCII (a fleet scan
-// leaves such inputs to the whole-set scan).
-func foldHash(id string) (h uint64, ok bool) {
-	if id == "" || id[len(id)-1] == '/' {
-		return 0, false
-	}
-	h = 14695981039346656037
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if c >= 0x80 {
-			return 0, false
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	return h, true
-}
-
 // entryKeys are what planFleet needs of one resource: its id's hash, and
 // the hash of the server id it lies under (0 when none).
 type entryKeys struct {
@@ -119,11 +97,19 @@ type entryKeys struct {
 	ok         bool
 }
 
+// An id that is empty, ends in '/' or is not ASCII is not ok: a fleet scan
+// leaves such inputs to the whole-set scan.
 func keysOfID(id string) entryKeys {
-	h, ok := foldHash(id)
-	k := entryKeys{id: h, ok: ok}
-	if n := serverPrefix(id); n > 0 && ok {
-		k.server, _ = foldHash(id[:n])
+	if id == "" || id[len(id)-1] == '/' {
+		return entryKeys{}
+	}
+	h, ok := arm.FoldHash(id)
+	if !ok {
+		return entryKeys{}
+	}
+	k := entryKeys{id: h, ok: true}
+	if n := serverPrefix(id); n > 0 {
+		k.server, _ = arm.FoldHash(id[:n])
 	}
 	return k
 }

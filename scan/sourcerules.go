@@ -20,12 +20,12 @@ func (e *Engine) sourceVerdicts(inputs []*source.Input) []verdict {
 		for _, f := range in.Findings {
 			rule := e.Catalog.Rule(f.RuleID)
 			res := report.Result{RuleID: f.RuleID, Title: f.RuleID, Severity: report.Medium,
-				Status: report.Status(f.Status), Message: f.Message, Evidence: f.Evidence,
+				Status: f.Status, Message: f.Message, Evidence: f.Evidence,
 				ResourceID: f.File, ResourceType: "file", ResourceName: f.File}
 			if rule != nil {
 				res.RuleID, res.Title, res.ControlID, res.Feature, res.Severity = rule.ID, rule.Title, rule.Control, rule.Feature, rule.Severity
 				if rule.Remediation != (baseline.Remediation{}) {
-					res.Remediation = rule.Remediation.Report()
+					res.Remediation = new(rule.Remediation)
 				}
 			}
 			if f.Resource != nil {

@@ -12,17 +12,19 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pgbaseline/pgbaseline/serveconfig"
 )
 
 // Role is what a token may do.
-type Role string
+type Role = serveconfig.Role
 
 // The roles.
 const (
 	// RoleAdmin reads and triggers scans.
-	RoleAdmin Role = "admin"
+	RoleAdmin = serveconfig.RoleAdmin
 	// RoleReader only reads.
-	RoleReader Role = "reader"
+	RoleReader = serveconfig.RoleReader
 )
 
 const (
@@ -32,11 +34,7 @@ const (
 
 // Token is one accepted bearer token, as the configuration holds it: its
 // name (shown in the audit log), its role, and the hex SHA-256 of the token.
-type Token struct {
-	Name   string `yaml:"name" json:"name"`
-	Role   Role   `yaml:"role" json:"role"`
-	SHA256 string `yaml:"sha256" json:"sha256"`
-}
+type Token = serveconfig.Token
 
 // HashToken returns the hex SHA-256 of a token, the form the configuration
 // stores.

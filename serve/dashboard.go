@@ -107,8 +107,8 @@ func (s *Server) pageTrend(w http.ResponseWriter, r *http.Request) {
 // targetNames lists the configured targets, or the targets of the scans
 // in the store when there is no scheduler.
 func (s *Server) targetNames(r *http.Request) []string {
-	if s.sched != nil {
-		t := append([]string(nil), s.sched.Targets()...)
+	if sch := s.scheduler(); sch != nil {
+		t := append([]string(nil), sch.Targets()...)
 		sort.Strings(t)
 		return t
 	}
@@ -141,7 +141,7 @@ func (s *Server) pageScans(w http.ResponseWriter, r *http.Request) {
 		s.pageStoreError(w, r, err, "scans")
 		return
 	}
-	d := scansData{Scans: scans, Targets: s.targetNames(r), Target: f.Target, Ready: s.sched != nil && s.sched.Ready()}
+	d := scansData{Scans: scans, Targets: s.targetNames(r), Target: f.Target, Ready: s.scheduler() != nil && s.scheduler().Ready()}
 	s.renderView(w, r, http.StatusOK, "scans", "Scans", d)
 }
 
@@ -264,7 +264,7 @@ func (s *Server) pageFinding(w http.ResponseWriter, r *http.Request) {
 	}
 	d := findingData{Scan: sc, Result: res[0], Rule: s.cat.Rule(res[0].RuleID), Control: s.cat.Control(res[0].ControlID)}
 	// The commands name this server, its resource group and subscription.
-	d.Result.Remediation = d.Result.Remediation.ForResource(d.Result.ResourceID)
+	d.Result.Remediation = report.RemediationForResource(d.Result.Remediation, d.Result.ResourceID)
 	ev := report.NamedEvidence(res[0].Evidence)
 	keys := make([]string, 0, len(ev))
 	for k := range ev {

@@ -9,34 +9,15 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/pgbaseline/pgbaseline/serveconfig"
 )
 
-// Limits bounds what one client can cost the server. Zero fields take the
-// defaults (the Default* constants); docs/reliability.md lists them all.
-type Limits struct {
-	// AuthFailures is how many failed authentications (API 401s and
-	// dashboard sign-ins) one client address may make within AuthWindow
-	// before it must wait.
-	AuthFailures int
-	// AuthWindow is the window AuthFailures are counted in.
-	AuthWindow time.Duration
-	// AuthBackoff is the first wait; each further lock-out of the same
-	// address doubles it, up to AuthBackoffMax. A success resets it.
-	AuthBackoff    time.Duration
-	AuthBackoffMax time.Duration
-	// AuthClients bounds how many client addresses are tracked at once
-	// (the oldest are forgotten first).
-	AuthClients int
-	// HeavyRequests is how many heavy requests (a scan's report or a page
-	// of its results, a diff) are answered at once; more wait up to
-	// HeavyWait for a turn, then get 503 with Retry-After.
-	HeavyRequests int
-	HeavyWait     time.Duration
-	// ResultsPage is the default page size of a scan's results, and
-	// ResultsPageMax the largest a client may ask for.
-	ResultsPage    int
-	ResultsPageMax int
-}
+// Limits bounds what one client can cost the server: the configuration
+// model's limits (serveconfig.Limits), of which the server reads all but
+// the scan heartbeat. Zero fields take the defaults (the Default*
+// constants); docs/reliability.md lists them all.
+type Limits = serveconfig.Limits
 
 // The defaults of Limits.
 const (
@@ -51,7 +32,8 @@ const (
 	DefaultResultsPageMax = 5000
 )
 
-func (l Limits) withDefaults() Limits {
+// limitsWithDefaults returns l with its zero fields set to the defaults.
+func limitsWithDefaults(l Limits) Limits {
 	def := func(v *int, d int) {
 		if *v <= 0 {
 			*v = d

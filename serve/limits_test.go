@@ -142,7 +142,7 @@ func TestAuthBackoffOverHTTP(t *testing.T) {
 // TestAuthThrottleBounded: a flood of failures from many addresses keeps
 // the table at its bound.
 func TestAuthThrottleBounded(t *testing.T) {
-	a := newAuthThrottle(Limits{AuthClients: 100}.withDefaults())
+	a := newAuthThrottle(limitsWithDefaults(Limits{AuthClients: 100}))
 	for i := range 5000 {
 		a.fail(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
 	}

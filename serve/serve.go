@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -38,7 +39,7 @@ type Options struct {
 	// Store is the history the server answers from. Required.
 	Store store.Store
 	// Scheduler triggers scans. When nil, triggering answers 503 and
-	// /readyz answers 503.
+	// /readyz answers 503 until SetScheduler attaches one.
 	Scheduler Scheduler
 	// Tokens are the accepted bearer tokens (by hash) and their roles.
 	Tokens []Token
@@ -66,7 +67,7 @@ type Options struct {
 // safe for concurrent use.
 type Server struct {
 	store    store.Store
-	sched    Scheduler
+	sched    atomic.Pointer[Scheduler] // see SetScheduler
 	unknown  error
 	cat      *baseline.Catalog
 	tls      bool
@@ -115,7 +116,6 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{
 		store:    o.Store,
-		sched:    o.Scheduler,
 		unknown:  o.ErrUnknownTarget,
 		cat:      cat,
 		tls:      o.TLS,
@@ -125,14 +125,39 @@ func New(o Options) (*Server, error) {
 		sessions: newSessionStore(ttl),
 		pages:    pg,
 	}
-	s.limits = o.Limits.withDefaults()
+	s.limits = limitsWithDefaults(o.Limits)
 	s.throttle = newAuthThrottle(s.limits)
 	s.heavyGate = newHeavyGate(s.limits)
 	s.posture = newPostureCache(o.Store, cat)
 	s.cache = newResponseCache(64 << 20)
 	s.metrics = newMetrics(s.posture)
 	s.router = s.routes()
+	if o.Scheduler != nil {
+		s.SetScheduler(o.Scheduler)
+	}
 	return s, nil
+}
+
+// SetScheduler attaches the scheduler after New: the late binding that
+// `pgbaseline serve` needs, because its scheduler (package monitor) reports
+// every finished scan to this server's metrics (ObserveScan) and so is
+// built after it. Until a scheduler is attached the server is not ready
+// (/readyz and triggers answer 503) and lists the targets of the scans in
+// the store. It is safe to call while the server answers requests.
+func (s *Server) SetScheduler(sch Scheduler) {
+	if sch == nil {
+		s.sched.Store(nil)
+		return
+	}
+	s.sched.Store(&sch)
+}
+
+// scheduler returns the attached scheduler, or nil.
+func (s *Server) scheduler() Scheduler {
+	if p := s.sched.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // ServeHTTP answers one request.
@@ -202,7 +227,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "the store is not answering")
 		return
 	}
-	if s.sched == nil || !s.sched.Ready() {
+	if sch := s.scheduler(); sch == nil || !sch.Ready() {
 		writeError(w, http.StatusServiceUnavailable, "the scheduler is not ready")
 		return
 	}
@@ -211,18 +236,20 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 // knownTarget reports whether the scheduler has a target named name.
 func (s *Server) knownTarget(name string) bool {
-	return s.sched != nil && slices.Contains(s.sched.Targets(), name)
+	sch := s.scheduler()
+	return sch != nil && slices.Contains(sch.Targets(), name)
 }
 
 // trigger queues a scan for an authenticated admin and writes the audit entry.
 func (s *Server) trigger(ctx context.Context, p principal, target string) (store.Scan, int, error) {
-	if s.sched == nil || !s.sched.Ready() {
+	sch := s.scheduler()
+	if sch == nil || !sch.Ready() {
 		return store.Scan{}, http.StatusServiceUnavailable, errors.New("the scheduler is not ready")
 	}
 	if !s.knownTarget(target) {
 		return store.Scan{}, http.StatusBadRequest, fmt.Errorf("unknown target %q", target)
 	}
-	sc, err := s.sched.Trigger(ctx, target, "api:"+p.name)
+	sc, err := sch.Trigger(ctx, target, "api:"+p.name)
 	if err != nil {
 		if s.unknown != nil && errors.Is(err, s.unknown) {
 			return store.Scan{}, http.StatusBadRequest, fmt.Errorf("unknown target %q", target)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/pgbaseline/pgbaseline/arm"
+	"github.com/pgbaseline/pgbaseline/verdict"
 )
 
 // Target kinds, as the JSON report spells them.
@@ -78,8 +79,8 @@ type Finding struct {
 	Resource *arm.Resource
 	File     string
 	Line     int
-	// Status is "NonCompliant", "Compliant", "Exempt", ...
-	Status  string
+	// Status is the verdict: verdict.NonCompliant, Compliant, Exempt, ...
+	Status  verdict.Status
 	Message string // never holds the secret itself
 	// Evidence must never hold a secret either: name the attribute, not its value.
 	Evidence map[string]any

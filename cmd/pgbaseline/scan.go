@@ -256,17 +256,5 @@ func writeReport(cmd *cobra.Command, rep *report.Report, cat *baseline.Catalog, 
 }
 
 func ruleInfo(cat *baseline.Catalog) map[string]report.RuleInfo {
-	out := make(map[string]report.RuleInfo, len(cat.Rules))
-	for _, r := range cat.Rules {
-		info := report.RuleInfo{ID: r.ID, Title: r.Title, Description: r.Rationale, Rationale: r.Rationale,
-			ControlID: r.Control, Feature: r.Feature, Severity: r.Severity}
-		if c := cat.Control(r.Control); c != nil {
-			info.ControlTitle = c.Title
-		}
-		info.Remediation = r.Remediation.Report()
-		info.PolicyDefinitionID = r.PolicyDefinitionID()
-		info.HelpURI = "https://github.com/pgbaseline/pgbaseline/blob/main/docs/rules.md#" + strings.ToLower(r.ID)
-		out[r.ID] = info
-	}
-	return out
+	return cat.RuleInfo()
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pgbaseline/pgbaseline/monitor"
 	"github.com/pgbaseline/pgbaseline/serve"
+	"github.com/pgbaseline/pgbaseline/serveconfig"
 	"github.com/pgbaseline/pgbaseline/store"
 )
 
@@ -45,8 +46,8 @@ SIGTERM stops accepting requests, then finishes or requeues running scans.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "pgbaseline.yaml", "configuration `FILE`")
-	fl.StringVar(&f.listen, "listen", "", "address to listen on, `HOST:PORT` (default: the configuration's listen, else "+monitor.DefaultListen+")")
-	fl.StringVar(&f.database, "database", "", "history store `URL`: sqlite:FILE or postgres://... (default: the configuration's database, else "+monitor.DefaultDatabase+")")
+	fl.StringVar(&f.listen, "listen", "", "address to listen on, `HOST:PORT` (default: the configuration's listen, else "+serveconfig.DefaultListen+")")
+	fl.StringVar(&f.database, "database", "", "history store `URL`: sqlite:FILE or postgres://... (default: the configuration's database, else "+serveconfig.DefaultDatabase+")")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `FILE` (PEM; needs --tls-key)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the TLS private key `FILE` (PEM)")
 	return cmd
@@ -56,7 +57,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usageError("--tls-cert and --tls-key go together")
 	}
-	cfg, err := monitor.LoadConfig(f.config)
+	cfg, err := serveconfig.Load(f.config)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -67,10 +68,10 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		cfg.Database = f.database
 	}
 	if cfg.Listen == "" {
-		cfg.Listen = monitor.DefaultListen
+		cfg.Listen = serveconfig.DefaultListen
 	}
 	if cfg.Database == "" {
-		cfg.Database = monitor.DefaultDatabase
+		cfg.Database = serveconfig.DefaultDatabase
 	}
 	stderr := cmd.ErrOrStderr()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -93,22 +94,13 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	defer st.Close()
 
-	tokens := make([]serve.Token, 0, len(cfg.Tokens))
-	for _, t := range cfg.Tokens {
-		tokens = append(tokens, serve.Token{Name: t.Name, Role: serve.Role(t.Role), SHA256: t.SHA256})
-	}
-	if len(tokens) == 0 {
+	if len(cfg.Tokens) == 0 {
 		log.Warn("no tokens are configured: every API and dashboard request will be refused")
 	}
 	// The server is built before the monitor so the monitor can report
-	// scan durations to it; the scheduler is attached through a holder.
-	sched := &schedulerHolder{}
-	l := cfg.Limits
-	srv, err := serve.New(serve.Options{Store: st, Scheduler: sched, Tokens: tokens, TLS: tlsConfig != nil,
-		ErrUnknownTarget: monitor.ErrUnknownTarget, Logger: log, Version: version,
-		Limits: serve.Limits{AuthFailures: l.AuthFailures, AuthWindow: l.AuthWindow, AuthBackoff: l.AuthBackoff,
-			AuthBackoffMax: l.AuthBackoffMax, HeavyRequests: l.HeavyRequests, HeavyWait: l.HeavyWait,
-			ResultsPage: l.ResultsPage, ResultsPageMax: l.ResultsPageMax}})
+	// scan durations to it; the monitor is then attached as its scheduler.
+	srv, err := serve.New(serve.Options{Store: st, Tokens: cfg.Tokens, TLS: tlsConfig != nil,
+		ErrUnknownTarget: monitor.ErrUnknownTarget, Logger: log, Version: version, Limits: cfg.Limits})
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("%s: %w", f.config, err)}
 	}
@@ -116,7 +108,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	sched.set(mon)
+	srv.SetScheduler(mon)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -172,33 +164,9 @@ func redactStore(url string) string {
 	return url
 }
 
-// schedulerHolder lets the HTTP server exist before the monitor: until the
-// monitor is set it is not ready and knows no target.
-type schedulerHolder struct {
-	s serve.Scheduler
-}
-
-func (h *schedulerHolder) set(s serve.Scheduler) { h.s = s }
-
-func (h *schedulerHolder) Trigger(ctx context.Context, target, trigger string) (store.Scan, error) {
-	if h.s == nil {
-		return store.Scan{}, errors.New("the scheduler is not running")
-	}
-	return h.s.Trigger(ctx, target, trigger)
-}
-
-func (h *schedulerHolder) Targets() []string {
-	if h.s == nil {
-		return nil
-	}
-	return h.s.Targets()
-}
-
-func (h *schedulerHolder) Ready() bool { return h.s != nil && h.s.Ready() }
-
 // startMonitor builds and starts the monitor (job queue, scheduler, scan
 // runner, webhooks), reporting every finished scan to srv's metrics.
-func startMonitor(ctx context.Context, cfg *monitor.ServeConfig, st store.Backend, srv *serve.Server, log *slog.Logger) (*monitor.Monitor, error) {
+func startMonitor(ctx context.Context, cfg *serveconfig.Config, st store.Backend, srv *serve.Server, log *slog.Logger) (*monitor.Monitor, error) {
 	mon, err := monitor.New(*cfg, st, monitor.WithLogger(log), monitor.WithToolVersion(version),
 		monitor.WithObserver(monitor.ObserverFunc(srv.ObserveScan)))
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 func markRefused(in *source.Input, withErrors bool) {
 	seen := map[string]bool{}
 	for _, f := range in.Findings {
-		if f.Status != string(report.Error) {
+		if f.Status != report.Error {
 			continue
 		}
 		msg := strings.TrimSuffix(strings.TrimSuffix(f.Message, "; the rules that need it cannot be judged"), "; the rule cannot be judged.")

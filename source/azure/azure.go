@@ -384,7 +384,7 @@ func (ss *subScan) judgeSubscription(sub *arm.Resource, resources []*arm.Resourc
 		f := source.Finding{RuleID: rule.id, Resource: sub}
 		if rule.err != nil {
 			code, ecode := statusOf(rule.err)
-			f.Status = string(report.Error)
+			f.Status = report.Error
 			f.Message = fmt.Sprintf("Could not read %s: %s; the rule cannot be judged.", rule.what, describe(rule.err))
 			f.Evidence = map[string]any{"statusCode": code}
 			if ecode != "" {
@@ -392,7 +392,7 @@ func (ss *subScan) judgeSubscription(sub *arm.Resource, resources []*arm.Resourc
 			}
 		} else {
 			o := rule.fn(sub, set, nil)
-			f.Status, f.Message, f.Evidence = string(o.Status), o.Message, o.Evidence
+			f.Status, f.Message, f.Evidence = o.Status, o.Message, o.Evidence
 		}
 		ss.findings = append(ss.findings, pendingFinding{resource: sub.Object, f: f})
 	}

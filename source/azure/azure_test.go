@@ -132,7 +132,7 @@ func TestScanReadsEverythingAndSurvivesFaults(t *testing.T) {
 			if fd.RuleID == AccessRuleID {
 				key += " " + fd.Evidence["type"].(string)
 			}
-			verdicts[key] = fd.Status
+			verdicts[key] = string(fd.Status)
 			if fd.Status == "Error" && !strings.Contains(fd.Message, "403 Forbidden") {
 				t.Errorf("%s: error message %q does not say why", key, fd.Message)
 			}
@@ -181,7 +181,7 @@ func TestResourceGraphUnavailableFallsBackToARM(t *testing.T) {
 	var access []string
 	for _, fd := range res.Inputs[1].Findings {
 		if fd.RuleID == AccessRuleID {
-			access = append(access, fd.Status+": "+fd.Message)
+			access = append(access, string(fd.Status)+": "+fd.Message)
 		}
 	}
 	if e := res.Inputs[1].Errors; len(e) != 1 || !strings.Contains(e[0].Msg, "could not read the flexible servers of the subscription: 403") ||

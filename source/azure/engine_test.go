@@ -117,7 +117,7 @@ func TestDeniedSubscriptionIsAnIncompleteScan(t *testing.T) {
 		if fd.RuleID == AccessRuleID {
 			key += " " + fd.Evidence["type"].(string)
 		}
-		got[key] = fd.Status
+		got[key] = string(fd.Status)
 		if fd.Resource == nil || fd.Resource.ID != "/subscriptions/"+f.subs[1] || !strings.Contains(fd.Message, "403") {
 			t.Errorf("finding %s on %v: %q", key, fd.Resource, fd.Message)
 		}

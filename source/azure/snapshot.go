@@ -11,6 +11,7 @@ import (
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 	"github.com/pgbaseline/pgbaseline/source"
 	"github.com/pgbaseline/pgbaseline/source/armexport"
+	"github.com/pgbaseline/pgbaseline/verdict"
 )
 
 // SnapshotKind marks a snapshot document.
@@ -54,7 +55,7 @@ type snapshotSub struct {
 
 type snapshotFinding struct {
 	RuleID       string         `json:"ruleId"`
-	Status       string         `json:"status"`
+	Status       verdict.Status `json:"status"`
 	ResourceID   string         `json:"resourceId"`
 	ResourceType string         `json:"resourceType"`
 	ResourceName string         `json:"resourceName"`

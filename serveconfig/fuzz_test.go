@@ -1,4 +1,4 @@
-package monitor
+package serveconfig
 
 import (
 	"strings"
@@ -19,7 +19,7 @@ func FuzzParseConfig(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		c, err := ParseConfig("f.yaml", []byte(s))
+		c, err := Parse("f.yaml", []byte(s))
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "f.yaml") {
 				t.Fatalf("error without the file name: %v", err)

@@ -1,4 +1,4 @@
-package monitor
+package serveconfig
 
 import (
 	"os"
@@ -28,7 +28,7 @@ targets:
 webhooks:
   - {url: "https://hooks.example.com/pgb", secretEnv: HOOK_SECRET}
 `
-	c, err := ParseConfig("/etc/pgbaseline/pgbaseline.yaml", []byte(yaml))
+	c, err := Parse("/etc/pgbaseline/pgbaseline.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,14 +55,14 @@ webhooks:
 	}
 
 	// Defaults, and the same keys under serve:.
-	c, err = ParseConfig("", []byte("serve:\n  targets:\n    - {name: x, paths: [a]}\n"))
+	c, err = Parse("", []byte("serve:\n  targets:\n    - {name: x, paths: [a]}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Listen != DefaultListen || c.Database != DefaultDatabase || len(c.Targets) != 1 {
 		t.Errorf("defaults = %+v", c)
 	}
-	if c, err = ParseConfig("empty.yaml", nil); err != nil || len(c.Targets) != 0 {
+	if c, err = Parse("empty.yaml", nil); err != nil || len(c.Targets) != 0 {
 		t.Errorf("an empty file: %v", err)
 	}
 }
@@ -105,7 +105,7 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseConfig("pgbaseline.yaml", []byte(tc.yaml))
+			_, err := Parse("pgbaseline.yaml", []byte(tc.yaml))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v\nwant it to contain %q", err, tc.want)
 			}
@@ -117,14 +117,14 @@ func TestParseConfigErrors(t *testing.T) {
 }
 
 func TestLoadConfig(t *testing.T) {
-	if _, err := LoadConfig(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml: no such file") {
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml: no such file") {
 		t.Fatalf("missing file: %v", err)
 	}
 	p := filepath.Join(t.TempDir(), "pgbaseline.yaml")
 	if err := os.WriteFile(p, []byte("targets:\n  - {name: x, paths: [infra]}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := LoadConfig(p)
+	c, err := Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}
