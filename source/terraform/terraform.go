@@ -175,6 +175,7 @@ import (
 	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/load"
 )
 
 // Limits.
@@ -396,6 +397,10 @@ func (r *reader) varLayers(root *module, auto []string, sf *secretFinder) []map[
 			v := cty.StringVal(raw)
 			if d.typeExpr != nil {
 				if ty, diags := typeexpr.TypeConstraint(d.typeExpr); !diags.HasErrors() && !ty.IsPrimitiveType() && ty != cty.DynamicPseudoType {
+					if nestingLine([]byte(raw), MaxNesting) > 0 {
+						r.addError(&source.Error{File: "--var " + name, Msg: fmt.Sprintf("the value nests deeper than %d levels; not read", MaxNesting)})
+						continue
+					}
 					expr, pd := hclsyntax.ParseExpression([]byte(raw), "--var "+name, hcl.InitialPos)
 					if pd.HasErrors() {
 						r.addError(&source.Error{File: "--var " + name, Msg: "the value is not a valid HCL expression for the variable's type"})
@@ -425,13 +430,13 @@ func isTfvars(name string) bool {
 }
 
 func (r *reader) parseTfvars(name string) *tfvarsBody {
-	src, err := os.ReadFile(name)
+	src, err := load.ReadFile(name, MaxFileSize)
 	if err != nil {
 		r.addError(&source.Error{File: name, Msg: readError(err)})
 		return nil
 	}
-	if len(src) > MaxFileSize {
-		r.addError(&source.Error{File: name, Msg: fmt.Sprintf("file is larger than the limit of %d bytes; not read", MaxFileSize)})
+	if e := checkNesting(name, src); e != nil {
+		r.addError(e)
 		return nil
 	}
 	if strings.HasSuffix(name, ".json") {
