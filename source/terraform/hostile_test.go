@@ -117,14 +117,14 @@ func TestDeepNestingValues(t *testing.T) {
 	const n = 60000
 	deep := strings.Repeat("[", n) + strings.Repeat("]", n)
 	dir := writeHostile(t, map[string]string{
-		"main.tf":               server + "variable \"v\" {\n  type = list(any)\n  default = []\n}\nvariable \"w\" {\n  default = 1\n}\n",
-		"terraform.tfvars":      "w = 2\nv = " + deep + "\n",
-		"a.auto.tfvars.json":    "{\n  \"v\": " + deep + "\n}\n",
-		"b.auto.tfvars.json":    "{\n  \"v\": \"${" + deep + "}\"\n}\n",
-		"c.auto.tfvars.json":    "{\n  \"w\": \"${jsondecode(\\\"" + deep + "\\\")}\"\n}\n",
-		"d.auto.tfvars":         "w = jsondecode(\"" + deep + "\")\n",
-		"modules/m/main.tf":     deep,
-		"modules.tf":            "module \"m\" {\n  source = \"./modules/m\"\n}\n",
+		"main.tf":            server + "variable \"v\" {\n  type = list(any)\n  default = []\n}\nvariable \"w\" {\n  default = 1\n}\n",
+		"terraform.tfvars":   "w = 2\nv = " + deep + "\n",
+		"a.auto.tfvars.json": "{\n  \"v\": " + deep + "\n}\n",
+		"b.auto.tfvars.json": "{\n  \"v\": \"${" + deep + "}\"\n}\n",
+		"c.auto.tfvars.json": "{\n  \"w\": \"${jsondecode(\\\"" + deep + "\\\")}\"\n}\n",
+		"d.auto.tfvars":      "w = jsondecode(\"" + deep + "\")\n",
+		"modules/m/main.tf":  deep,
+		"modules.tf":         "module \"m\" {\n  source = \"./modules/m\"\n}\n",
 	})
 	errs, res := moduleErrors(dir, Options{Vars: map[string]string{"v": deep}})
 	want := []string{
