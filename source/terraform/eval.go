@@ -101,6 +101,56 @@ type module struct {
 	// maybeAbsent, when not empty, says why the module instance may not
 	// exist (its call's count or for_each is not known).
 	maybeAbsent string
+	// parent and call are the module instance that calls this one and its
+	// call; nil for the root.
+	parent *module
+	call   *moduleCall
+}
+
+// evalFrame is a named value being evaluated: a local value, a resource
+// or a module call, with the file and line that define it.
+type evalFrame struct {
+	m    *module
+	name string
+	file string
+	line int
+}
+
+// enter puts a named value on the reader's evaluation stack. It reports
+// false, with an error, when references nest deeper than
+// MaxReferenceDepth: each level recurses in the evaluator.
+func (m *module) enter(name, file string, line int) bool {
+	if len(m.r.evalStack) >= MaxReferenceDepth {
+		m.r.addError(&source.Error{File: file, Line: line, Msg: fmt.Sprintf(
+			"%s%s: references nest deeper than the limit of %d values; it is not evaluated", m.prefix, name, MaxReferenceDepth)})
+		return false
+	}
+	m.r.evalStack = append(m.r.evalStack, evalFrame{m: m, name: name, file: file, line: line})
+	return true
+}
+
+func (m *module) leave() { m.r.evalStack = m.r.evalStack[:len(m.r.evalStack)-1] }
+
+// cycle reports the cycle that a reference to name, which is being
+// evaluated, closes: "cycle: local.a → local.b → local.a", at the line of
+// its first value.
+func (m *module) cycle(name, file string, line int) {
+	stack := m.r.evalStack
+	i := len(stack) - 1
+	for ; i >= 0; i-- {
+		if stack[i].m == m && stack[i].name == name {
+			break
+		}
+	}
+	parts := []string{}
+	if i >= 0 {
+		file, line = stack[i].file, stack[i].line
+		for _, f := range stack[i:] {
+			parts = append(parts, f.m.prefix+f.name)
+		}
+	}
+	parts = append(parts, m.prefix+name)
+	m.r.addError(&source.Error{File: file, Line: line, Msg: "cycle: " + strings.Join(parts, " → ")})
 }
 
 type lazyVal struct {
@@ -452,15 +502,21 @@ func (m *module) local(name string) cty.Value {
 		lv = &lazyVal{}
 		m.locals[name] = lv
 	}
+	a := m.cfg.locals[name]
 	switch lv.state {
 	case stateBusy:
+		m.cycle("local."+name, m.cfg.localFile[name], a.SrcRange.Start.Line)
 		return unknown(fmt.Sprintf("local.%s refers to itself", name))
 	case stateDone:
 		return lv.v
 	}
+	if !m.enter("local."+name, m.cfg.localFile[name], a.SrcRange.Start.Line) {
+		return unknown(fmt.Sprintf("local.%s: references nest too deep", name))
+	}
 	lv.state = stateBusy
-	lv.v = m.eval(m.cfg.locals[name].Expr, nil)
+	lv.v = m.eval(a.Expr, nil)
 	lv.state = stateDone
+	m.leave()
 	return lv.v
 }
 
@@ -582,14 +638,19 @@ func (m *module) resourceState(key string) *resState {
 		st = &resState{}
 		m.res[key] = st
 	}
+	d := m.cfg.resByKey[key]
 	if st.state == stateBusy {
+		m.cycle(key, d.file, d.block.DefRange().Start.Line)
 		return nil
 	}
 	if st.state == stateDone {
 		return st
 	}
+	if !m.enter(key, d.file, d.block.DefRange().Start.Line) {
+		return nil
+	}
+	defer m.leave()
 	st.state = stateBusy
-	d := m.cfg.resByKey[key]
 	mode, exps := m.expand(d.count, d.forEach, m.prefix+key, d.file, d.block.DefRange().Start.Line)
 	unknownAttr := fmt.Sprintf("attributes of %s%s that the configuration does not set are known only after apply", m.prefix, key)
 	elems := make([]cty.Value, 0, len(exps))
@@ -634,7 +695,7 @@ func (m *module) resourceState(key string) *resState {
 func (m *module) resourceValue(key string) cty.Value {
 	st := m.resourceState(key)
 	if st == nil {
-		return unknown(fmt.Sprintf("%s%s refers to itself", m.prefix, key))
+		return unknown(fmt.Sprintf("%s%s refers to itself, or references nest too deep", m.prefix, key))
 	}
 	return st.val
 }
@@ -738,7 +799,7 @@ func (m *module) moduleValue(name string) cty.Value {
 		if m.cfg.modByName[name] == nil {
 			return unknown(fmt.Sprintf("module.%s is not declared", name))
 		}
-		return unknown(fmt.Sprintf("module.%s refers to itself", name))
+		return unknown(fmt.Sprintf("module.%s refers to itself, or references nest too deep", name))
 	}
 	return st.val
 }
@@ -753,15 +814,20 @@ func (m *module) moduleState(name string) *modState {
 		st = &modState{}
 		m.mods[name] = st
 	}
+	line := call.block.DefRange().Start.Line
 	switch st.state {
 	case stateBusy:
+		m.cycle("module."+name, call.file, line)
 		return nil
 	case stateDone:
 		return st
 	}
+	if !m.enter("module."+name, call.file, line) {
+		return nil
+	}
+	defer m.leave()
 	st.state = stateBusy
 	defer func() { st.state = stateDone }()
-	line := call.block.DefRange().Start.Line
 	if m.depth+1 > MaxModuleDepth {
 		m.r.addError(&source.Error{File: call.file, Line: line, Msg: fmt.Sprintf(
 			"module.%s: modules nest deeper than the limit of %d levels; it is not read", name, MaxModuleDepth)})
@@ -774,6 +840,13 @@ func (m *module) moduleState(name string) *modState {
 		dir = filepath.Join(m.cfg.dir, call.source)
 	} else if dir = m.remoteDir(call, line); dir == "" {
 		st.val = unknown(fmt.Sprintf("module.%s (source %q) is not downloaded: its outputs are not known", name, displaySource(call.source)))
+		return st
+	}
+	if calls := m.callCycle(call, dir); calls != "" {
+		m.r.addError(&source.Error{File: call.file, Line: line, Msg: fmt.Sprintf(
+			"module cycle: %s; it is not read", calls)})
+		m.unresolved(call, line)
+		st.val = unknown("module cycle")
 		return st
 	}
 	cfg := m.r.config(dir)
@@ -801,6 +874,7 @@ func (m *module) moduleState(name string) *modState {
 			inputs[an] = m.eval(a.Expr, e.sc)
 		}
 		child := m.newChild(cfg, name, m.prefix+"module."+name+e.suffix+".", inputs)
+		child.parent, child.call = m, call
 		m.r.calls[call] = cfg
 		if e.absent != "" {
 			e.absent = m.prefix + "module." + name + ": " + e.absent
@@ -851,6 +925,33 @@ func (m *module) outputValues() cty.Value {
 	return m.outputs
 }
 
+// callCycle returns, when a module call (of module m) to dir closes a cycle
+// of calls, the calls that make it, from the module in dir that the cycle
+// comes back to: `cyc/a/main.tf:1 module.b (source "../b") → cyc/b/main.tf:1
+// module.a (source "../a") calls cyc/a again`. It returns "" otherwise.
+func (m *module) callCycle(call *moduleCall, dir string) string {
+	target := filepath.Clean(dir)
+	var chain []*moduleCall
+	for p := m; p != nil; p = p.parent {
+		if filepath.Clean(p.cfg.dir) == target {
+			parts := make([]string, 0, len(chain)+1)
+			for i := len(chain) - 1; i >= 0; i-- {
+				parts = append(parts, describeCall(chain[i]))
+			}
+			parts = append(parts, describeCall(call))
+			return strings.Join(parts, " → ") + " calls " + target + " again"
+		}
+		if p.call != nil {
+			chain = append(chain, p.call)
+		}
+	}
+	return ""
+}
+
+func describeCall(c *moduleCall) string {
+	return fmt.Sprintf("%s:%d module.%s (source %q)", c.file, c.block.DefRange().Start.Line, c.name, displaySource(c.source))
+}
+
 // walk evaluates every resource and module call of the module.
 func (m *module) walk() {
 	for _, d := range m.cfg.resources {
@@ -858,6 +959,16 @@ func (m *module) walk() {
 	}
 	for _, c := range m.cfg.modules {
 		m.moduleState(c.name)
+	}
+	// Local values nothing refers to are evaluated too, as Terraform
+	// does, so that a cycle among them is reported.
+	names := make([]string, 0, len(m.cfg.locals))
+	for n := range m.cfg.locals {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		m.local(n)
 	}
 }
 

@@ -2,6 +2,7 @@ package terraform
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -141,5 +142,138 @@ func TestDeepNestingValues(t *testing.T) {
 	}
 	if res != 1 {
 		t.Errorf("%d resources, want 1", res)
+	}
+}
+
+// Cycles of references are errors naming the values and the line where
+// the cycle starts; the rest of the module is still read.
+func TestReferenceCycles(t *testing.T) {
+	dir := writeHostile(t, map[string]string{
+		"main.tf": server,
+		"locals.tf": "locals {\n  a = local.b\n  b = local.a\n  c = local.c\n" +
+			"  d = module.m.out\n  e = [1]\n}\n" +
+			"module \"m\" {\n  source = \"./m\"\n  in = local.d\n}\n",
+		"m/main.tf": "variable \"in\" {}\noutput \"out\" {\n  value = var.in\n}\n",
+		"res.tf": "resource \"azurerm_subnet\" \"x\" {\n  name = azurerm_subnet.y.name\n}\n" +
+			"resource \"azurerm_subnet\" \"y\" {\n  name = azurerm_subnet.x.name\n}\n",
+	})
+	errs, res := moduleErrors(dir, Options{})
+	want := []string{
+		"locals.tf:2: cycle: local.a → local.b → local.a",
+		"locals.tf:4: cycle: local.c → local.c",
+		"locals.tf:8: cycle: module.m → local.d → module.m",
+		"res.tf:1: cycle: azurerm_subnet.x → azurerm_subnet.y → azurerm_subnet.x",
+	}
+	slices.Sort(errs)
+	if !slices.Equal(errs, want) {
+		t.Errorf("errors\n%q\nwant\n%q", errs, want)
+	}
+	if res == 0 {
+		t.Error("the server was not read")
+	}
+}
+
+// A chain of references longer than MaxReferenceDepth (100,000 locals,
+// each referring to the next) is an error, not a stack overflow.
+func TestLongReferenceChain(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("locals {\n")
+	const n = 100000
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  a%d = [local.a%d]\n", i, i+1)
+	}
+	fmt.Fprintf(&b, "  a%d = 1\n}\n", n)
+	dir := writeHostile(t, map[string]string{"main.tf": server, "chain.tf": b.String()})
+	errs, res := moduleErrors(dir, Options{})
+	if len(errs) != MaxErrorsPerFile+1 || !strings.HasPrefix(errs[0], fmt.Sprintf("chain.tf:%d: local.a%d: references nest deeper than the limit of %d values; it is not evaluated", 2+MaxReferenceDepth, MaxReferenceDepth, MaxReferenceDepth)) ||
+		!strings.HasPrefix(errs[len(errs)-1], "chain.tf: … and ") {
+		t.Errorf("errors %q", errs)
+	}
+	if res != 1 {
+		t.Errorf("%d resources, want 1", res)
+	}
+}
+
+// Modules that call each other (a → b → a), or themselves, are an error
+// naming the calls, in every root the scan reads; the rest of each root
+// is read.
+func TestModuleCycle(t *testing.T) {
+	root := writeHostile(t, map[string]string{
+		"a/main.tf": server + "module \"b\" {\n  source = \"../b\"\n}\n",
+		"b/main.tf": "module \"a\" {\n  source = \"../a\"\n}\n",
+	})
+	dr := DirectoryReader(Options{Paths: []string{root}})
+	var errs []string
+	res := 0
+	for _, d := range []string{"a", "b"} {
+		dir := filepath.Join(root, d)
+		ins, _ := dr(dir, []string{filepath.Join(dir, "main.tf")})
+		if len(ins) != 1 {
+			t.Fatalf("%s: %d inputs, want 1 (a root)", d, len(ins))
+		}
+		for _, e := range ins[0].Errors {
+			errs = append(errs, e.Error())
+		}
+		res += len(ins[0].Resources)
+	}
+	errs = errorTexts(root, errs)
+	for i := range errs {
+		errs[i] = strings.ReplaceAll(errs[i], root+string(filepath.Separator), "")
+	}
+	want := []string{
+		`b/main.tf:1: module cycle: a/main.tf:7 module.b (source "../b") → b/main.tf:1 module.a (source "../a") calls a again; it is not read`,
+		`a/main.tf:7: module cycle: b/main.tf:1 module.a (source "../a") → a/main.tf:7 module.b (source "../b") calls b again; it is not read`,
+	}
+	if !slices.Equal(errs, want) {
+		t.Errorf("errors\n%q\nwant\n%q", errs, want)
+	}
+	if res != 2 {
+		t.Errorf("%d resources, want 2 (the server of a, read as a root and through b)", res)
+	}
+}
+
+// Modules nested deeper than MaxModuleDepth, without a cycle, are an
+// error at the call past the limit.
+func TestModuleDepthLimit(t *testing.T) {
+	files := map[string]string{}
+	for i := 0; i <= MaxModuleDepth+1; i++ {
+		files[fmt.Sprintf("m%d/main.tf", i)] = fmt.Sprintf("module \"next\" {\n  source = \"../m%d\"\n}\n", i+1)
+	}
+	files[fmt.Sprintf("m%d/main.tf", MaxModuleDepth+2)] = server
+	root := writeHostile(t, files)
+	errs, _ := moduleErrors(filepath.Join(root, "m0"), Options{})
+	want := []string{fmt.Sprintf("%s/m%d/main.tf:1: module.next: modules nest deeper than the limit of %d levels; it is not read", root, MaxModuleDepth, MaxModuleDepth)}
+	if !slices.Equal(errs, want) {
+		t.Errorf("errors %q, want %q", errs, want)
+	}
+}
+
+// A file of random text gives at most MaxErrorsPerFile errors, and one
+// entry counting the others; the other files are read.
+func TestErrorsPerFile(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	// Random text without brackets or quotes (with them, random text is
+	// mostly nested too deep, a single error).
+	const chars = "abcxyz019 _-=.:?!#\n\t$%*<>+~\x01\xff"
+	junk := make([]byte, 100<<10)
+	for i := range junk {
+		junk[i] = chars[r.IntN(len(chars))]
+	}
+	dir := writeHostile(t, map[string]string{"main.tf": server, "junk.tf": string(junk)})
+	in := ReadModule(dir, nil, Options{})
+	if len(in.Errors) != MaxErrorsPerFile+1 {
+		t.Fatalf("%d errors, want %d", len(in.Errors), MaxErrorsPerFile+1)
+	}
+	last := in.Errors[len(in.Errors)-1]
+	if last.File != filepath.Join(dir, "junk.tf") || !strings.HasPrefix(last.Msg, "… and ") || !strings.HasSuffix(last.Msg, " more errors in this file") {
+		t.Errorf("last error %q", last.Error())
+	}
+	for _, e := range in.Errors[:MaxErrorsPerFile] {
+		if e.File != filepath.Join(dir, "junk.tf") || e.Line == 0 {
+			t.Errorf("error without the file and line: %q", e.Error())
+		}
+	}
+	if len(in.Resources) != 1 {
+		t.Errorf("%d resources, want 1", len(in.Resources))
 	}
 }

@@ -191,6 +191,14 @@ const (
 	MaxModuleInstances = 1000
 	// MaxModuleDepth is the deepest module nesting read.
 	MaxModuleDepth = 16
+	// MaxErrorsPerFile is the most errors reported for one file (a file
+	// of random bytes gave thousands); an entry "… and N more errors in
+	// this file" counts the others.
+	MaxErrorsPerFile = 20
+	// MaxReferenceDepth is the longest chain of references evaluated
+	// (local.a refers to local.b, which refers to a resource, ...): each
+	// link recurses in the evaluator.
+	MaxReferenceDepth = 200
 	// MaxFileSize is the largest .tf or .tfvars file read.
 	MaxFileSize = 16 << 20
 	// LatestAzurermMajor is the azurerm major version assumed when a
@@ -249,6 +257,11 @@ type reader struct {
 	// holds the calls of modules that are not downloaded.
 	calls  map[*moduleCall]*moduleConfig
 	unread map[*moduleCall]bool
+	// evalStack holds the named values being evaluated, to report cycles
+	// and bound the depth of references.
+	evalStack []evalFrame
+	// errsByFile counts the errors of each file.
+	errsByFile map[string]int
 }
 
 func (r *reader) addError(e *source.Error) {
@@ -257,7 +270,30 @@ func (r *reader) addError(e *source.Error) {
 		return
 	}
 	r.seen["err:"+key] = true
+	if r.errsByFile == nil {
+		r.errsByFile = map[string]int{}
+	}
+	r.errsByFile[e.File]++
+	if r.errsByFile[e.File] > MaxErrorsPerFile {
+		return // counted in the file's last entry (see moreErrors)
+	}
 	r.in.Errors = append(r.in.Errors, e)
+}
+
+// moreErrors ends the errors of each file that had more than
+// MaxErrorsPerFile with an entry saying how many were left out.
+func (r *reader) moreErrors() {
+	files := make([]string, 0, len(r.errsByFile))
+	for f, n := range r.errsByFile {
+		if n > MaxErrorsPerFile {
+			files = append(files, f)
+		}
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		r.in.Errors = append(r.in.Errors, &source.Error{File: f, Msg: fmt.Sprintf(
+			"… and %d more errors in this file", r.errsByFile[f]-MaxErrorsPerFile)})
+	}
 }
 
 // reserve counts one more resource instance, reporting once when the
@@ -294,9 +330,13 @@ func (r *reader) config(dir string) *moduleConfig {
 // .tf and .tfvars files are used); when nil, the directory is listed.
 func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 	in = &source.Input{Kind: source.KindTerraform, Location: dir}
+	var r *reader
 	defer func() {
 		if p := recover(); p != nil {
 			in.Errors = append(in.Errors, &source.Error{File: dir, Msg: "internal error while reading the module; please report it"})
+		}
+		if r != nil {
+			r.moreErrors()
 		}
 	}()
 	if files == nil {
@@ -311,7 +351,7 @@ func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 			}
 		}
 	}
-	r := &reader{opts: o, in: in, configs: map[string]*moduleConfig{}, idx: &jsonpos.Index{}, seen: map[string]bool{},
+	r = &reader{opts: o, in: in, configs: map[string]*moduleConfig{}, idx: &jsonpos.Index{}, seen: map[string]bool{},
 		calls: map[*moduleCall]*moduleConfig{}, unread: map[*moduleCall]bool{}}
 	tf, auto := tfFiles(files)
 	cfg := parseModule(dir, tf)
