@@ -482,7 +482,37 @@ func (m *module) eval(expr hcl.Expression, sc *scope) (v cty.Value) {
 	if diags.HasErrors() {
 		return unknown("could not evaluate: " + diags[0].Summary)
 	}
+	if len(ctx.Variables) > 0 && nestsDeeper(val, MaxNesting) {
+		// References can nest a value deeper than its syntax: each link
+		// of a chain of references adds the nesting of its expression.
+		rng := expr.Range()
+		m.r.addError(&source.Error{File: rng.Filename, Line: rng.Start.Line, Column: rng.Start.Column,
+			Msg: fmt.Sprintf("the value nests deeper than %d levels; it is not evaluated", MaxNesting)})
+		return unknown(fmt.Sprintf("the value nests deeper than %d levels", MaxNesting))
+	}
 	return val
+}
+
+// nestsDeeper reports whether a value nests collections, objects and
+// tuples deeper than max levels. It descends at most max+1 levels.
+func nestsDeeper(v cty.Value, max int) bool {
+	v, _ = v.Unmark()
+	if !v.IsKnown() || v.IsNull() {
+		return false
+	}
+	ty := v.Type()
+	if !ty.IsCollectionType() && !ty.IsObjectType() && !ty.IsTupleType() {
+		return false
+	}
+	if max <= 0 {
+		return true
+	}
+	for it := v.ElementIterator(); it.Next(); {
+		if _, e := it.Element(); nestsDeeper(e, max-1) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *module) undeclared(tr hcl.Traversal, what, name string) {

@@ -277,3 +277,22 @@ func TestErrorsPerFile(t *testing.T) {
 		t.Errorf("%d resources, want 1", len(in.Resources))
 	}
 }
+
+// References nest a value deeper than its syntax: a value nested deeper
+// than MaxNesting through them is an error at the expression, and stays
+// unknown.
+func TestDeepValueThroughReferences(t *testing.T) {
+	wrap := func(s string) string { return strings.Repeat("[", 300) + s + strings.Repeat("]", 300) }
+	dir := writeHostile(t, map[string]string{
+		"main.tf":   server,
+		"values.tf": "locals {\n  a = " + wrap("local.b") + "\n  b = " + wrap("1") + "\n  c = length(local.a)\n}\n",
+	})
+	errs, res := moduleErrors(dir, Options{})
+	want := []string{fmt.Sprintf("values.tf:2:7: the value nests deeper than %d levels; it is not evaluated", MaxNesting)}
+	if !slices.Equal(errs, want) {
+		t.Errorf("errors %q, want %q", errs, want)
+	}
+	if res != 1 {
+		t.Errorf("%d resources, want 1", res)
+	}
+}
