@@ -173,12 +173,12 @@ func TestReferenceCycles(t *testing.T) {
 	}
 }
 
-// A chain of references longer than MaxReferenceDepth (100,000 locals,
+// A chain of references longer than MaxReferenceDepth (20,000 locals,
 // each referring to the next) is an error, not a stack overflow.
 func TestLongReferenceChain(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("locals {\n")
-	const n = 100000
+	const n = 20000
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&b, "  a%d = [local.a%d]\n", i, i+1)
 	}
