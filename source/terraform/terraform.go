@@ -140,7 +140,17 @@
 // A resource or module may have at most MaxInstances instances, a module
 // tree at most MaxResources resource instances, and modules nest at most
 // MaxModuleDepth deep; beyond a limit the block is not read and an error
-// names the limit. No input makes the reader panic.
+// names the limit. A file (.tf, .tfvars, .tfvars.json), a --var value or a
+// jsondecode argument nested deeper than MaxNesting levels is not parsed:
+// an error names the file and line (HCL's parser recurses once per level).
+// A chain of references longer than MaxReferenceDepth, and a value nested
+// deeper than MaxNesting through references, are errors and stay unknown.
+// A cycle of references (local.a → local.b → local.a, also through
+// resources and module calls) and module calls that come back to a module
+// being read are errors naming them. Files are read through load.ReadFile
+// (regular files only, at most MaxFileSize bytes). A file gives at most
+// MaxErrorsPerFile errors, then one that counts the others. No input
+// makes the reader panic or overflow its stack.
 //
 // # Directory walks
 //
