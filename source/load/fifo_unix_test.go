@@ -48,9 +48,13 @@ func TestNamedPipeIsNotRead(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "server.json"), []byte(server), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink(filepath.Join(dir, "gone.json"), filepath.Join(dir, "broken.json")); err != nil {
+		t.Fatal(err)
+	}
 	ins := loadWithin(t, &Loader{}, []string{dir})
 	got := errorsOf(ins)
 	want := []string{
+		filepath.Join(dir, "broken.json") + ": no such file or directory",
 		filepath.Join(dir, "link.json") + ": not a regular file (a named pipe); not read",
 		fifo + ": not a regular file (a named pipe); not read",
 	}

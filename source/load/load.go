@@ -170,11 +170,22 @@ func (l *Loader) loadDir(root string) []*source.Input {
 			if mode&fs.ModeSymlink != 0 {
 				st, err := os.Stat(path)
 				switch {
-				case err == nil && st.Mode().IsRegular():
-					mode = 0
-				case err == nil && st.IsDir():
+				case err != nil:
+					if readableName(path) { // a broken link
+						msg := err.Error()
+						var pe *fs.PathError
+						if errors.As(err, &pe) {
+							msg = pe.Err.Error()
+						}
+						walkErrs = append(walkErrs, &source.Input{Kind: source.KindARMExport, Location: path,
+							Errors: []*source.Error{{File: path, Msg: msg}}})
+					}
 					return nil
-				case err == nil:
+				case st.Mode().IsRegular():
+					mode = 0
+				case st.IsDir():
+					return nil
+				default:
 					mode = st.Mode()
 				}
 			}
