@@ -133,7 +133,8 @@ func (m *module) leave() { m.r.evalStack = m.r.evalStack[:len(m.r.evalStack)-1] 
 
 // cycle reports the cycle that a reference to name, which is being
 // evaluated, closes: "cycle: local.a → local.b → local.a", at the line of
-// its first value.
+// its first value. A cycle through a module call is not reported (its
+// value stays unknown).
 func (m *module) cycle(name, file string, line int) {
 	stack := m.r.evalStack
 	i := len(stack) - 1
@@ -146,6 +147,13 @@ func (m *module) cycle(name, file string, line int) {
 	if i >= 0 {
 		file, line = stack[i].file, stack[i].line
 		for _, f := range stack[i:] {
+			if strings.HasPrefix(f.name, "module.") {
+				// A module call is evaluated whole here, but Terraform
+				// orders each of its inputs and outputs on its own: a
+				// resource that reads one output of a module and feeds
+				// another input of it is no cycle there.
+				return
+			}
 			parts = append(parts, f.m.prefix+f.name)
 		}
 	}
@@ -847,8 +855,7 @@ func (m *module) moduleState(name string) *modState {
 	line := call.block.DefRange().Start.Line
 	switch st.state {
 	case stateBusy:
-		m.cycle("module."+name, call.file, line)
-		return nil
+		return nil // a cycle through a module call is not reported (see cycle)
 	case stateDone:
 		return st
 	}

@@ -146,22 +146,24 @@ func TestDeepNestingValues(t *testing.T) {
 }
 
 // Cycles of references are errors naming the values and the line where
-// the cycle starts; the rest of the module is still read.
+// the cycle starts; the rest of the module is still read. A cycle through
+// a module call is not reported: the module is evaluated whole, where
+// Terraform orders its inputs and outputs one by one.
 func TestReferenceCycles(t *testing.T) {
 	dir := writeHostile(t, map[string]string{
 		"main.tf": server,
 		"locals.tf": "locals {\n  a = local.b\n  b = local.a\n  c = local.c\n" +
 			"  d = module.m.out\n  e = [1]\n}\n" +
 			"module \"m\" {\n  source = \"./m\"\n  in = local.d\n}\n",
-		"m/main.tf": "variable \"in\" {}\noutput \"out\" {\n  value = var.in\n}\n",
+		"m/main.tf": "variable \"in\" {}\noutput \"out\" {\n  value = var.in\n}\noutput \"other\" {\n  value = 1\n}\n",
 		"res.tf": "resource \"azurerm_subnet\" \"x\" {\n  name = azurerm_subnet.y.name\n}\n" +
-			"resource \"azurerm_subnet\" \"y\" {\n  name = azurerm_subnet.x.name\n}\n",
+			"resource \"azurerm_subnet\" \"y\" {\n  name = azurerm_subnet.x.name\n}\n" +
+			"resource \"azurerm_subnet\" \"z\" {\n  name = module.n.other\n}\nmodule \"n\" {\n  source = \"./m\"\n  in = azurerm_subnet.z.id\n}\n",
 	})
 	errs, res := moduleErrors(dir, Options{})
 	want := []string{
 		"locals.tf:2: cycle: local.a → local.b → local.a",
 		"locals.tf:4: cycle: local.c → local.c",
-		"locals.tf:8: cycle: module.m → local.d → module.m",
 		"res.tf:1: cycle: azurerm_subnet.x → azurerm_subnet.y → azurerm_subnet.x",
 	}
 	slices.Sort(errs)

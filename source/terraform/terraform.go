@@ -146,8 +146,9 @@
 // A chain of references longer than MaxReferenceDepth, and a value nested
 // deeper than MaxNesting through references, are errors and stay unknown.
 // A cycle of references (local.a → local.b → local.a, also through
-// resources and module calls) and module calls that come back to a module
-// being read are errors naming them. Files are read through load.ReadFile
+// resources; not through a module call, which is evaluated whole) and
+// module calls that come back to a module being read are errors naming
+// them. Files are read through load.ReadFile
 // (regular files only, at most MaxFileSize bytes). A file gives at most
 // MaxErrorsPerFile errors, then one that counts the others. No input
 // makes the reader panic or overflow its stack.
