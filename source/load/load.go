@@ -6,6 +6,7 @@ package load
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -47,6 +48,12 @@ type Loader struct {
 	// decode such inputs whole.
 	// DefaultLazyMin suits the CLI.
 	LazyMin int
+	// MaxFileSize is the largest file read into memory;
+	// DefaultMaxFileSize when not above 0. MaxMappedSize is the largest
+	// export listed for a streamed scan (LazyMin), which is mapped into
+	// memory rather than read; DefaultMaxMappedSize when not above 0. A
+	// larger file is an error naming it, and is not read.
+	MaxFileSize, MaxMappedSize int64
 }
 
 // DefaultLazyMin is the Loader.LazyMin of the CLI: exports from 4 MiB are
@@ -72,6 +79,10 @@ func (l *Loader) Load(paths []string) []*source.Input {
 			}
 			inputs = append(inputs, &source.Input{Kind: source.KindARMExport, Location: p,
 				Errors: []*source.Error{{File: p, Msg: msg}}})
+			continue
+		}
+		if !info.IsDir() && !info.Mode().IsRegular() {
+			inputs = append(inputs, notRegular(p, info.Mode()))
 			continue
 		}
 		if !info.IsDir() {
@@ -105,14 +116,30 @@ func holdsReadable(root string) bool {
 			}
 			return nil
 		}
-		switch strings.ToLower(filepath.Ext(path)) {
-		case ".tf", ".tfvars", ".json", ".bicep":
+		if readableName(path) {
 			found = true
 			return filepath.SkipAll
 		}
 		return nil
 	})
 	return found
+}
+
+// readableName reports whether a file's name is of a kind a reader may
+// take (.tf, .tfvars, .json, .bicep).
+func readableName(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".tf", ".tfvars", ".json", ".bicep":
+		return true
+	}
+	return false
+}
+
+// notRegular is the input of a path that is not a regular file: an error
+// naming it.
+func notRegular(path string, mode fs.FileMode) *source.Input {
+	return &source.Input{Kind: source.KindARMExport, Location: path,
+		Errors: []*source.Error{{File: path, Msg: NotRegularError(mode).Error()}}}
 }
 
 func (l *Loader) loadDir(root string) []*source.Input {
@@ -133,6 +160,41 @@ func (l *Loader) loadDir(root string) []*source.Input {
 				return fs.SkipDir
 			}
 			return nil
+		}
+		if !d.Type().IsRegular() {
+			// A named pipe, socket or device is never opened: reading
+			// one would block the scan or never end. A symbolic link is
+			// read when it leads to a regular file (never followed to a
+			// directory).
+			mode := d.Type()
+			if mode&fs.ModeSymlink != 0 {
+				st, err := os.Stat(path)
+				switch {
+				case err != nil:
+					if readableName(path) { // a broken link
+						msg := err.Error()
+						var pe *fs.PathError
+						if errors.As(err, &pe) {
+							msg = pe.Err.Error()
+						}
+						walkErrs = append(walkErrs, &source.Input{Kind: source.KindARMExport, Location: path,
+							Errors: []*source.Error{{File: path, Msg: msg}}})
+					}
+					return nil
+				case st.Mode().IsRegular():
+					mode = 0
+				case st.IsDir():
+					return nil
+				default:
+					mode = st.Mode()
+				}
+			}
+			if mode != 0 {
+				if readableName(path) {
+					walkErrs = append(walkErrs, notRegular(path, mode))
+				}
+				return nil
+			}
 		}
 		dir := filepath.Dir(path)
 		if _, ok := byDir[dir]; !ok {
@@ -178,7 +240,7 @@ func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
 	// The file is opened first, so that a file that cannot be opened is
 	// reported as such, and read after the directory readers have looked at
 	// it, so that its bytes and theirs are not held at the same time.
-	f, err := os.Open(path)
+	f, _, err := OpenRegular(path)
 	if err != nil {
 		return readErr(err)
 	}
@@ -197,7 +259,7 @@ func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
 	}
 	if data == nil {
 		var err error
-		if data, err = readAll(f); err != nil {
+		if data, err = readAll(f, l.MaxFileSize); err != nil {
 			return readErr(err)
 		}
 	}
@@ -238,9 +300,17 @@ func (l *Loader) loadLazy(f *os.File, path string) (*source.Input, []byte) {
 	if err != nil || !st.Mode().IsRegular() || st.Size() < int64(l.LazyMin) || int64(int(st.Size())) != st.Size() {
 		return nil, nil
 	}
+	maxMapped := l.MaxMappedSize
+	if maxMapped <= 0 {
+		maxMapped = DefaultMaxMappedSize
+	}
+	if st.Size() > maxMapped {
+		return &source.Input{Kind: source.KindARMExport, Location: path, Errors: []*source.Error{{File: path,
+			Msg: fmt.Sprintf("the file is larger than the limit of %s for an export read one server at a time; not read", SizeString(maxMapped))}}}, nil
+	}
 	data, unmap, err := mapFile(f, int(st.Size()))
 	if err != nil {
-		if data, err = readAll(f); err != nil {
+		if data, err = readAll(f, l.MaxFileSize); err != nil {
 			_, _ = f.Seek(0, io.SeekStart)
 			return nil, nil
 		}
@@ -258,27 +328,4 @@ func (l *Loader) loadLazy(f *os.File, path string) (*source.Input, []byte) {
 		runtime.AddCleanup(lz, func(unmap func()) { unmap() }, unmap)
 	}
 	return &source.Input{Kind: source.KindARMExport, Location: path, Lazy: lz}, nil
-}
-
-// readAll reads f to its end into a buffer of the file's size, as
-// os.ReadFile does.
-func readAll(f *os.File) ([]byte, error) {
-	size := 512
-	if st, err := f.Stat(); err == nil && st.Size() > 0 && int64(int(st.Size())) == st.Size() {
-		size = int(st.Size()) + 1 // one more, to see the end of the file
-	}
-	data := make([]byte, 0, size)
-	for {
-		n, err := f.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if err == io.EOF {
-			return data, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/load"
 )
 
 // moduleConfig is the parsed, not yet evaluated, content of one module
@@ -100,13 +101,9 @@ func parseModule(dir string, files []string) *moduleConfig {
 	}
 	sort.Strings(files)
 	for _, name := range files {
-		src, err := os.ReadFile(name)
+		src, err := load.ReadFile(name, MaxFileSize)
 		if err != nil {
 			cfg.errors = append(cfg.errors, &source.Error{File: name, Msg: readError(err)})
-			continue
-		}
-		if len(src) > MaxFileSize {
-			cfg.errors = append(cfg.errors, &source.Error{File: name, Msg: fmt.Sprintf("file is larger than the limit of %d bytes; not read", MaxFileSize)})
 			continue
 		}
 		cfg.addFile(name, src)
@@ -115,6 +112,10 @@ func parseModule(dir string, files []string) *moduleConfig {
 }
 
 func (cfg *moduleConfig) addFile(name string, src []byte) {
+	if e := checkNesting(name, src); e != nil {
+		cfg.errors = append(cfg.errors, e)
+		return
+	}
 	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	if diags.HasErrors() {
 		cfg.errors = append(cfg.errors, diagErrors(diags)...)

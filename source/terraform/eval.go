@@ -101,6 +101,64 @@ type module struct {
 	// maybeAbsent, when not empty, says why the module instance may not
 	// exist (its call's count or for_each is not known).
 	maybeAbsent string
+	// parent and call are the module instance that calls this one and its
+	// call; nil for the root.
+	parent *module
+	call   *moduleCall
+}
+
+// evalFrame is a named value being evaluated: a local value, a resource
+// or a module call, with the file and line that define it.
+type evalFrame struct {
+	m    *module
+	name string
+	file string
+	line int
+}
+
+// enter puts a named value on the reader's evaluation stack. It reports
+// false, with an error, when references nest deeper than
+// MaxReferenceDepth: each level recurses in the evaluator.
+func (m *module) enter(name, file string, line int) bool {
+	if len(m.r.evalStack) >= MaxReferenceDepth {
+		m.r.addError(&source.Error{File: file, Line: line, Msg: fmt.Sprintf(
+			"%s%s: references nest deeper than the limit of %d values; it is not evaluated", m.prefix, name, MaxReferenceDepth)})
+		return false
+	}
+	m.r.evalStack = append(m.r.evalStack, evalFrame{m: m, name: name, file: file, line: line})
+	return true
+}
+
+func (m *module) leave() { m.r.evalStack = m.r.evalStack[:len(m.r.evalStack)-1] }
+
+// cycle reports the cycle that a reference to name, which is being
+// evaluated, closes: "cycle: local.a → local.b → local.a", at the line of
+// its first value. A cycle through a module call is not reported (its
+// value stays unknown).
+func (m *module) cycle(name, file string, line int) {
+	stack := m.r.evalStack
+	i := len(stack) - 1
+	for ; i >= 0; i-- {
+		if stack[i].m == m && stack[i].name == name {
+			break
+		}
+	}
+	parts := []string{}
+	if i >= 0 {
+		file, line = stack[i].file, stack[i].line
+		for _, f := range stack[i:] {
+			if strings.HasPrefix(f.name, "module.") {
+				// A module call is evaluated whole here, but Terraform
+				// orders each of its inputs and outputs on its own: a
+				// resource that reads one output of a module and feeds
+				// another input of it is no cycle there.
+				return
+			}
+			parts = append(parts, f.m.prefix+f.name)
+		}
+	}
+	parts = append(parts, m.prefix+name)
+	m.r.addError(&source.Error{File: file, Line: line, Msg: "cycle: " + strings.Join(parts, " → ")})
 }
 
 type lazyVal struct {
@@ -432,7 +490,37 @@ func (m *module) eval(expr hcl.Expression, sc *scope) (v cty.Value) {
 	if diags.HasErrors() {
 		return unknown("could not evaluate: " + diags[0].Summary)
 	}
+	if len(ctx.Variables) > 0 && nestsDeeper(val, MaxNesting) {
+		// References can nest a value deeper than its syntax: each link
+		// of a chain of references adds the nesting of its expression.
+		rng := expr.Range()
+		m.r.addError(&source.Error{File: rng.Filename, Line: rng.Start.Line, Column: rng.Start.Column,
+			Msg: fmt.Sprintf("the value nests deeper than %d levels; it is not evaluated", MaxNesting)})
+		return unknown(fmt.Sprintf("the value nests deeper than %d levels", MaxNesting))
+	}
 	return val
+}
+
+// nestsDeeper reports whether a value nests collections, objects and
+// tuples deeper than max levels. It descends at most max+1 levels.
+func nestsDeeper(v cty.Value, max int) bool {
+	v, _ = v.Unmark()
+	if !v.IsKnown() || v.IsNull() {
+		return false
+	}
+	ty := v.Type()
+	if !ty.IsCollectionType() && !ty.IsObjectType() && !ty.IsTupleType() {
+		return false
+	}
+	if max <= 0 {
+		return true
+	}
+	for it := v.ElementIterator(); it.Next(); {
+		if _, e := it.Element(); nestsDeeper(e, max-1) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *module) undeclared(tr hcl.Traversal, what, name string) {
@@ -452,15 +540,21 @@ func (m *module) local(name string) cty.Value {
 		lv = &lazyVal{}
 		m.locals[name] = lv
 	}
+	a := m.cfg.locals[name]
 	switch lv.state {
 	case stateBusy:
+		m.cycle("local."+name, m.cfg.localFile[name], a.SrcRange.Start.Line)
 		return unknown(fmt.Sprintf("local.%s refers to itself", name))
 	case stateDone:
 		return lv.v
 	}
+	if !m.enter("local."+name, m.cfg.localFile[name], a.SrcRange.Start.Line) {
+		return unknown(fmt.Sprintf("local.%s: references nest too deep", name))
+	}
 	lv.state = stateBusy
-	lv.v = m.eval(m.cfg.locals[name].Expr, nil)
+	lv.v = m.eval(a.Expr, nil)
 	lv.state = stateDone
+	m.leave()
 	return lv.v
 }
 
@@ -582,14 +676,19 @@ func (m *module) resourceState(key string) *resState {
 		st = &resState{}
 		m.res[key] = st
 	}
+	d := m.cfg.resByKey[key]
 	if st.state == stateBusy {
+		m.cycle(key, d.file, d.block.DefRange().Start.Line)
 		return nil
 	}
 	if st.state == stateDone {
 		return st
 	}
+	if !m.enter(key, d.file, d.block.DefRange().Start.Line) {
+		return nil
+	}
+	defer m.leave()
 	st.state = stateBusy
-	d := m.cfg.resByKey[key]
 	mode, exps := m.expand(d.count, d.forEach, m.prefix+key, d.file, d.block.DefRange().Start.Line)
 	unknownAttr := fmt.Sprintf("attributes of %s%s that the configuration does not set are known only after apply", m.prefix, key)
 	elems := make([]cty.Value, 0, len(exps))
@@ -634,7 +733,7 @@ func (m *module) resourceState(key string) *resState {
 func (m *module) resourceValue(key string) cty.Value {
 	st := m.resourceState(key)
 	if st == nil {
-		return unknown(fmt.Sprintf("%s%s refers to itself", m.prefix, key))
+		return unknown(fmt.Sprintf("%s%s refers to itself, or references nest too deep", m.prefix, key))
 	}
 	return st.val
 }
@@ -738,7 +837,7 @@ func (m *module) moduleValue(name string) cty.Value {
 		if m.cfg.modByName[name] == nil {
 			return unknown(fmt.Sprintf("module.%s is not declared", name))
 		}
-		return unknown(fmt.Sprintf("module.%s refers to itself", name))
+		return unknown(fmt.Sprintf("module.%s refers to itself, or references nest too deep", name))
 	}
 	return st.val
 }
@@ -753,15 +852,19 @@ func (m *module) moduleState(name string) *modState {
 		st = &modState{}
 		m.mods[name] = st
 	}
+	line := call.block.DefRange().Start.Line
 	switch st.state {
 	case stateBusy:
-		return nil
+		return nil // a cycle through a module call is not reported (see cycle)
 	case stateDone:
 		return st
 	}
+	if !m.enter("module."+name, call.file, line) {
+		return nil
+	}
+	defer m.leave()
 	st.state = stateBusy
 	defer func() { st.state = stateDone }()
-	line := call.block.DefRange().Start.Line
 	if m.depth+1 > MaxModuleDepth {
 		m.r.addError(&source.Error{File: call.file, Line: line, Msg: fmt.Sprintf(
 			"module.%s: modules nest deeper than the limit of %d levels; it is not read", name, MaxModuleDepth)})
@@ -774,6 +877,13 @@ func (m *module) moduleState(name string) *modState {
 		dir = filepath.Join(m.cfg.dir, call.source)
 	} else if dir = m.remoteDir(call, line); dir == "" {
 		st.val = unknown(fmt.Sprintf("module.%s (source %q) is not downloaded: its outputs are not known", name, displaySource(call.source)))
+		return st
+	}
+	if calls := m.callCycle(call, dir); calls != "" {
+		m.r.addError(&source.Error{File: call.file, Line: line, Msg: fmt.Sprintf(
+			"module cycle: %s; it is not read", calls)})
+		m.unresolved(call, line)
+		st.val = unknown("module cycle")
 		return st
 	}
 	cfg := m.r.config(dir)
@@ -801,6 +911,7 @@ func (m *module) moduleState(name string) *modState {
 			inputs[an] = m.eval(a.Expr, e.sc)
 		}
 		child := m.newChild(cfg, name, m.prefix+"module."+name+e.suffix+".", inputs)
+		child.parent, child.call = m, call
 		m.r.calls[call] = cfg
 		if e.absent != "" {
 			e.absent = m.prefix + "module." + name + ": " + e.absent
@@ -851,6 +962,33 @@ func (m *module) outputValues() cty.Value {
 	return m.outputs
 }
 
+// callCycle returns, when a module call (of module m) to dir closes a cycle
+// of calls, the calls that make it, from the module in dir that the cycle
+// comes back to: `cyc/a/main.tf:1 module.b (source "../b") → cyc/b/main.tf:1
+// module.a (source "../a") calls cyc/a again`. It returns "" otherwise.
+func (m *module) callCycle(call *moduleCall, dir string) string {
+	target := filepath.Clean(dir)
+	var chain []*moduleCall
+	for p := m; p != nil; p = p.parent {
+		if filepath.Clean(p.cfg.dir) == target {
+			parts := make([]string, 0, len(chain)+1)
+			for i := len(chain) - 1; i >= 0; i-- {
+				parts = append(parts, describeCall(chain[i]))
+			}
+			parts = append(parts, describeCall(call))
+			return strings.Join(parts, " → ") + " calls " + target + " again"
+		}
+		if p.call != nil {
+			chain = append(chain, p.call)
+		}
+	}
+	return ""
+}
+
+func describeCall(c *moduleCall) string {
+	return fmt.Sprintf("%s:%d module.%s (source %q)", c.file, c.block.DefRange().Start.Line, c.name, displaySource(c.source))
+}
+
 // walk evaluates every resource and module call of the module.
 func (m *module) walk() {
 	for _, d := range m.cfg.resources {
@@ -858,6 +996,16 @@ func (m *module) walk() {
 	}
 	for _, c := range m.cfg.modules {
 		m.moduleState(c.name)
+	}
+	// Local values nothing refers to are evaluated too, as Terraform
+	// does, so that a cycle among them is reported.
+	names := make([]string, 0, len(m.cfg.locals))
+	for n := range m.cfg.locals {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		m.local(n)
 	}
 }
 

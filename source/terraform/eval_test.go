@@ -195,14 +195,14 @@ resource "azurerm_postgresql_flexible_server" "s" {
 }`, "count must be a whole number"},
 		{"module recursion", `module "self" {
   source = "./"
-}`, "limit of 16 levels"},
+}`, `main.tf:1: module cycle: `},
 		{"self reference", `locals {
   a = local.b
   b = local.a
 }
 resource "azurerm_postgresql_flexible_server" "s" {
   name = local.a
-}`, ""},
+}`, "main.tf:2: cycle: local.a → local.b → local.a"},
 	} {
 		dir := writeModule(t, map[string]string{"main.tf": c.body})
 		in := ReadModule(dir, nil, Options{})

@@ -51,7 +51,7 @@ func functions(string) map[string]function.Function {
 			"setintersection": stdlib.SetIntersectionFunc, "setproduct": stdlib.SetProductFunc,
 			"setsubtract": stdlib.SetSubtractFunc, "setunion": stdlib.SetUnionFunc, "slice": stdlib.SliceFunc,
 			"sort": stdlib.SortFunc, "sum": sumFunc, "values": stdlib.ValuesFunc, "zipmap": stdlib.ZipmapFunc,
-			"jsonencode": stdlib.JSONEncodeFunc, "jsondecode": stdlib.JSONDecodeFunc, "csvdecode": stdlib.CSVDecodeFunc,
+			"jsonencode": stdlib.JSONEncodeFunc, "jsondecode": jsonDecodeFunc, "csvdecode": stdlib.CSVDecodeFunc,
 			"base64encode": base64EncodeFunc, "base64decode": base64DecodeFunc, "urlencode": urlEncodeFunc,
 			"formatdate": stdlib.FormatDateFunc, "timeadd": stdlib.TimeAddFunc,
 			"tostring": stdlib.MakeToFunc(cty.String), "tonumber": stdlib.MakeToFunc(cty.Number),
@@ -71,6 +71,19 @@ func functions(string) map[string]function.Function {
 	})
 	return funcs
 }
+
+// jsonDecodeFunc is jsondecode, refusing a document nested deeper than
+// MaxNesting (decoding recurses once per level).
+var jsonDecodeFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "str", Type: cty.String}},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		if args[0].IsKnown() && !args[0].IsNull() && jsonNestingLine([]byte(args[0].AsString()), MaxNesting) > 0 {
+			return cty.NilType, function.NewArgErrorf(0, "the JSON nests deeper than %d levels", MaxNesting)
+		}
+		return stdlib.JSONDecodeFunc.ReturnTypeForValues(args)
+	},
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) { return stdlib.JSONDecodeFunc.Call(args) },
+})
 
 var identityFunc = function.New(&function.Spec{
 	Params:       []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowNull: true, AllowUnknown: true, AllowDynamicType: true, AllowMarked: true}},

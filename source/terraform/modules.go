@@ -15,6 +15,7 @@ import (
 
 	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/load"
 )
 
 // ManifestPath is where `terraform init` records the modules it
@@ -71,15 +72,10 @@ func (r *reader) manifest(rootDir string) map[string]manifestEntry {
 	}
 	r.manifestRead = true
 	name := filepath.Join(rootDir, filepath.FromSlash(ManifestPath))
-	st, err := os.Stat(name)
-	if err != nil {
+	if _, err := os.Lstat(name); err != nil {
 		return nil
 	}
-	if st.Size() > maxManifestSize {
-		r.addError(&source.Error{File: name, Msg: fmt.Sprintf("file is larger than the limit of %d bytes; not read", maxManifestSize)})
-		return nil
-	}
-	data, err := os.ReadFile(name)
+	data, err := load.ReadFile(name, maxManifestSize)
 	if err != nil {
 		r.addError(&source.Error{File: name, Msg: readError(err)})
 		return nil

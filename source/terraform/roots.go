@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/pgbaseline/pgbaseline/source/load"
 )
 
 // maxCallerScan bounds the .tf files read to find module calls in one
@@ -167,13 +169,12 @@ func (idx *callIndex) isReachable(dir string) bool {
 // localModuleSources returns the local sources (./x, ../x) of the module
 // blocks of a .tf file.
 func localModuleSources(path string) []string {
-	st, err := os.Stat(path)
-	if err != nil || st.Size() > MaxFileSize {
-		return nil
-	}
-	src, err := os.ReadFile(path)
+	src, err := load.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil
+	}
+	if checkNesting(path, src) != nil {
+		return nil // the reader of the directory reports it
 	}
 	f, _ := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 	if f == nil {

@@ -140,7 +140,18 @@
 // A resource or module may have at most MaxInstances instances, a module
 // tree at most MaxResources resource instances, and modules nest at most
 // MaxModuleDepth deep; beyond a limit the block is not read and an error
-// names the limit. No input makes the reader panic.
+// names the limit. A file (.tf, .tfvars, .tfvars.json), a --var value or a
+// jsondecode argument nested deeper than MaxNesting levels is not parsed:
+// an error names the file and line (HCL's parser recurses once per level).
+// A chain of references longer than MaxReferenceDepth, and a value nested
+// deeper than MaxNesting through references, are errors and stay unknown.
+// A cycle of references (local.a → local.b → local.a, also through
+// resources; not through a module call, which is evaluated whole) and
+// module calls that come back to a module being read are errors naming
+// them. Files are read through load.ReadFile
+// (regular files only, at most MaxFileSize bytes). A file gives at most
+// MaxErrorsPerFile errors, then one that counts the others. No input
+// makes the reader panic or overflow its stack.
 //
 // # Directory walks
 //
@@ -175,6 +186,7 @@ import (
 	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 	"github.com/pgbaseline/pgbaseline/source"
+	"github.com/pgbaseline/pgbaseline/source/load"
 )
 
 // Limits.
@@ -190,6 +202,14 @@ const (
 	MaxModuleInstances = 1000
 	// MaxModuleDepth is the deepest module nesting read.
 	MaxModuleDepth = 16
+	// MaxErrorsPerFile is the most errors reported for one file (a file
+	// of random bytes gave thousands); an entry "… and N more errors in
+	// this file" counts the others.
+	MaxErrorsPerFile = 20
+	// MaxReferenceDepth is the longest chain of references evaluated
+	// (local.a refers to local.b, which refers to a resource, ...): each
+	// link recurses in the evaluator.
+	MaxReferenceDepth = 200
 	// MaxFileSize is the largest .tf or .tfvars file read.
 	MaxFileSize = 16 << 20
 	// LatestAzurermMajor is the azurerm major version assumed when a
@@ -248,6 +268,11 @@ type reader struct {
 	// holds the calls of modules that are not downloaded.
 	calls  map[*moduleCall]*moduleConfig
 	unread map[*moduleCall]bool
+	// evalStack holds the named values being evaluated, to report cycles
+	// and bound the depth of references.
+	evalStack []evalFrame
+	// errsByFile counts the errors of each file.
+	errsByFile map[string]int
 }
 
 func (r *reader) addError(e *source.Error) {
@@ -256,7 +281,30 @@ func (r *reader) addError(e *source.Error) {
 		return
 	}
 	r.seen["err:"+key] = true
+	if r.errsByFile == nil {
+		r.errsByFile = map[string]int{}
+	}
+	r.errsByFile[e.File]++
+	if r.errsByFile[e.File] > MaxErrorsPerFile {
+		return // counted in the file's last entry (see moreErrors)
+	}
 	r.in.Errors = append(r.in.Errors, e)
+}
+
+// moreErrors ends the errors of each file that had more than
+// MaxErrorsPerFile with an entry saying how many were left out.
+func (r *reader) moreErrors() {
+	files := make([]string, 0, len(r.errsByFile))
+	for f, n := range r.errsByFile {
+		if n > MaxErrorsPerFile {
+			files = append(files, f)
+		}
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		r.in.Errors = append(r.in.Errors, &source.Error{File: f, Msg: fmt.Sprintf(
+			"… and %d more errors in this file", r.errsByFile[f]-MaxErrorsPerFile)})
+	}
 }
 
 // reserve counts one more resource instance, reporting once when the
@@ -293,9 +341,13 @@ func (r *reader) config(dir string) *moduleConfig {
 // .tf and .tfvars files are used); when nil, the directory is listed.
 func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 	in = &source.Input{Kind: source.KindTerraform, Location: dir}
+	var r *reader
 	defer func() {
 		if p := recover(); p != nil {
 			in.Errors = append(in.Errors, &source.Error{File: dir, Msg: "internal error while reading the module; please report it"})
+		}
+		if r != nil {
+			r.moreErrors()
 		}
 	}()
 	if files == nil {
@@ -310,7 +362,7 @@ func ReadModule(dir string, files []string, o Options) (in *source.Input) {
 			}
 		}
 	}
-	r := &reader{opts: o, in: in, configs: map[string]*moduleConfig{}, idx: &jsonpos.Index{}, seen: map[string]bool{},
+	r = &reader{opts: o, in: in, configs: map[string]*moduleConfig{}, idx: &jsonpos.Index{}, seen: map[string]bool{},
 		calls: map[*moduleCall]*moduleConfig{}, unread: map[*moduleCall]bool{}}
 	tf, auto := tfFiles(files)
 	cfg := parseModule(dir, tf)
@@ -396,6 +448,10 @@ func (r *reader) varLayers(root *module, auto []string, sf *secretFinder) []map[
 			v := cty.StringVal(raw)
 			if d.typeExpr != nil {
 				if ty, diags := typeexpr.TypeConstraint(d.typeExpr); !diags.HasErrors() && !ty.IsPrimitiveType() && ty != cty.DynamicPseudoType {
+					if nestingLine([]byte(raw), MaxNesting) > 0 {
+						r.addError(&source.Error{File: "--var " + name, Msg: fmt.Sprintf("the value nests deeper than %d levels; not read", MaxNesting)})
+						continue
+					}
 					expr, pd := hclsyntax.ParseExpression([]byte(raw), "--var "+name, hcl.InitialPos)
 					if pd.HasErrors() {
 						r.addError(&source.Error{File: "--var " + name, Msg: "the value is not a valid HCL expression for the variable's type"})
@@ -425,13 +481,13 @@ func isTfvars(name string) bool {
 }
 
 func (r *reader) parseTfvars(name string) *tfvarsBody {
-	src, err := os.ReadFile(name)
+	src, err := load.ReadFile(name, MaxFileSize)
 	if err != nil {
 		r.addError(&source.Error{File: name, Msg: readError(err)})
 		return nil
 	}
-	if len(src) > MaxFileSize {
-		r.addError(&source.Error{File: name, Msg: fmt.Sprintf("file is larger than the limit of %d bytes; not read", MaxFileSize)})
+	if e := checkNesting(name, src); e != nil {
+		r.addError(e)
 		return nil
 	}
 	if strings.HasSuffix(name, ".json") {
