@@ -43,11 +43,11 @@ type htmlData struct {
 const htmlGroupFields = 13
 
 type htmlDataBuilder struct {
-	d       htmlData
-	strs    map[string]int
-	nodes   map[[2]int]int
-	ev      map[string]int
-	rem     map[[5]int]int
+	d     htmlData
+	strs  map[string]int
+	nodes map[[2]int]int
+	ev    map[string]int
+	rem   map[[5]int]int
 }
 
 func (b *htmlDataBuilder) str(s string) int {
