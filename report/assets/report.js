@@ -247,4 +247,5 @@
     apply();
   });
   apply();
+  if (window.performance && performance.mark) { performance.mark('pgbaseline-rendered'); }
 }());
