@@ -68,6 +68,7 @@ type htmlPage struct {
 	FailingControls               int
 	Domains                       []*htmlDomain
 	Rules                         []htmlRule
+	Unknown                       []string
 	Data                          template.JS
 	Failures                      Failures
 	Severities                    []htmlCard
@@ -187,6 +188,7 @@ func writeHTML(w *bufio.Writer, r *Report, o Options) error {
 		}
 	}
 	p.Rules = failingRules(r, views, o)
+	p.Unknown = UnknownSummary(r.Results)
 	data, err := htmlDataJSON(buildHTMLData(r, views, o))
 	if err != nil {
 		return err

@@ -26,7 +26,8 @@ import (
 //     rule, control, title, severity, status, message, effect, policy,
 //     evidence (index in E or -1), remediation (index in M or -1), file,
 //     start line (from the resource's line; null for none), end line
-//     (from the start; 0 for the start's),
+//     (from the start; 0 for the start's), what would decide an Unknown
+//     or Error (WhatDecides's hint, or -1),
 //     then the resources as a list of numbers: each positive n steps n
 //     resources on from the last (the first from -1), each negative -k
 //     adds the k resources after the last.
@@ -40,7 +41,7 @@ type htmlData struct {
 }
 
 // The fields of a group in htmlData.G, before its resource list.
-const htmlGroupFields = 13
+const htmlGroupFields = 14
 
 type htmlDataBuilder struct {
 	d     htmlData
@@ -192,7 +193,7 @@ func buildHTMLData(r *Report, views []*controlView, o Options) *htmlData {
 			}
 			head := []any{b.str(res.RuleID), b.str(v.ID), b.optStr(ruleTitle(res, o)), b.optStr(string(res.Severity)),
 				b.str(string(res.Status)), b.optStr(CleanMessage(res.Message)), b.optStr(res.Effect),
-				b.optStr(res.PolicyDefinitionID), b.evidence(res.Evidence), rem, file, start, end}
+				b.optStr(res.PolicyDefinitionID), b.evidence(res.Evidence), rem, file, start, end, b.optStr(WhatDecides(res).Hint)}
 			key = key[:0]
 			for _, h := range head {
 				n, ok := h.(int)

@@ -160,6 +160,13 @@ func writeTable(w *bufio.Writer, r *Report, o Options) error {
 	}
 	t.wrapped("", code, CountFailures(r.Results).String())
 	t.wrapped("", code, "Summary: "+strings.Join(parts, " · "))
+	for i, l := range UnknownSummary(r.Results) {
+		if i == 0 {
+			t.wrapped("", ansiYellow, l)
+		} else {
+			t.wrapped("    ", ansiDim, strings.TrimSpace(l))
+		}
+	}
 	for _, e := range r.Errors {
 		t.wrapped("", ansiMagent, "Error: "+errorLine(e))
 	}
@@ -213,6 +220,9 @@ func (t *tableWriter) failures(r *Report, idx []int, o Options) {
 		// for the others.
 		var generic string
 		filled := make([]string, len(g.items))
+		if d := WhatDecides(res); d.Kind == DecidePermission {
+			t.wrapped(indent, ansiCyan, "To decide: "+d.Hint)
+		}
 		if m := ruleRemediation(res, o); m != nil && res.Status == NonCompliant {
 			if m.Summary != "" {
 				t.wrapped(indent, ansiCyan, "Fix: "+m.Summary)

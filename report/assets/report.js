@@ -29,14 +29,14 @@
   // Rows: two parallel arrays, the group and the resource of each result.
   var total = 0;
   D.g.forEach(function (g) {
-    g[13].forEach(function (d) { total += d > 0 ? 1 : -d; });
+    g[14].forEach(function (d) { total += d > 0 ? 1 : -d; });
   });
   var rowG = new Int32Array(total), rowR = new Int32Array(total);
   (function () {
     var k = 0;
     D.g.forEach(function (g, gi) {
       var last = -1;
-      g[13].forEach(function (d) {
+      g[14].forEach(function (d) {
         if (d > 0) { last += d; rowG[k] = gi; rowR[k++] = last; return; }
         for (var j = 0; j < -d; j++) { last++; rowG[k] = gi; rowR[k++] = last; }
       });
@@ -161,6 +161,7 @@
       }
       d.appendChild(kv);
     }
+    if (g[13] >= 0) { var dp = el('p', 'decide'); dp.appendChild(el('b', '', 'To decide: ')); dp.appendChild(document.createTextNode(S[g[13]])); d.appendChild(dp); }
     if (g[9] >= 0) {
       var m = D.m[g[9]], vals = placeholders(id);
       if (m[0] >= 0) { var rp = el('p'); rp.appendChild(el('b', '', 'Remediation: ')); rp.appendChild(document.createTextNode(S[m[0]])); d.appendChild(rp); }
