@@ -60,6 +60,9 @@ func WhatDecides(res *Result) Decider {
 	}
 	var vars []string
 	collect := func(s string) {
+		if !strings.Contains(s, "has no value") {
+			return
+		}
 		for _, m := range unsetVariable.FindAllStringSubmatch(s, -1) {
 			if !slices.Contains(vars, m[1]) {
 				vars = append(vars, m[1])
@@ -80,7 +83,7 @@ func WhatDecides(res *Result) Decider {
 			for _, y := range x {
 				walk(y)
 			}
-		case nil, bool, float64, int:
+		case nil, bool, float64, int, int64:
 		default:
 			// An unknown value (arm.Unknown) says why it is unknown.
 			collect(fmt.Sprintf("%+v", x))

@@ -151,6 +151,11 @@ func TestHTMLFleetInBrowser(t *testing.T) {
 	if n := strings.ReplaceAll(got.Shown, ",", ""); n == "0" || n == "" {
 		t.Errorf("%q findings need attention", got.Shown)
 	}
+	if dir := os.Getenv("PGBASELINE_ARTIFACTS"); dir != "" {
+		if shot, err := chromedp.Run(b.Ctx, chromedp.CaptureScreenshot()); err == nil && os.MkdirAll(dir, 0o755) == nil {
+			_ = os.WriteFile(filepath.Join(dir, "report-html-fleet.png"), shot, 0o644)
+		}
+	}
 	for _, p := range b.Problems() {
 		t.Errorf("browser reported: %s", p)
 	}

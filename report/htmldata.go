@@ -193,7 +193,7 @@ func buildHTMLData(r *Report, views []*controlView, o Options) *htmlData {
 			}
 			head := []any{b.str(res.RuleID), b.str(v.ID), b.optStr(ruleTitle(res, o)), b.optStr(string(res.Severity)),
 				b.str(string(res.Status)), b.optStr(CleanMessage(res.Message)), b.optStr(res.Effect),
-				b.optStr(res.PolicyDefinitionID), b.evidence(res.Evidence), rem, file, start, end, b.optStr(WhatDecides(res).Hint)}
+				b.optStr(res.PolicyDefinitionID), b.evidence(res.Evidence), rem, file, start, end}
 			key = key[:0]
 			for _, h := range head {
 				n, ok := h.(int)
@@ -204,6 +204,9 @@ func buildHTMLData(r *Report, views []*controlView, o Options) *htmlData {
 			}
 			g := groups[string(key)]
 			if g == nil {
+				// What decides the result follows from what the key
+				// holds (rule, status, effect, message, evidence).
+				head = append(head, b.optStr(WhatDecides(res).Hint))
 				g = &group{head: head, rank: [3]int{-statusRank(res.Status), -res.Severity.Rank(), 0}, rule: res.RuleID}
 				groups[string(key)] = g
 				list = append(list, g)
