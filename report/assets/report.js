@@ -103,14 +103,15 @@
     }
     if (sortCol >= 0) {
       var col = sortCol, num = col < 2;
-      var keys = {};
-      out.forEach(function (i) { keys[i] = sortKey(i, col); });
-      out.sort(function (a, b) {
+      var keys = out.map(function (i) { return sortKey(i, col); });
+      var perm = out.map(function (i, k) { return k; });
+      perm.sort(function (a, b) {
         var x = keys[a], y = keys[b];
-        var c = num ? x - y : String(x).localeCompare(String(y));
-        if (c === 0) { return a - b; }
+        var c = num ? x - y : (x < y ? -1 : x > y ? 1 : 0);
+        if (c === 0) { return out[a] - out[b]; }
         return sortAsc ? c : -c;
       });
+      out = perm.map(function (k) { return out[k]; });
     }
     view = out;
     page = 0;
