@@ -92,6 +92,9 @@ type Request struct {
 
 // Progress receives a scan's progress (Request.Progress).
 type Progress interface {
+	// Stage is called as the scan begins a stage that reports no count
+	// of its own: connecting to databases, reading the inputs.
+	Stage(desc string)
 	// Read is called as the inputs are listed: n more files seen.
 	Read(n int)
 	// Assessing is called once the inputs are read: how many flexible
@@ -147,6 +150,9 @@ func Run(ctx context.Context, r *Request) (*report.Report, int, error) {
 	var dbResources []report.Resource
 	var dbResults []report.Result
 	if len(r.Postgres) > 0 {
+		if r.Progress != nil {
+			r.Progress.Stage(fmt.Sprintf("assessing %d database%s", len(r.Postgres), map[bool]string{true: "", false: "s"}[len(r.Postgres) == 1]))
+		}
 		dbInputs, dbResources, dbResults = dataplane.Inputs(dataplane.ScanMany(ctx, r.Postgres, r.PostgresConcurrency))
 	}
 	sources := r.Sources
@@ -175,6 +181,9 @@ func Run(ctx context.Context, r *Request) (*report.Report, int, error) {
 		// Large exports are listed, then read one server at a time while
 		// the rules run (the engine reads them whole if need be).
 		loader.LazyMin = load.DefaultLazyMin
+	}
+	if r.Progress != nil && len(paths) > 0 {
+		r.Progress.Stage("reading inputs")
 	}
 	inputs := loader.Load(paths)
 	if r.Progress != nil {

@@ -17,85 +17,132 @@ import (
 
 // scanProgress is scan's assess.Progress: it remembers how many servers
 // and resources the scan assessed (for the summary line) and, when drawn,
-// shows a progress bar on stderr: a spinner with the files seen while the
-// inputs are read, then a bar of the resources assessed for exports read
-// one server at a time. Nothing is drawn before the scan has run for
-// progressDelay, so short scans print nothing.
+// shows a progress bar on stderr: a spinner with the stage (connecting to
+// databases, reading inputs with the files seen, assessing), and a bar of
+// the resources assessed for exports read one server at a time. A ticker
+// keeps it moving through stages that report nothing; nothing is drawn
+// before the scan has run for progressDelay, so short scans print nothing.
 type scanProgress struct {
 	mu                 sync.Mutex
 	w                  io.Writer // nil: count only
 	start              time.Time
+	stop               chan struct{}
 	bar                *progressbar.ProgressBar
+	stage              string
+	total              int // of the current stage; -1 for a spinner
 	files              int
 	servers, resources int
-	batched            bool
 	done               int
 }
 
 const progressDelay = 500 * time.Millisecond
 
-func newScanProgress(w io.Writer) *scanProgress { return &scanProgress{w: w, start: time.Now()} }
+func newScanProgress(w io.Writer) *scanProgress {
+	p := &scanProgress{w: w, start: time.Now(), total: -1}
+	if w != nil {
+		p.stop = make(chan struct{})
+		go p.tick()
+	}
+	return p
+}
+
+// tick draws the bar once the delay has passed and turns the spinner.
+func (p *scanProgress) tick() {
+	t := time.NewTicker(150 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		p.draw()
+		if p.bar != nil {
+			if p.total < 0 {
+				_ = p.bar.Add(1)
+			} else {
+				_ = p.bar.Add(0)
+			}
+		}
+		p.mu.Unlock()
+	}
+}
+
+// setStage changes the description, and the kind of bar when the total
+// changes. Called with p.mu held.
+func (p *scanProgress) setStage(desc string, total int) {
+	p.stage = desc
+	if total != p.total && p.bar != nil {
+		_ = p.bar.Finish()
+		_ = p.bar.Clear()
+		p.bar = nil
+	}
+	p.total = total
+	if p.bar != nil {
+		p.bar.Describe(desc)
+	}
+}
+
+// draw creates the bar when there is a stage to show and the delay has
+// passed. Called with p.mu held.
+func (p *scanProgress) draw() {
+	if p.w == nil || p.bar != nil || p.stage == "" || time.Since(p.start) < progressDelay {
+		return
+	}
+	opts := []progressbar.Option{progressbar.OptionSetWriter(p.w), progressbar.OptionSpinnerType(14),
+		progressbar.OptionThrottle(100 * time.Millisecond), progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetWidth(30), progressbar.OptionSetElapsedTime(true), progressbar.OptionSetDescription(p.stage)}
+	if p.total >= 0 {
+		opts = append(opts, progressbar.OptionShowCount())
+	}
+	p.bar = progressbar.NewOptions(p.total, opts...)
+	if p.total >= 0 && p.done > 0 {
+		_ = p.bar.Add(p.done)
+	}
+}
+
+func (p *scanProgress) Stage(desc string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.setStage(desc, -1)
+}
 
 func (p *scanProgress) Read(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.files += n
-	p.draw(func() { p.bar.Describe(fmt.Sprintf("reading inputs: %s files", report.Thousands(p.files))) }, -1)
+	p.setStage(fmt.Sprintf("reading inputs: %s files", report.Thousands(p.files)), -1)
 }
 
 func (p *scanProgress) Assessing(servers, resources int, batched bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.servers, p.resources, p.batched = servers, resources, batched
-	if p.bar != nil {
-		_ = p.bar.Finish()
-		p.bar = nil
-	}
+	p.servers, p.resources = servers, resources
 	total := -1
+	desc := fmt.Sprintf("assessing %s servers, %s resources", report.Thousands(servers), report.Thousands(resources))
 	if batched {
 		total = resources
+		desc = fmt.Sprintf("assessing %s servers: resources", report.Thousands(servers))
 	}
-	p.draw(func() {
-		p.bar.Describe(fmt.Sprintf("assessing %s servers, %s resources", report.Thousands(servers), report.Thousands(resources)))
-	}, total)
+	p.setStage(desc, total)
 }
 
 func (p *scanProgress) Assessed(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done += n
-	if p.bar != nil {
+	if p.bar != nil && p.total >= 0 {
 		_ = p.bar.Add(n)
-		return
-	}
-	p.draw(func() {
-		p.bar.Describe(fmt.Sprintf("assessing %s servers", report.Thousands(p.servers)))
-		_ = p.bar.Add(p.done)
-	}, p.resources)
-}
-
-// draw creates the bar once the delay has passed (total -1: a spinner),
-// then runs update; it does nothing when nothing is drawn.
-func (p *scanProgress) draw(update func(), total int) {
-	if p.w == nil {
-		return
-	}
-	if p.bar == nil {
-		if time.Since(p.start) < progressDelay {
-			return
-		}
-		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSpinnerType(14),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish(),
-			progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionSetElapsedTime(true))
-	}
-	update()
-	if total < 0 {
-		_ = p.bar.Add(1) // turns the spinner
 	}
 }
 
-// finish clears the bar.
+// finish stops the ticker and clears the bar.
 func (p *scanProgress) finish() {
+	if p.stop != nil {
+		close(p.stop)
+		p.stop = nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {
@@ -103,6 +150,7 @@ func (p *scanProgress) finish() {
 		_ = p.bar.Clear()
 		p.bar = nil
 	}
+	p.stage = ""
 }
 
 // failureCounter counts the NonCompliant results of a streamed JSON report

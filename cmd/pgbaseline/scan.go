@@ -149,7 +149,11 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		req.JSON = bw
 	}
 	rep, code, err := assess.Run(ctx, req)
-	prog.finish()
+	if err != nil || bw != nil {
+		prog.finish()
+	} else {
+		prog.Stage("writing the " + string(format) + " report")
+	}
 	if err != nil {
 		return &exitError{code: 2, err: errors.New(strings.ReplaceAll(err.Error(), "\n", "\npgbaseline: "))}
 	}
@@ -162,8 +166,12 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 				return &exitError{code: 2, err: err}
 			}
 		}
-	} else if err := writeReport(cmd, rep, req.Catalog, format, f); err != nil {
-		return &exitError{code: 2, err: err}
+	} else {
+		err := writeReport(cmd, rep, req.Catalog, format, f)
+		prog.finish()
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
 	}
 	if !f.quiet && f.output != "" {
 		failures := report.CountFailures(rep.Results)
