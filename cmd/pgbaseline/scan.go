@@ -149,7 +149,8 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		req.JSON = bw
 	}
 	rep, code, err := assess.Run(ctx, req)
-	if err != nil || bw != nil {
+	if err != nil || bw != nil || (f.output == "" && isTerminal(stdout)) {
+		// A report on the terminal is not drawn over.
 		prog.finish()
 	} else {
 		prog.Stage("writing the " + string(format) + " report")
