@@ -137,6 +137,17 @@ func (p *scanProgress) Assessed(n int) {
 	}
 }
 
+// print runs f, which writes a line on stderr, with the bar cleared; the
+// next tick draws it again.
+func (p *scanProgress) print(f func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Clear()
+	}
+	f()
+}
+
 // finish stops the ticker and clears the bar.
 func (p *scanProgress) finish() {
 	if p.stop != nil {

@@ -107,7 +107,6 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		ToolVersion: version, FailOn: f.failOn, TuneGC: true,
 		Postgres: f.postgres.targets(), PostgresConcurrency: f.postgres.concurrency}
 	if !f.quiet {
-		req.Note = func(n string) { fmt.Fprintln(stderr, "pgbaseline:", notePrefix(n)+n) }
 	}
 	// The report being written is never read back: stdout redirected to
 	// a file in the scanned tree, or --output there.
@@ -117,6 +116,11 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 		prog = newScanProgress(stderr)
 	}
 	req.Progress = prog
+	if !f.quiet {
+		req.Note = func(n string) {
+			prog.print(func() { fmt.Fprintln(stderr, "pgbaseline:", notePrefix(n)+n) })
+		}
+	}
 	if f.configFile != "" {
 		if req.Config, err = config.Load(f.configFile); err != nil {
 			return &exitError{code: 2, err: err}
