@@ -71,10 +71,8 @@ func (b *htmlDataBuilder) optStr(s string) int {
 // node returns the tree node of an ID.
 func (b *htmlDataBuilder) node(id string) int {
 	parent := -1
-	for i, seg := range strings.Split(id, "/") {
-		if i == 0 && seg == "" {
-			seg = "" // an ID starting with "/" begins with an empty segment
-		}
+	// An ID starting with "/" begins with an empty segment.
+	for _, seg := range strings.Split(id, "/") {
 		k := [2]int{parent, b.str(seg)}
 		n, ok := b.nodes[k]
 		if !ok {
