@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/pgbaseline/pgbaseline/browsertest"
@@ -104,6 +107,16 @@ func TestHTMLInBrowser(t *testing.T) {
 	run("wide window", chromedp.EmulateViewport(1400, 900))
 	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
 	step("overflow", err)
+	background := `getComputedStyle(document.body).backgroundColor`
+	light, err := chromedp.Run(ctx, chromedp.Evaluate[string](background))
+	step("light", err)
+	run("dark mode", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	}))
+	dark, err := chromedp.Run(ctx, chromedp.Evaluate[string](background))
+	step("dark", err)
 	shot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	step("screenshot", err)
 	afterStatus := afterSt
@@ -153,6 +166,9 @@ func TestHTMLInBrowser(t *testing.T) {
 		if s != "critical" {
 			t.Errorf("the critical filter shows a %s finding", s)
 		}
+	}
+	if light != "rgb(255, 255, 255)" || dark != "rgb(13, 17, 23)" {
+		t.Errorf("page background %s in light mode and %s in dark mode, want white and #0d1117", light, dark)
 	}
 	if overflow > 0 {
 		t.Errorf("the page overflows a 1,400-pixel window by %d pixels", overflow)
