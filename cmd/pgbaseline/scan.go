@@ -106,8 +106,6 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	req := &assess.Request{Paths: args, Sources: sources, Policies: append(slices.Clone(f.policies), f.exemptions...),
 		ToolVersion: version, FailOn: f.failOn, TuneGC: true,
 		Postgres: f.postgres.targets(), PostgresConcurrency: f.postgres.concurrency}
-	if !f.quiet {
-	}
 	// The report being written is never read back: stdout redirected to
 	// a file in the scanned tree, or --output there.
 	req.Skip = outputSkip(stdout, f.output)
@@ -115,6 +113,7 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	if !f.quiet && isTerminal(stderr) {
 		prog = newScanProgress(stderr)
 	}
+	defer prog.finish()
 	req.Progress = prog
 	if !f.quiet {
 		req.Note = func(n string) {
