@@ -41,18 +41,18 @@ func newScanProgress(w io.Writer) *scanProgress {
 	p := &scanProgress{w: w, start: time.Now(), total: -1}
 	if w != nil {
 		p.stop = make(chan struct{})
-		go p.tick()
+		go p.tick(p.stop)
 	}
 	return p
 }
 
 // tick draws the bar once the delay has passed and turns the spinner.
-func (p *scanProgress) tick() {
+func (p *scanProgress) tick(stop <-chan struct{}) {
 	t := time.NewTicker(150 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
-		case <-p.stop:
+		case <-stop:
 			return
 		case <-t.C:
 		}
@@ -150,12 +150,12 @@ func (p *scanProgress) print(f func()) {
 
 // finish stops the ticker and clears the bar.
 func (p *scanProgress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.stop != nil {
 		close(p.stop)
 		p.stop = nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.bar != nil {
 		_ = p.bar.Finish()
 		_ = p.bar.Clear()
