@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/baseline"
 	"github.com/pgbaseline/pgbaseline/config"
 	"github.com/pgbaseline/pgbaseline/dataplane"
@@ -75,9 +76,34 @@ type Request struct {
 	// errors: unresolved policy assignments and live Azure's notes. nil
 	// drops them. The inputs' notes are in the report's notes.
 	Note func(string)
+	// Progress, when set, is told how the scan advances: the files read,
+	// then the resources to assess and, for exports read one server at a
+	// time (with JSON), each batch assessed. Calls may come from several
+	// goroutines at once.
+	Progress Progress
+	// Skip, when set, names files a directory walk passes over (the
+	// report being written inside the scanned tree); Note says so once
+	// for each file skipped.
+	Skip func(path string) bool
 	// TuneGC lets a fleet scan, which holds one server at a time, use
 	// Go's default collector target when GOGC is not set (the CLI's).
 	TuneGC bool
+}
+
+// Progress receives a scan's progress (Request.Progress).
+type Progress interface {
+	// Stage is called as the scan begins a stage that reports no count
+	// of its own: connecting to databases, reading the inputs.
+	Stage(desc string)
+	// Read is called as the inputs are listed: n more files seen.
+	Read(n int)
+	// Assessing is called once the inputs are read: how many flexible
+	// servers (and database servers) and resources the scan assesses,
+	// and whether Assessed will follow for each batch.
+	Assessing(servers, resources int, batched bool)
+	// Assessed is called as a fleet scan reads its servers: n more
+	// resources read and assessed.
+	Assessed(n int)
 }
 
 // Run performs the scan. It returns the report (without its results when
@@ -124,6 +150,9 @@ func Run(ctx context.Context, r *Request) (*report.Report, int, error) {
 	var dbResources []report.Resource
 	var dbResults []report.Result
 	if len(r.Postgres) > 0 {
+		if r.Progress != nil {
+			r.Progress.Stage(fmt.Sprintf("assessing %d database%s", len(r.Postgres), map[bool]string{true: "", false: "s"}[len(r.Postgres) == 1]))
+		}
 		dbInputs, dbResources, dbResults = dataplane.Inputs(dataplane.ScanMany(ctx, r.Postgres, r.PostgresConcurrency))
 	}
 	sources := r.Sources
@@ -132,12 +161,34 @@ func Run(ctx context.Context, r *Request) (*report.Report, int, error) {
 		sources.Terraform.Paths = r.Paths
 	}
 	loader := detect.Loader(sources)
+	if r.Skip != nil || r.Progress != nil {
+		// The first directory reader sees every file of each directory:
+		// it counts them, and consumes the skipped ones so that no other
+		// reader reads them.
+		loader.DirectoryReaders = append([]load.DirectoryReader{watchFiles(r, note)}, loader.DirectoryReaders...)
+	}
+	paths := r.Paths
+	if r.Skip != nil {
+		paths = slices.DeleteFunc(slices.Clone(paths), func(p string) bool {
+			if r.Skip(p) {
+				note(p + ": skipped: it is the report this scan writes")
+				return true
+			}
+			return false
+		})
+	}
 	if r.JSON != nil {
 		// Large exports are listed, then read one server at a time while
 		// the rules run (the engine reads them whole if need be).
 		loader.LazyMin = load.DefaultLazyMin
 	}
-	inputs := loader.Load(r.Paths)
+	if r.Progress != nil && len(paths) > 0 {
+		r.Progress.Stage("reading inputs")
+	}
+	inputs := loader.Load(paths)
+	if r.Progress != nil {
+		inputs = watchAssessed(r.Progress, inputs, slices.Concat(live, dbInputs), dbResources)
+	}
 	if r.TuneGC && os.Getenv("GOGC") == "" && slices.ContainsFunc(inputs, func(in *source.Input) bool { return in.Lazy != nil }) {
 		// A fleet scan holds one server at a time: Go's default collector
 		// target costs little memory here and saves time.
@@ -183,4 +234,88 @@ func readAzure(ctx context.Context, r *Request, note func(string)) ([]*source.In
 		}
 	}
 	return res.Inputs, nil
+}
+
+// watchFiles is a directory reader that reads nothing: it tells
+// r.Progress how many files each directory holds and consumes the files
+// r.Skip names, with a note.
+func watchFiles(r *Request, note func(string)) load.DirectoryReader {
+	return func(dir string, files []string) ([]*source.Input, []string) {
+		if r.Progress != nil {
+			r.Progress.Read(len(files))
+		}
+		var skipped []string
+		if r.Skip != nil {
+			for _, f := range files {
+				if r.Skip(f) {
+					note(f + ": skipped: it is the report this scan writes")
+					skipped = append(skipped, f)
+				}
+			}
+		}
+		return nil, skipped
+	}
+}
+
+// watchAssessed tells p what the scan is about to assess, and wraps the
+// inputs read one server at a time so that each batch read is counted.
+func watchAssessed(p Progress, inputs, others []*source.Input, dbResources []report.Resource) []*source.Input {
+	servers, resources := 0, 0
+	batched := false
+	count := func(typ string) {
+		resources++
+		if strings.EqualFold(typ, flexServerType) || typ == "PostgreSQL" {
+			servers++
+		}
+	}
+	out := make([]*source.Input, len(inputs))
+	for i, in := range slices.Concat(inputs, others) {
+		if in.Lazy != nil {
+			for _, e := range in.Lazy.Entries() {
+				count(e.Type)
+			}
+			if i < len(inputs) {
+				c := *in
+				c.Lazy = watchedLazy{LazyResources: in.Lazy, p: p}
+				out[i] = &c
+				batched = true
+			}
+			continue
+		}
+		for _, res := range in.Resources {
+			count(res.Type)
+		}
+		if i < len(inputs) {
+			out[i] = in
+		}
+	}
+	for _, res := range dbResources {
+		count(res.Type)
+	}
+	p.Assessing(servers, resources, batched)
+	return out
+}
+
+// flexServerType is the ARM type of a flexible server.
+const flexServerType = "Microsoft.DBforPostgreSQL/flexibleServers"
+
+// watchedLazy counts the resources read from a LazyResources.
+type watchedLazy struct {
+	source.LazyResources
+	p Progress
+}
+
+func (w watchedLazy) NewReader() source.LazyReader {
+	return watchedReader{r: w.LazyResources.NewReader(), p: w.p}
+}
+
+type watchedReader struct {
+	r source.LazyReader
+	p Progress
+}
+
+func (w watchedReader) Read(indexes []int) ([]*arm.Resource, error) {
+	res, err := w.r.Read(indexes)
+	w.p.Assessed(len(indexes))
+	return res, err
 }

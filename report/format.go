@@ -106,6 +106,12 @@ type Options struct {
 	// TopFindings is how many findings the Markdown report lists in its
 	// "Top findings" table; 0 means 10.
 	TopFindings int
+	// Full lists every failing resource in the table; otherwise a failing
+	// rule's resources are folded past FoldAfter with a count (scan --full).
+	Full bool
+	// FoldAfter is how many resources of a failing rule the table lists
+	// before folding the rest; 0 means 10.
+	FoldAfter int
 }
 
 // Write renders r in format f to w. The JSON, SARIF, JUnit and CSV writers

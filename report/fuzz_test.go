@@ -51,8 +51,12 @@ func FuzzWriters(f *testing.F) {
 					t.Fatal("table: control characters from the input")
 				}
 			case FormatHTML:
-				if strings.Count(string(out), "<script") != 1 {
-					t.Fatal("html: a second <script>")
+				// The page's script and its data, and nothing else.
+				if strings.Count(string(out), "<script") != 2 || strings.Count(string(out), "</script") != 2 {
+					t.Fatal("html: a third <script>, or a script element closed early")
+				}
+				if _, err := htmlEmbeddedData(out); err != nil {
+					t.Fatalf("html: %v", err)
 				}
 			}
 		}

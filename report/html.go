@@ -2,11 +2,13 @@ package report
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 )
@@ -65,7 +67,9 @@ type htmlPage struct {
 	Controls                      []*controlView
 	FailingControls               int
 	Domains                       []*htmlDomain
-	Findings                      []htmlFinding
+	Rules                         []htmlRule
+	Unknown                       []string
+	Data                          template.JS
 	Failures                      Failures
 	Severities                    []htmlCard
 	Compliance                    string
@@ -98,16 +102,11 @@ type htmlDomain struct {
 
 type htmlKV struct{ Key, Value string }
 
-type htmlFinding struct {
-	Severity                                          Severity
-	SevRank, StatusRank                               int
-	Status                                            Status
-	Attention                                         bool
-	Control, Rule, Title, Resource, ResourceID        string
-	ResourceType, Message, Location, Effect, PolicyID string
-	Evidence                                          []htmlKV
-	Remediation                                       *Remediation
-	Snippets                                          []remediationSnippet
+// htmlRule is a failing rule: how many resources fail it.
+type htmlRule struct {
+	Severity             Severity
+	Rule, Title, Control string
+	Count                int
 }
 
 // writeHTML writes one self-contained HTML page: compliance per domain and
@@ -188,33 +187,47 @@ func writeHTML(w *bufio.Writer, r *Report, o Options) error {
 			x += wdt
 		}
 	}
-	for _, v := range views {
-		for _, i := range v.Results {
-			p.Findings = append(p.Findings, htmlFindingOf(&r.Results[i], v.ID, o))
-		}
+	p.Rules = failingRules(r, views, o)
+	p.Unknown = UnknownSummary(r.Results)
+	data, err := htmlDataJSON(buildHTMLData(r, views, o))
+	if err != nil {
+		return err
 	}
+	p.Data = template.JS(data)
 	return htmlTemplate.Execute(w, p)
 }
 
-func htmlFindingOf(res *Result, control string, o Options) htmlFinding {
-	f := htmlFinding{
-		Severity: res.Severity, SevRank: res.Severity.Rank(), Status: res.Status, StatusRank: statusRank(res.Status),
-		Attention: res.Status == NonCompliant || res.Status == Error || res.Status == Unknown,
-		Control:   control, Rule: res.RuleID, Title: ruleTitle(res, o), Resource: resourceLabel(res),
-		ResourceType: res.ResourceType, Message: CleanMessage(res.Message), Location: locationLabel(res.Location),
-		Effect: res.Effect, PolicyID: res.PolicyDefinitionID,
-	}
-	if res.ResourceID != f.Resource {
-		f.ResourceID = res.ResourceID
-	}
-	f.Evidence = evidenceRows(res.Evidence)
-	if res.Status == NonCompliant || res.Status == Error || res.Status == Unknown {
-		if m := remediationFor(res, o); m != nil {
-			f.Remediation = m
-			f.Snippets = remediationSnippets(m)
+// failingRules lists each failing rule once, with the number of resources
+// failing it, most severe first.
+func failingRules(r *Report, views []*controlView, o Options) []htmlRule {
+	var out []htmlRule
+	at := map[[2]string]int{}
+	for _, v := range views {
+		for _, i := range v.Results {
+			res := &r.Results[i]
+			if res.Status != NonCompliant {
+				continue
+			}
+			k := [2]string{res.RuleID, v.ID}
+			n, ok := at[k]
+			if !ok {
+				n = len(out)
+				at[k] = n
+				out = append(out, htmlRule{Severity: res.Severity, Rule: res.RuleID, Title: ruleTitle(res, o), Control: v.ID})
+			}
+			out[n].Count++
 		}
 	}
-	return f
+	slices.SortStableFunc(out, func(a, b htmlRule) int {
+		if c := cmp.Compare(b.Severity.Rank(), a.Severity.Rank()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Rule, b.Rule)
+	})
+	return out
 }
 
 // num formats a chart coordinate.

@@ -1,12 +1,16 @@
 package report
 
 import (
+	"context"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/pgbaseline/pgbaseline/browsertest"
@@ -56,6 +60,11 @@ func TestHTMLInBrowser(t *testing.T) {
 	step("charts", err)
 	donut, err = chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#chart-overall circle[stroke-dasharray]').length`))
 	step("donut", err)
+	attentionFirst, err := chromedp.Run(ctx, chromedp.Evaluate[int](visible))
+	step("rows at first", err)
+	run("all statuses", chromedp.Evaluate[chromedp.Void](`(() => {
+		const s = document.getElementById('status-filter'); s.value = ''; s.dispatchEvent(new Event('change'));
+	})()`))
 	total, err = chromedp.Run(ctx, chromedp.Evaluate[int](visible))
 	step("rows", err)
 	run("type in the filter", chromedp.SendKeys(chromedp.ID("filter"), "pg-prod-01"))
@@ -78,6 +87,36 @@ func TestHTMLInBrowser(t *testing.T) {
 	run("reset", chromedp.Evaluate[chromedp.Void](`(() => {
 		const s = document.getElementById('status-filter'); s.value = ''; s.dispatchEvent(new Event('change'));
 	})()`))
+	// The details are rendered when opened, with the fix filled in.
+	detail, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const d = Array.from(document.querySelectorAll('#findings details')).find(d => d.closest('tr').getAttribute('data-status') === 'NonCompliant');
+		d.open = true; d.dispatchEvent(new Event('toggle'));
+		return d.textContent;
+	})()`))
+	step("details", err)
+	// A control's link shows its findings; the severity filter narrows them.
+	run("control link", chromedp.Click(chromedp.CSS(`table.controls a[data-control="NS-2"]`)))
+	byControl, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#findings > tbody > tr')).map(r => r.cells[2].textContent)`))
+	step("control rows", err)
+	run("severity", chromedp.Evaluate[chromedp.Void](`(() => {
+		const c = document.getElementById('control-filter'); c.value = ''; 
+		const s = document.getElementById('severity-filter'); s.value = 'critical'; s.dispatchEvent(new Event('change'));
+	})()`))
+	bySeverity, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#findings > tbody > tr')).map(r => r.cells[0].textContent)`))
+	step("severity rows", err)
+	run("wide window", chromedp.EmulateViewport(1400, 900))
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
+	step("overflow", err)
+	background := `getComputedStyle(document.body).backgroundColor`
+	light, err := chromedp.Run(ctx, chromedp.Evaluate[string](background))
+	step("light", err)
+	run("dark mode", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	}))
+	dark, err := chromedp.Run(ctx, chromedp.Evaluate[string](background))
+	step("dark", err)
 	shot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	step("screenshot", err)
 	afterStatus := afterSt
@@ -106,8 +145,33 @@ func TestHTMLInBrowser(t *testing.T) {
 	if donut != 6 {
 		t.Errorf("overall donut has %d arcs, want 6 (one per status present)", donut)
 	}
+	if attentionFirst != 8 {
+		t.Errorf("%d findings shown at first, want the 8 that need attention", attentionFirst)
+	}
 	if total != 14 {
-		t.Errorf("%d findings shown at first, want 14", total)
+		t.Errorf("%d findings shown with all statuses, want 14", total)
+	}
+	if !strings.Contains(detail, "Remediation: ") || !strings.Contains(detail, "Azure CLI") {
+		t.Errorf("an opened finding shows %q, want its evidence and fix", detail)
+	}
+	if len(byControl) == 0 {
+		t.Error("the NS-2 link shows no finding")
+	}
+	for _, c := range byControl {
+		if c != "NS-2" {
+			t.Errorf("the NS-2 link shows a finding of %s", c)
+		}
+	}
+	for _, s := range bySeverity {
+		if s != "critical" {
+			t.Errorf("the critical filter shows a %s finding", s)
+		}
+	}
+	if light != "rgb(255, 255, 255)" || dark != "rgb(13, 17, 23)" {
+		t.Errorf("page background %s in light mode and %s in dark mode, want white and #0d1117", light, dark)
+	}
+	if overflow > 0 {
+		t.Errorf("the page overflows a 1,400-pixel window by %d pixels", overflow)
 	}
 	if afterFilter != 5 || shown != "5" {
 		t.Errorf("filter pg-prod-01 shows %d rows (counter %q), want 5", afterFilter, shown)

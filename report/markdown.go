@@ -41,6 +41,12 @@ func writeMarkdown(w *bufio.Writer, r *Report, o Options) error {
 	b.WriteString("**" + CountFailures(r.Results).String() + "**\n\n")
 	b.WriteString(fmt.Sprintf("%d results: %d Compliant, %d NonCompliant, %d NotApplicable, %d Exempt, %d Unknown, %d Error.\n",
 		sum.Total, sum.Compliant, sum.NonCompliant, sum.NotApplicable, sum.Exempt, sum.Unknown, sum.Error))
+	if lines := UnknownSummary(r.Results); len(lines) > 0 {
+		b.WriteString("\n" + mdEscape(lines[0]) + ".\n")
+		for _, l := range lines[1:] {
+			b.WriteString("- " + mdEscape(strings.TrimSpace(l)) + "\n")
+		}
+	}
 	if len(r.Errors) > 0 {
 		b.WriteString(fmt.Sprintf("\n> [!WARNING]\n> %d input(s) could not be read:\n", len(r.Errors)))
 		for _, e := range r.Errors {
@@ -199,6 +205,9 @@ func markdownFinding(res *Result, o Options) string {
 			b.WriteString(" " + mdEscape(kv.Key) + " = " + mdEscape(kv.Value) + ";")
 		}
 		b.WriteString("\n")
+	}
+	if d := WhatDecides(res); d.Hint != "" {
+		b.WriteString("- **To decide:** " + mdEscape(d.Hint) + "\n")
 	}
 	if m := remediationFor(res, o); m != nil {
 		b.WriteString("\n**Remediation:** " + mdEscape(m.Summary) + "\n")

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -159,6 +160,13 @@ func writeTable(w *bufio.Writer, r *Report, o Options) error {
 	}
 	t.wrapped("", code, CountFailures(r.Results).String())
 	t.wrapped("", code, "Summary: "+strings.Join(parts, " · "))
+	for i, l := range UnknownSummary(r.Results) {
+		if i == 0 {
+			t.wrapped("", ansiYellow, l)
+		} else {
+			t.wrapped("    ", ansiDim, strings.TrimSpace(l))
+		}
+	}
 	for _, e := range r.Errors {
 		t.wrapped("", ansiMagent, "Error: "+errorLine(e))
 	}
@@ -212,6 +220,9 @@ func (t *tableWriter) failures(r *Report, idx []int, o Options) {
 		// for the others.
 		var generic string
 		filled := make([]string, len(g.items))
+		if d := WhatDecides(res); d.Kind == DecidePermission {
+			t.wrapped(indent, ansiCyan, "To decide: "+d.Hint)
+		}
 		if m := ruleRemediation(res, o); m != nil && res.Status == NonCompliant {
 			if m.Summary != "" {
 				t.wrapped(indent, ansiCyan, "Fix: "+m.Summary)
@@ -230,12 +241,27 @@ func (t *tableWriter) failures(r *Report, idx []int, o Options) {
 				t.command(indent+"  ", generic)
 			}
 		}
-		for k, it := range g.items {
+		fold := len(g.items)
+		if !o.Full {
+			// A fleet's failing rule lists its first resources and counts
+			// the rest, so that the table stays readable.
+			limit := o.FoldAfter
+			if limit <= 0 {
+				limit = 10
+			}
+			if fold > limit+1 {
+				fold = limit
+			}
+		}
+		for k, it := range g.items[:fold] {
 			t.resourceLine(indent, resourceLabel(it), locationLabel(it.Location))
 			t.wrapped(indent+"  ", "", CleanMessage(it.Message))
 			if filled[k] != "" {
 				t.command(indent+"  ", filled[k])
 			}
+		}
+		if rest := len(g.items) - fold; rest > 0 {
+			t.wrapped(indent, ansiDim, fmt.Sprintf("… and %s more resources; --full to list them", Thousands(rest)))
 		}
 	}
 }
@@ -492,4 +518,23 @@ func termSafeKeepNL(s string) string {
 		}
 		return c
 	}, s)
+}
+
+// Thousands writes n with a comma between groups of three digits
+// ("84,000"), as the table and scan's summary line count.
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

@@ -271,7 +271,7 @@ func sortResults(all []Result, idx []int) {
 }
 
 // remediationFor is the result's own remediation, else its rule's, with
-// its placeholders filled from the result's resource ID (ForResource).
+// its placeholders filled from the result's resource ID (RemediationForResource).
 func remediationFor(res *Result, o Options) *Remediation {
 	return RemediationForResource(ruleRemediation(res, o), res.ResourceID)
 }

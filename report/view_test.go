@@ -164,7 +164,7 @@ func TestRemediationForResource(t *testing.T) {
 		t.Errorf("filled command\n got %q\nwant %q", got.AzureCLI, want)
 	}
 	if got.Summary != m.Summary || !strings.Contains(m.AzureCLI, "$RG") {
-		t.Error("ForResource changed the summary or the rule's own remediation")
+		t.Error("RemediationForResource changed the summary or the rule's own remediation")
 	}
 	// Not an ARM ID, or a name a shell would read: placeholders stay.
 	for _, id := range []string{tfAddr, "pg-prod-01.postgres.database.azure.com:5432", hostile} {

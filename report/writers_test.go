@@ -5,11 +5,13 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -437,8 +439,12 @@ func TestHTMLStatic(t *testing.T) {
 	if strings.Contains(out, scriptName) || strings.Contains(out, "<img src=x") || strings.Contains(out, "<script>window") {
 		t.Error("hostile markup reached the HTML unescaped")
 	}
-	if !strings.Contains(out, "&lt;script&gt;alert(1)&lt;/script&gt;") {
-		t.Error("the hostile resource name is not shown escaped")
+	data, err := htmlEmbeddedData([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(data.S, scriptName) || !strings.Contains(out, `\u003cscript\u003ealert(1)\u003c`) {
+		t.Error("the hostile resource name is not in the page's data, escaped")
 	}
 	if !strings.Contains(out, `http-equiv="Content-Security-Policy"`) || !strings.Contains(html.UnescapeString(out), "script-src '"+cspHash(htmlJS)+"'") {
 		t.Error("no CSP allowing the inline script by hash")
@@ -454,4 +460,24 @@ func TestHTMLStatic(t *testing.T) {
 			}
 		}
 	}
+}
+
+// htmlEmbeddedData decodes the findings data an HTML report embeds.
+func htmlEmbeddedData(page []byte) (*htmlData, error) {
+	const open = `<script type="application/json" id="report-data">`
+	s := string(page)
+	i := strings.Index(s, open)
+	if i < 0 {
+		return nil, fmt.Errorf("no findings data in the page")
+	}
+	s = s[i+len(open):]
+	j := strings.Index(s, "</script>")
+	if j < 0 {
+		return nil, fmt.Errorf("the findings data is not closed")
+	}
+	var d htmlData
+	if err := json.Unmarshal([]byte(s[:j]), &d); err != nil {
+		return nil, fmt.Errorf("the findings data is not JSON: %v", err)
+	}
+	return &d, nil
 }

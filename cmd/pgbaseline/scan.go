@@ -25,7 +25,7 @@ import (
 type scanFlags struct {
 	format, output, failOn, configFile string
 	policies, exemptions               []string
-	noColor, quiet                     bool
+	noColor, quiet, full               bool
 	postgres                           postgresFlags
 	azure                              azureFlags
 	vars, varFiles, paramFiles         []string
@@ -74,7 +74,8 @@ written, with an entry in "errors" for each failure).`,
 	fl.StringArrayVar(&f.paramFiles, "param-file", nil, "ARM templates: deployment parameters `FILE` applied to every template, after the one paired with it by name (repeatable)")
 	f.azure.register(fl)
 	fl.BoolVar(&f.noColor, "no-color", false, "no colours in the table (also NO_COLOR)")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress or notes on stderr")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress, summary or notes on stderr")
+	fl.BoolVar(&f.full, "full", false, "table: list every failing resource (a rule's resources are folded past 10 otherwise)")
 	return cmd
 }
 
@@ -105,8 +106,19 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	req := &assess.Request{Paths: args, Sources: sources, Policies: append(slices.Clone(f.policies), f.exemptions...),
 		ToolVersion: version, FailOn: f.failOn, TuneGC: true,
 		Postgres: f.postgres.targets(), PostgresConcurrency: f.postgres.concurrency}
+	// The report being written is never read back: stdout redirected to
+	// a file in the scanned tree, or --output there.
+	req.Skip = outputSkip(stdout, f.output)
+	prog := newScanProgress(nil)
+	if !f.quiet && isTerminal(stderr) {
+		prog = newScanProgress(stderr)
+	}
+	defer prog.finish()
+	req.Progress = prog
 	if !f.quiet {
-		req.Note = func(n string) { fmt.Fprintln(stderr, "pgbaseline:", notePrefix(n)+n) }
+		req.Note = func(n string) {
+			prog.print(func() { fmt.Fprintln(stderr, "pgbaseline:", notePrefix(n)+n) })
+		}
 	}
 	if f.configFile != "" {
 		if req.Config, err = config.Load(f.configFile); err != nil {
@@ -123,6 +135,7 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	defer stop()
 	var out *os.File
 	var bw *bufio.Writer
+	var counter *failureCounter
 	if format == report.FormatJSON {
 		// The JSON report is written while the rules run, so a fleet's
 		// results are never all held in memory.
@@ -134,10 +147,17 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 			defer out.Close()
 			w = out
 		}
-		bw = bufio.NewWriterSize(w, 1<<20)
+		counter = &failureCounter{w: w}
+		bw = bufio.NewWriterSize(counter, 1<<20)
 		req.JSON = bw
 	}
 	rep, code, err := assess.Run(ctx, req)
+	if err != nil || bw != nil || (f.output == "" && isTerminal(stdout)) {
+		// A report on the terminal is not drawn over.
+		prog.finish()
+	} else {
+		prog.Stage("writing the " + string(format) + " report")
+	}
 	if err != nil {
 		return &exitError{code: 2, err: errors.New(strings.ReplaceAll(err.Error(), "\n", "\npgbaseline: "))}
 	}
@@ -150,8 +170,19 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 				return &exitError{code: 2, err: err}
 			}
 		}
-	} else if err := writeReport(cmd, rep, req.Catalog, format, f); err != nil {
-		return &exitError{code: 2, err: err}
+	} else {
+		err := writeReport(cmd, rep, req.Catalog, format, f)
+		prog.finish()
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	}
+	if !f.quiet && f.output != "" {
+		failures := report.CountFailures(rep.Results)
+		if counter != nil {
+			failures = counter.f
+		}
+		fmt.Fprintln(stderr, "pgbaseline:", summaryLine(f.output, prog.servers, rep.Summary, failures))
 	}
 	if !f.quiet {
 		for _, n := range rep.Notes {
@@ -244,6 +275,7 @@ func writeReport(cmd *cobra.Command, rep *report.Report, cat *baseline.Catalog, 
 		Rules:       ruleInfo(cat),
 		Color:       !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(w),
 		Width:       terminalWidth(),
+		Full:        f.full,
 		ToolVersion: version,
 	}
 	if err := report.Write(w, rep, format, opts); err != nil {
