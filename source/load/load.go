@@ -81,7 +81,9 @@ func (l *Loader) Load(paths []string) []*source.Input {
 				Errors: []*source.Error{{File: p, Msg: msg}}})
 			continue
 		}
-		if !info.IsDir() && !info.Mode().IsRegular() {
+		if !info.IsDir() && !info.Mode().IsRegular() && info.Mode()&fs.ModeNamedPipe == 0 {
+			// A device or socket; a named pipe the user names is read
+			// (process substitution, see loadFile).
 			inputs = append(inputs, notRegular(p, info.Mode()))
 			continue
 		}
@@ -240,11 +242,24 @@ func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
 	// The file is opened first, so that a file that cannot be opened is
 	// reported as such, and read after the directory readers have looked at
 	// it, so that its bytes and theirs are not held at the same time.
-	f, _, err := OpenRegular(path)
+	var f *os.File
+	var err error
+	if st, serr := os.Stat(path); explicit && serr == nil && st.Mode()&fs.ModeNamedPipe != 0 {
+		// A pipe the user named, as a shell's process substitution
+		// makes (scan <(az postgres flexible-server show ...)): read it
+		// to its end, within the size cap. A pipe found by a directory
+		// walk is never opened.
+		f, err = os.Open(path)
+	} else {
+		f, _, err = OpenRegular(path)
+	}
 	if err != nil {
 		return readErr(err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		explicit = false // no directory reader takes a pipe's content
+	}
 	if explicit {
 		dir := filepath.Dir(path)
 		for _, dr := range l.DirectoryReaders {
@@ -282,6 +297,9 @@ func (l *Loader) loadFile(path string, explicit bool) []*source.Input {
 	if len(in.Resources) == 0 {
 		in.Errors = append(in.Errors, &source.Error{File: path, Line: 1,
 			Msg: `no ARM resources found: expected a resource object with "id" and "type", an array of them, {"value": [...]} or {"data": [...]}`})
+	}
+	if e := armexport.EncodingError(path, data); e != nil {
+		in.Errors = append(in.Errors, e) // JSON must be UTF-8: say so, and keep what was read
 	}
 	return []*source.Input{in}
 }

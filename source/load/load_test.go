@@ -94,3 +94,22 @@ func errorsOf(ins []*source.Input) []string {
 	}
 	return out
 }
+
+// TestLatin1Export: an export saved as Latin-1 is read (each bad byte as
+// U+FFFD) and the scan says the file is not UTF-8, at the line.
+func TestLatin1Export(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "server.json")
+	body := "{\n \"id\": \"/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg\",\n" +
+		" \"type\": \"Microsoft.DBforPostgreSQL/flexibleServers\", \"name\": \"pg\",\n \"tags\": {\"owner\": \"Ren\xe9\"}\n}\n"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ins := (&Loader{}).Load([]string{path})
+	if len(ins) != 1 || len(ins[0].Resources) != 1 {
+		t.Fatalf("want the server read despite the encoding, got %d inputs", len(ins))
+	}
+	if len(ins[0].Errors) != 1 || ins[0].Errors[0].Line != 4 || !strings.Contains(ins[0].Errors[0].Msg, "not UTF-8") {
+		t.Errorf("errors %v, want one saying the file is not UTF-8 at line 4", ins[0].Errors)
+	}
+}
