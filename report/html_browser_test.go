@@ -13,7 +13,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"github.com/pgbaseline/pgbaseline/browsertest"
+	"github.com/pgbaseline/pgbaseline/internal/browsertest"
 )
 
 // TestHTMLInBrowser opens the HTML report in headless Chromium and checks

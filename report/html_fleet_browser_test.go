@@ -12,7 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/pgbaseline/pgbaseline/browsertest"
+	"github.com/pgbaseline/pgbaseline/internal/browsertest"
 )
 
 // fleetReport synthesizes the report of a fleet export of n servers: 42

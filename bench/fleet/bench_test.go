@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"github.com/pgbaseline/pgbaseline/arm"
-	"github.com/pgbaseline/pgbaseline/flexserver"
+	"github.com/pgbaseline/pgbaseline/internal/flexserver"
+	"github.com/pgbaseline/pgbaseline/internal/scan"
+	"github.com/pgbaseline/pgbaseline/internal/source/armexport"
+	"github.com/pgbaseline/pgbaseline/internal/source/detect"
 	"github.com/pgbaseline/pgbaseline/jsonpos"
 	"github.com/pgbaseline/pgbaseline/report"
-	"github.com/pgbaseline/pgbaseline/scan"
-	"github.com/pgbaseline/pgbaseline/source/armexport"
-	"github.com/pgbaseline/pgbaseline/source/detect"
 )
 
 // benchSizes are the fleet sizes of the benchmarks; CI runs them once each

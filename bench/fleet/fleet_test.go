@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/pgbaseline/pgbaseline/baseline"
+	"github.com/pgbaseline/pgbaseline/internal/scan"
+	"github.com/pgbaseline/pgbaseline/internal/source/detect"
 	"github.com/pgbaseline/pgbaseline/report"
-	"github.com/pgbaseline/pgbaseline/scan"
-	"github.com/pgbaseline/pgbaseline/source/detect"
 )
 
 // kinds are the generators, with the file each writes into a fleet

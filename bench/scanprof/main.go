@@ -22,9 +22,9 @@ import (
 	"time"
 
 	"github.com/pgbaseline/pgbaseline/baseline"
+	"github.com/pgbaseline/pgbaseline/internal/scan"
+	"github.com/pgbaseline/pgbaseline/internal/source/detect"
 	"github.com/pgbaseline/pgbaseline/report"
-	"github.com/pgbaseline/pgbaseline/scan"
-	"github.com/pgbaseline/pgbaseline/source/detect"
 )
 
 func main() {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/pgbaseline/pgbaseline/source/azure"
+	"github.com/pgbaseline/pgbaseline/internal/source/azure"
 )
 
 // azureFlags are scan's live-Azure flags.

@@ -3,7 +3,7 @@ package main
 import (
 	"time"
 
-	"github.com/pgbaseline/pgbaseline/dataplane"
+	"github.com/pgbaseline/pgbaseline/internal/dataplane"
 )
 
 // postgresFlags are scan's database-connection flags.

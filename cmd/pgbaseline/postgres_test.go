@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pgbaseline/pgbaseline/dataplane/pgtest"
+	"github.com/pgbaseline/pgbaseline/internal/dataplane/pgtest"
 	"github.com/pgbaseline/pgbaseline/report"
 )
 

@@ -15,11 +15,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/pgbaseline/pgbaseline/assess"
 	"github.com/pgbaseline/pgbaseline/baseline"
-	"github.com/pgbaseline/pgbaseline/config"
+	"github.com/pgbaseline/pgbaseline/internal/assess"
+	"github.com/pgbaseline/pgbaseline/internal/config"
+	"github.com/pgbaseline/pgbaseline/internal/source/detect"
 	"github.com/pgbaseline/pgbaseline/report"
-	"github.com/pgbaseline/pgbaseline/source/detect"
 )
 
 type scanFlags struct {

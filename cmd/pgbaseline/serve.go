@@ -16,10 +16,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pgbaseline/pgbaseline/monitor"
-	"github.com/pgbaseline/pgbaseline/serve"
-	"github.com/pgbaseline/pgbaseline/serveconfig"
-	"github.com/pgbaseline/pgbaseline/store"
+	"github.com/pgbaseline/pgbaseline/internal/monitor"
+	"github.com/pgbaseline/pgbaseline/internal/serve"
+	"github.com/pgbaseline/pgbaseline/internal/serveconfig"
+	"github.com/pgbaseline/pgbaseline/internal/store"
 )
 
 type serveFlags struct {

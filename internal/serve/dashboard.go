@@ -1,0 +1,342 @@
+package serve
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"sort"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/pgbaseline/pgbaseline/baseline"
+	"github.com/pgbaseline/pgbaseline/internal/store"
+	"github.com/pgbaseline/pgbaseline/report"
+)
+
+// pageStoreError answers a store failure on a dashboard page.
+func (s *Server) pageStoreError(w http.ResponseWriter, r *http.Request, err error, what string) {
+	if errors.Is(err, store.ErrNotFound) {
+		s.pageError(w, r, http.StatusNotFound, "No such "+what+".")
+		return
+	}
+	if r.Context().Err() != nil {
+		return
+	}
+	s.log.Error("store error", "path", r.URL.Path, "err", err)
+	s.pageError(w, r, http.StatusInternalServerError, "The store failed to answer.")
+}
+
+// controlRow is a control on the overview. Compliance is
+// report.CompliancePercent: "—" when nothing was decided.
+type controlRow struct {
+	ControlStatus
+	Segs       []segment
+	Compliance string
+}
+
+type domainRow struct {
+	DomainStatus
+	Segs       []segment
+	Compliance string
+}
+
+type overviewData struct {
+	Scans      []store.Scan
+	Summary    report.Summary
+	Failures   report.Failures
+	Severities []severityCount
+	Donut      []arc
+	Domains    []domainRow
+	Controls   []controlRow
+	Overall    string
+	BarWidth   float64
+}
+
+// severityCount is how many NonCompliant results have one severity.
+type severityCount struct {
+	Severity report.Severity
+	Count    int
+}
+
+func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) {
+	p, err := s.posture.get(r.Context())
+	if err != nil {
+		s.pageStoreError(w, r, err, "posture")
+		return
+	}
+	d := overviewData{Scans: p.Scans, Summary: p.Summary, Failures: p.Failures, Donut: donut(p.Summary), BarWidth: barWidth,
+		Overall: report.CompliancePercent(p.Summary.Counts())}
+	for _, sev := range []report.Severity{report.Critical, report.High, report.Medium, report.Low} {
+		d.Severities = append(d.Severities, severityCount{Severity: sev, Count: p.Failures.BySeverity[sev]})
+	}
+	for _, dm := range p.Domains {
+		d.Domains = append(d.Domains, domainRow{DomainStatus: dm, Segs: stack(dm.Counts), Compliance: report.CompliancePercent(dm.Counts)})
+	}
+	for _, c := range p.Controls {
+		d.Controls = append(d.Controls, controlRow{ControlStatus: c, Segs: stack(c.Counts), Compliance: report.CompliancePercent(c.Counts)})
+	}
+	s.renderView(w, r, http.StatusOK, "overview", "Compliance now", d)
+}
+
+type trendData struct {
+	Target  string
+	Days    int
+	Targets []string
+	Chart   lineChart
+	Points  []store.TrendPoint
+}
+
+func (s *Server) pageTrend(w http.ResponseWriter, r *http.Request) {
+	now := time.Now().UTC()
+	target, since, err := trendQuery(r.URL.Query(), now)
+	if err != nil {
+		s.pageError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	pts, err := s.store.Trend(r.Context(), target, since)
+	if err != nil {
+		s.pageStoreError(w, r, err, "trend")
+		return
+	}
+	d := trendData{Target: target, Days: int(now.Sub(since).Hours() / 24), Targets: s.targetNames(r), Points: pts,
+		Chart: trendChart(pts, since, now)}
+	s.renderView(w, r, http.StatusOK, "trend", "Trend", d)
+}
+
+// targetNames lists the configured targets, or the targets of the scans
+// in the store when there is no scheduler.
+func (s *Server) targetNames(r *http.Request) []string {
+	if sch := s.scheduler(); sch != nil {
+		t := append([]string(nil), sch.Targets()...)
+		sort.Strings(t)
+		return t
+	}
+	p, err := s.posture.get(r.Context())
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, sc := range p.Scans {
+		out = append(out, sc.Target)
+	}
+	return out
+}
+
+type scansData struct {
+	Scans   []store.Scan
+	Targets []string
+	Target  string
+	Ready   bool
+}
+
+func (s *Server) pageScans(w http.ResponseWriter, r *http.Request) {
+	f, err := scanFilter(r.URL.Query())
+	if err != nil {
+		s.pageError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	scans, err := s.store.ListScans(r.Context(), f)
+	if err != nil {
+		s.pageStoreError(w, r, err, "scans")
+		return
+	}
+	d := scansData{Scans: scans, Targets: s.targetNames(r), Target: f.Target, Ready: s.scheduler() != nil && s.scheduler().Ready()}
+	s.renderView(w, r, http.StatusOK, "scans", "Scans", d)
+}
+
+func (s *Server) pageTrigger(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r.Context())
+	if !p.can(RoleAdmin) {
+		s.pageError(w, r, http.StatusForbidden, "Your role may not trigger scans: an admin token is needed.")
+		return
+	}
+	sc, code, err := s.trigger(r.Context(), p, r.PostFormValue("target"))
+	if err != nil {
+		s.pageError(w, r, code, err.Error())
+		return
+	}
+	http.Redirect(w, r, "/scans/"+url.PathEscape(sc.ID), http.StatusSeeOther)
+}
+
+type scanData struct {
+	Scan     store.Scan
+	Report   *report.Report
+	Results  []report.Result
+	Filter   store.ResultFilter
+	Controls []*baseline.Control
+	Others   []store.Scan
+	Previous string
+}
+
+func (s *Server) pageScan(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sc, err := s.store.GetScan(ctx, chi.URLParam(r, "id"))
+	if err != nil {
+		s.pageStoreError(w, r, err, "scan")
+		return
+	}
+	f, err := resultFilter(r.URL.Query())
+	if err != nil {
+		s.pageError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	d := scanData{Scan: sc, Filter: f, Controls: s.cat.Controls}
+	if sc.Status == store.ScanDone || sc.Status == store.ScanFailed {
+		if d.Results, err = s.store.Results(ctx, sc.ID, f); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.pageStoreError(w, r, err, "scan")
+			return
+		}
+		if rep, err := s.store.Report(ctx, sc.ID); err == nil {
+			report.RollupControls(rep.Controls)
+			d.Report = rep
+		}
+	}
+	if sc.Status == store.ScanDone {
+		others, err := s.store.ListScans(ctx, store.ScanFilter{Target: sc.Target, Status: store.ScanDone, Limit: 50})
+		if err == nil {
+			for _, o := range others {
+				if o.ID == sc.ID {
+					continue
+				}
+				d.Others = append(d.Others, o)
+				if d.Previous == "" && newer(sc, o) {
+					d.Previous = o.ID
+				}
+			}
+		}
+	}
+	s.renderView(w, r, http.StatusOK, "scan", "Scan "+sc.ID, d)
+}
+
+func (s *Server) pageDiffForm(w http.ResponseWriter, r *http.Request) {
+	a, b := r.URL.Query().Get("a"), r.URL.Query().Get("b")
+	if a == "" || b == "" {
+		s.pageError(w, r, http.StatusBadRequest, "Choose two scans to compare.")
+		return
+	}
+	http.Redirect(w, r, "/scans/"+url.PathEscape(a)+"/diff/"+url.PathEscape(b), http.StatusSeeOther)
+}
+
+type diffData struct {
+	From, To store.Scan
+	Diff     store.Diff
+}
+
+func (s *Server) pageDiff(w http.ResponseWriter, r *http.Request) {
+	d, from, to, code, err := s.diffScans(r, chi.URLParam(r, "id"), chi.URLParam(r, "otherId"))
+	if err != nil {
+		s.pageError(w, r, code, err.Error())
+		return
+	}
+	s.renderView(w, r, http.StatusOK, "diff", "What changed", diffData{From: from, To: to, Diff: d})
+}
+
+type findingData struct {
+	Scan     store.Scan
+	Result   report.Result
+	Rule     *baseline.Rule
+	Control  *baseline.Control
+	Evidence []evidenceRow
+}
+
+type evidenceRow struct {
+	Key   string
+	Value any
+}
+
+func (s *Server) pageFinding(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ctx := r.Context()
+	sc, err := s.store.GetScan(ctx, q.Get("scan"))
+	if err != nil {
+		s.pageStoreError(w, r, err, "scan")
+		return
+	}
+	res, err := s.store.Results(ctx, sc.ID, store.ResultFilter{RuleID: q.Get("rule"), ResourceID: q.Get("resource")})
+	if err != nil {
+		s.pageStoreError(w, r, err, "scan")
+		return
+	}
+	if len(res) == 0 || q.Get("rule") == "" || q.Get("resource") == "" {
+		s.pageError(w, r, http.StatusNotFound, "No such finding in this scan.")
+		return
+	}
+	d := findingData{Scan: sc, Result: res[0], Rule: s.cat.Rule(res[0].RuleID), Control: s.cat.Control(res[0].ControlID)}
+	// The commands name this server, its resource group and subscription.
+	d.Result.Remediation = report.RemediationForResource(d.Result.Remediation, d.Result.ResourceID)
+	ev := report.NamedEvidence(res[0].Evidence)
+	keys := make([]string, 0, len(ev))
+	for k := range ev {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		d.Evidence = append(d.Evidence, evidenceRow{Key: k, Value: ev[k]})
+	}
+	s.renderView(w, r, http.StatusOK, "finding", res[0].Title, d)
+}
+
+type resourcesData struct {
+	Resources []ResourceStatus
+}
+
+func (s *Server) pageResources(w http.ResponseWriter, r *http.Request) {
+	p, err := s.posture.get(r.Context())
+	if err != nil {
+		s.pageStoreError(w, r, err, "posture")
+		return
+	}
+	s.renderView(w, r, http.StatusOK, "resources", "Servers and resources", resourcesData{Resources: p.Resources})
+}
+
+type resourceData struct {
+	Resource ResourceStatus
+	Segs     []segment
+	Results  []report.Result
+}
+
+func (s *Server) pageResource(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	id, target := q.Get("id"), q.Get("target")
+	p, err := s.posture.get(r.Context())
+	if err != nil {
+		s.pageStoreError(w, r, err, "posture")
+		return
+	}
+	var found *ResourceStatus
+	for i := range p.Resources {
+		if p.Resources[i].ID == id && (target == "" || p.Resources[i].Target == target) {
+			found = &p.Resources[i]
+			break
+		}
+	}
+	if found == nil {
+		s.pageError(w, r, http.StatusNotFound, "No such resource in the newest scans.")
+		return
+	}
+	res, err := s.store.Results(r.Context(), found.ScanID, store.ResultFilter{ResourceID: found.ID})
+	if err != nil {
+		s.pageStoreError(w, r, err, "scan")
+		return
+	}
+	sortResults(res)
+	s.renderView(w, r, http.StatusOK, "resource", found.Name, resourceData{Resource: *found, Segs: stack(found.Counts), Results: res})
+}
+
+// statusRank orders results worst first.
+var statusRank = map[report.Status]int{report.NonCompliant: 0, report.Error: 1, report.Unknown: 2, report.Exempt: 3,
+	report.Compliant: 4, report.NotApplicable: 5}
+
+func sortResults(rs []report.Result) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i], rs[j]
+		if statusRank[a.Status] != statusRank[b.Status] {
+			return statusRank[a.Status] < statusRank[b.Status]
+		}
+		if a.Severity.Rank() != b.Severity.Rank() {
+			return a.Severity.Rank() > b.Severity.Rank()
+		}
+		return a.RuleID < b.RuleID
+	})
+}
