@@ -78,7 +78,7 @@ var encodingFuncs = []*Func{
 	}},
 	{Name: "uriComponent", MinArgs: 1, MaxArgs: 1, Call: func(c *Context, args []any) (any, error) {
 		s, err := argString("uriComponent", args, 0)
-		return escapeDataString(s), err
+		return EscapeDataString(s), err
 	}},
 	{Name: "uriComponentToString", MinArgs: 1, MaxArgs: 1, Call: func(c *Context, args []any) (any, error) {
 		s, err := argString("uriComponentToString", args, 0)
@@ -139,9 +139,10 @@ func decodeBase64(fn string, args []any) ([]byte, error) {
 	return b, nil
 }
 
-// escapeDataString percent-encodes every byte except the RFC 3986
-// unreserved characters, as .NET's Uri.EscapeDataString does.
-func escapeDataString(s string) string {
+// EscapeDataString percent-encodes every byte except the RFC 3986
+// unreserved characters, as .NET's Uri.EscapeDataString does: the result
+// of the template function uriComponent().
+func EscapeDataString(s string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {

@@ -495,24 +495,7 @@ func (s *sqlStore) Results(ctx context.Context, scanID string, f ResultFilter) (
 		return nil, err
 	}
 	q, args := resultQuery(n, f)
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY r.seq`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []report.Result{}
-	var (
-		rr  resultReader
-		seq int64
-	)
-	for rows.Next() {
-		r, err := rr.read(rows, &seq)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return s.queryResults(ctx, q+` ORDER BY r.seq`, args...)
 }
 
 // RawReport returns a finished scan's report as stored: its JSON,

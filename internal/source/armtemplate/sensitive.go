@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pgbaseline/pgbaseline/arm"
+	"github.com/pgbaseline/pgbaseline/arm/expr"
 )
 
 // The values of secure parameters (securestring, secureObject, and plain
@@ -70,7 +71,7 @@ func (x *expansion) addSecret(v any) {
 // secretForms returns s and the forms template functions commonly give
 // it: lower and upper case, base64, URI and JSON escaping.
 func secretForms(s string) []string {
-	forms := []string{s, strings.ToLower(s), strings.ToUpper(s), base64.StdEncoding.EncodeToString([]byte(s)), uriEscape(s)}
+	forms := []string{s, strings.ToLower(s), strings.ToUpper(s), base64.StdEncoding.EncodeToString([]byte(s)), expr.EscapeDataString(s)}
 	if b, err := json.Marshal(s); err == nil {
 		forms = append(forms, string(b[1:len(b)-1]))
 	}
@@ -83,24 +84,6 @@ func secretForms(s string) []string {
 		}
 	}
 	return out
-}
-
-// uriEscape is uriComponent(): every byte but the RFC 3986 unreserved
-// characters percent-encoded.
-func uriEscape(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
 }
 
 // holdsSecret reports whether a string in v holds a secret known so far.
