@@ -233,7 +233,11 @@ func (s *sqlStore) ReapStale(ctx context.Context, cutoff time.Time, maxAttempts 
 
 // queryWrite runs a writing statement that returns scans.
 func (s *sqlStore) queryWrite(ctx context.Context, q string, args ...any) ([]Scan, error) {
-	rows, err := s.w.QueryContext(ctx, q, args...)
+	return collectScans(s.w.QueryContext(ctx, q, args...))
+}
+
+// collectScans reads the scans a query returned.
+func collectScans(rows *sql.Rows, err error) ([]Scan, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -437,20 +441,7 @@ func (s *sqlStore) ListScans(ctx context.Context, f ScanFilter) ([]Scan, error) 
 }
 
 func (s *sqlStore) queryScans(ctx context.Context, q string, args ...any) ([]Scan, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Scan{}
-	for rows.Next() {
-		sc, err := scanScan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sc)
-	}
-	return out, rows.Err()
+	return collectScans(s.r.QueryContext(ctx, q, args...))
 }
 
 func (s *sqlStore) Report(ctx context.Context, id string) (*report.Report, error) {
