@@ -157,13 +157,15 @@ type evalCtx struct {
 	// fieldPath is the path of the first field() a value condition's
 	// expression read, for its evidence.
 	fieldPath string
+	// nowFn is c.now as a func value, made once per pooled context.
+	nowFn func() time.Time
 }
 
 var ctxPool = sync.Pool{New: func() any { return &evalCtx{} }}
 
 func (d *Definition) newCtx(r *arm.Resource, env *Env, opts *evalOpts) *evalCtx {
 	c := ctxPool.Get().(*evalCtx)
-	*c = evalCtx{scopes: c.scopes[:0], idx: c.idx[:0]}
+	*c = evalCtx{scopes: c.scopes[:0], idx: c.idx[:0], nowFn: c.nowFn}
 	c.def, c.env, c.opts, c.params = d, env, opts, env.Params
 	c.res, c.ifRes = r, r
 	c.aliases = env.Aliases
@@ -173,15 +175,21 @@ func (d *Definition) newCtx(r *arm.Resource, env *Env, opts *evalOpts) *evalCtx 
 			c.api = v
 		}
 	}
-	c.ectx = expr.Context{Funcs: library(), Host: c}
-	now := env.Now
-	c.ectx.Now = func() time.Time {
-		if now.IsZero() {
-			return time.Now()
-		}
-		return now
+	if c.nowFn == nil {
+		// Made once per pooled context (not per evaluation): it reads
+		// the context's env when called.
+		c.nowFn = c.now
 	}
+	c.ectx = expr.Context{Funcs: library(), Host: c, Now: c.nowFn}
 	return c
+}
+
+// now is the clock of utcNow(): the env's Now, or the time of the call.
+func (c *evalCtx) now() time.Time {
+	if c.env == nil || c.env.Now.IsZero() {
+		return time.Now()
+	}
+	return c.env.Now
 }
 
 func (c *evalCtx) release() {
@@ -303,7 +311,7 @@ func (d *Definition) evaluate(r *arm.Resource, env *Env, opts *evalOpts) *Result
 	if err != nil {
 		return &Result{State: Error, Reason: "The effect could not be evaluated: " + err.Error(), Err: err}
 	}
-	le := strings.ToLower(effect)
+	le := lowerEffect(effect)
 	switch le {
 	case "disabled":
 		return &Result{State: NotApplicable, Reason: "The policy's effect is Disabled."}
@@ -438,20 +446,53 @@ func (d *Definition) modeApplies(r *arm.Resource) bool {
 	if !strings.EqualFold(d.Mode, "indexed") {
 		return true
 	}
-	lt := strings.ToLower(r.Type)
-	switch lt {
-	case "microsoft.resources/subscriptions", "microsoft.resources/subscriptions/resourcegroups", "microsoft.resources/resourcegroups":
+	// (The type is lower-cased only for the table, in a stack buffer:
+	// this runs for every evaluation.)
+	if strings.EqualFold(r.Type, "microsoft.resources/subscriptions") || strings.EqualFold(r.Type, "microsoft.resources/subscriptions/resourcegroups") ||
+		strings.EqualFold(r.Type, "microsoft.resources/resourcegroups") {
 		return false
 	}
 	// An extension resource's id holds a second /providers/ segment.
 	if i := strings.Index(r.ID, "/providers/"); i >= 0 && strings.Contains(r.ID[i+11:], "/providers/") {
 		return false
 	}
-	if strings.Count(lt, "/") > 1 {
-		_, hasLocation := lookupKey(r.Object, "location")
-		return hasLocation || trackedChildTypes[lt]
+	if strings.Count(r.Type, "/") > 1 {
+		if _, hasLocation := lookupKey(r.Object, "location"); hasLocation {
+			return true
+		}
+		var buf [128]byte
+		return trackedChildTypes[string(appendLower(buf[:0], r.Type))]
 	}
 	return true
+}
+
+// appendLower appends strings.ToLower(s) to b, without allocating when s
+// is ASCII.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return append(b, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// lowerEffect is strings.ToLower(effect), without allocating for the
+// known effects (effects, in lower case) (an evaluation's effect is written in mixed case).
+func lowerEffect(effect string) string {
+	for _, e := range effects {
+		if strings.EqualFold(effect, e) {
+			return e
+		}
+	}
+	return strings.ToLower(effect)
 }
 
 // trackedChildTypes are child resource types that support tags and

@@ -59,6 +59,9 @@ type compiledRule struct {
 	// results (which nothing modifies).
 	defID       string
 	remediation *report.Remediation
+	// fixedMessage is the message of every result of a platform,
+	// unsupported or manual rule, made once.
+	fixedMessage string
 }
 
 // NewEngine compiles the catalog's enabled rules. cfg may be nil.
@@ -96,7 +99,12 @@ func NewEngine(cat *baseline.Catalog, cfg *config.Config) (*Engine, error) {
 			if cr.check == nil {
 				return nil, fmt.Errorf("rule %s: no Go check is registered under this id", r.ID)
 			}
-		case baseline.KindPlatform, baseline.KindUnsupported, baseline.KindManual:
+		case baseline.KindPlatform:
+			cr.fixedMessage = firstNonEmpty(r.Message, "Provided by the platform. "+r.Rationale)
+		case baseline.KindUnsupported:
+			cr.fixedMessage = firstNonEmpty(r.Message, "Not supported by the service. "+r.Rationale)
+		case baseline.KindManual:
+			cr.fixedMessage = firstNonEmpty(r.Message, "No input can show this; attest it in the config file. "+r.Rationale)
 		default:
 			return nil, fmt.Errorf("rule %s: unknown kind %q", r.ID, r.Kind)
 		}
@@ -135,14 +143,19 @@ func (e *Engine) Evaluate(set *arm.Set, now time.Time) []report.Result {
 	return rep.Results
 }
 
-func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *policy.Env, now time.Time, ap *assignedPolicies) report.Result {
+// evalRule evaluates one rule on r. local is scratch space for the
+// policy's environment (env with the rule's parameters), which the caller
+// owns and does not share between goroutines: an evaluation does not
+// allocate one.
+func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env, local *policy.Env, now time.Time, ap *assignedPolicies) report.Result {
 	res := e.newResult(cr, r)
 	switch {
 	case cr.def != nil:
 		if !e.evalAssigned(ap, cr, r, set, env, &res) {
-			local := *env
+			*local = *env
 			local.Params = cr.params
-			pr := cr.def.Evaluate(r, &local)
+			pr := cr.def.Evaluate(r, local)
+			*local = policy.Env{} // holds nothing of this evaluation
 			e.applyPolicyResult(&res, cr.def, r, set, pr)
 		}
 		if cr.rule.Kind == baseline.KindBuiltin && res.Status != report.NotApplicable && res.Status != report.Exempt {
@@ -170,14 +183,14 @@ func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *
 		res.Location = location(at, o.Path)
 	case cr.rule.Kind == baseline.KindPlatform:
 		res.Status = report.Compliant
-		res.Message = firstNonEmpty(cr.rule.Message, "Provided by the platform. "+cr.rule.Rationale)
+		res.Message = cr.fixedMessage
 	case cr.rule.Kind == baseline.KindUnsupported:
 		res.Status = report.NotApplicable
-		res.Message = firstNonEmpty(cr.rule.Message, "Not supported by the service. "+cr.rule.Rationale)
+		res.Message = cr.fixedMessage
 	case cr.rule.Kind == baseline.KindManual:
 		res.Status = report.Unknown
 		res.Effect = "Manual"
-		res.Message = firstNonEmpty(cr.rule.Message, "No input can show this; attest it in the config file. "+cr.rule.Rationale)
+		res.Message = cr.fixedMessage
 	}
 	if res.Location == nil {
 		res.Location = location(r, "")
