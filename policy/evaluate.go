@@ -62,6 +62,14 @@ type Env struct {
 	// candidates' ids, ...), which a caller that does not show it need
 	// not pay for on every resource.
 	NoDetails bool
+	// Evidence, when it has room, is where an evaluation records the
+	// comparisons of its if condition (Evidence[:0] is reused), so that a
+	// caller that evaluates many resources in turn and reads each
+	// Result's Evidence before the next evaluation does not allocate it
+	// anew each time. The Result's Evidence may then share Evidence's
+	// array: it is valid only until the next evaluation with this Env.
+	// nil allocates per evaluation.
+	Evidence []Evidence
 }
 
 // Result is the verdict of one definition on one resource.
@@ -168,6 +176,9 @@ func (d *Definition) newCtx(r *arm.Resource, env *Env, opts *evalOpts) *evalCtx 
 	*c = evalCtx{scopes: c.scopes[:0], idx: c.idx[:0], nowFn: c.nowFn}
 	c.def, c.env, c.opts, c.params = d, env, opts, env.Params
 	c.res, c.ifRes = r, r
+	if cap(env.Evidence) > 0 {
+		c.ev = env.Evidence[:0]
+	}
 	c.aliases = env.Aliases
 	c.api = env.APIVersion
 	if c.api == "" {

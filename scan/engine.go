@@ -144,18 +144,24 @@ func (e *Engine) Evaluate(set *arm.Set, now time.Time) []report.Result {
 }
 
 // evalRule evaluates one rule on r. local is scratch space for the
-// policy's environment (env with the rule's parameters), which the caller
-// owns and does not share between goroutines: an evaluation does not
-// allocate one.
+// policy's environment (env with the rule's parameters) and the evidence
+// array it records into, which the caller owns and does not share between
+// goroutines: an evaluation allocates neither.
 func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env, local *policy.Env, now time.Time, ap *assignedPolicies) report.Result {
 	res := e.newResult(cr, r)
 	switch {
 	case cr.def != nil:
 		if !e.evalAssigned(ap, cr, r, set, env, &res) {
+			buf := local.Evidence
+			if buf == nil {
+				buf = make([]policy.Evidence, 0, 16)
+			}
 			*local = *env
-			local.Params = cr.params
+			local.Params, local.Evidence = cr.params, buf
 			pr := cr.def.Evaluate(r, local)
-			*local = policy.Env{} // holds nothing of this evaluation
+			// The scratch keeps only the evidence array, which pr's
+			// evidence may share: applyPolicyResult reads it now.
+			*local = policy.Env{Evidence: buf}
 			e.applyPolicyResult(&res, cr.def, r, set, pr)
 		}
 		if cr.rule.Kind == baseline.KindBuiltin && res.Status != report.NotApplicable && res.Status != report.Exempt {
@@ -238,9 +244,13 @@ func definitionID(d *policy.Definition) string {
 func (e *Engine) applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resource, set *arm.Set, pr *policy.Result) {
 	res.Status = report.Status(pr.State)
 	res.Effect = pr.Effect
-	ev := make(map[string]any, len(pr.Evidence))
+	var ev map[string]any // every evidence item has a key
+	if len(pr.Evidence) > 0 {
+		ev = make(map[string]any, len(pr.Evidence))
+	}
 	at, path, pathMissing := r, "", false
-	var facts []string
+	var factsBuf [3]string
+	facts := factsBuf[:0]
 	for _, e := range pr.Evidence {
 		key := e.Path
 		if key == "" {
@@ -254,9 +264,10 @@ func (e *Engine) applyPolicyResult(res *report.Result, def *policy.Definition, r
 			}
 			if rel != nil {
 				holder = rel
-				key = relatedName(rel) + ": " + key
+				name := relatedName(rel)
+				key = name + ": " + key
 				if rel.Synthesized != "" {
-					ev[relatedName(rel)+": source"] = rel.Synthesized
+					ev[name+": source"] = rel.Synthesized
 				}
 			}
 		}
