@@ -219,8 +219,13 @@ func FuzzKeysOf(f *testing.F) {
 	f.Add(srv + "/configurations/c")
 	f.Add("//a/providers//b/")
 	f.Fuzz(func(t *testing.T, id string) {
-		if got, want := keysOf(id), keysByParse(id); got != want {
+		want := keysByParse(id)
+		if got := keysOf(id); got != want {
 			t.Errorf("keysOf(%q) = %+v, want %+v", id, got, want)
+		}
+		var buf [64]byte
+		if got := keysOfIn(buf[:0], id); got != want {
+			t.Errorf("keysOfIn(%q) = %+v, want %+v", id, got, want)
 		}
 	})
 }

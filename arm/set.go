@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // Set is an indexed collection of resources. Lookups by id, by type, by
@@ -120,7 +121,34 @@ func keysOf(id string) idKeys {
 	if id == "" {
 		return idKeys{}
 	}
-	k := idKeys{id: Normalize(id), hash: hashNormal(id)}
+	k, ok := keysFrom(Normalize(id), hashNormal(id))
+	if !ok {
+		return keysOfSlow(k)
+	}
+	return k
+}
+
+// keysOfIn is keysOf with the normalized id made in buf when it fits, so
+// that nothing is allocated: the keys then point into buf and are valid
+// only while buf is (insert copies what it keeps).
+func keysOfIn(buf []byte, id string) idKeys {
+	if id == "" || len(id) > cap(buf) || !isASCII(id) {
+		return keysOf(id)
+	}
+	b := appendNormal(buf[:0], id)
+	if len(b) == 0 {
+		return keysOf(id)
+	}
+	if k, ok := keysFrom(unsafe.String(&b[0], len(b)), hashNormal(id)); ok {
+		return k
+	}
+	return keysOf(id) // parsed the slow way, which keeps parts of the id
+}
+
+// keysFrom is keysOf of the normalized id norm, whose hash is hash; ok is
+// false for an id it does not split itself (keysOfSlow does).
+func keysFrom(norm string, hash uint64) (k idKeys, ok bool) {
+	k = idKeys{id: norm, hash: hash}
 	// The segments of the id (as ParseID splits it), located without
 	// allocating; ids with very many segments go the slow way.
 	t := strings.Trim(k.id, "/")
@@ -128,7 +156,7 @@ func keysOf(id string) idKeys {
 	nseg := 0
 	for start := 0; ; {
 		if nseg == len(bounds)/2 || t == "" {
-			return keysOfSlow(k)
+			return k, false
 		}
 		end := strings.IndexByte(t[start:], '/')
 		if end < 0 {
@@ -160,7 +188,7 @@ func keysOf(id string) idKeys {
 		}
 	}
 	if p < 0 || p+1 >= nseg {
-		return k
+		return k, true
 	}
 	base := 0
 	if k.rg != "" {
@@ -180,7 +208,7 @@ func keysOf(id string) idKeys {
 	if types := (nseg - p - 2 + 1) / 2; types >= 2 { // as ParentID: drop the last type and name
 		k.parent = parentOf(k.id)
 	}
-	return k
+	return k, true
 }
 
 // parentOf drops the last two segments (a child's type and name) of an id
@@ -229,7 +257,10 @@ func NewSet(resources ...*Resource) *Set {
 
 // Add indexes one more resource. A resource without an id is kept in All and
 // OfType but cannot be found as anyone's child.
-func (s *Set) Add(r *Resource) { s.insert(r, keysOf(r.ID)) }
+func (s *Set) Add(r *Resource) {
+	var buf [256]byte
+	s.insert(r, keysOfIn(buf[:0], r.ID))
+}
 
 // addAllMin is the number of resources from which AddAll parses their ids
 // on every core.
@@ -316,7 +347,7 @@ func (s *Set) putID(r *Resource, k idKeys) {
 	if old, ok := s.byIDMore[k.id]; ok {
 		s.remove(old)
 	}
-	s.byIDMore[k.id] = r
+	s.byIDMore[strings.Clone(k.id)] = r // k.id may point into a caller's buffer
 }
 
 // hashNormal is the 64-bit FNV-1a hash of Normalize(s), computed without
