@@ -378,10 +378,19 @@ type encodedRemediation struct {
 
 // encodedRule holds the encoded parts of one rule's results.
 type encodedRule struct {
-	key    [6]string // ruleId, controlId, feature, title, severity, policyDefinitionId
-	head   []byte
-	msg    string // the last message, encoded in msgEnc
-	msgEnc []byte
+	key  [6]string // ruleId, controlId, feature, title, severity, policyDefinitionId
+	head []byte
+	// verdicts are the last two (status, effect, message) encoded, since
+	// a fleet's servers often alternate between two verdicts of a rule;
+	// next is the one to replace.
+	verdicts [2]encodedVerdict
+	next     int
+}
+
+// encodedVerdict is a result's status, effect and message, encoded.
+type encodedVerdict struct {
+	key [3]string // status, effect, message
+	enc []byte
 }
 
 // Append appends r to b as AppendResultJSON does.
@@ -404,12 +413,21 @@ func (e *ResultEncoder) Append(b []byte, r *Result) ([]byte, error) {
 		e.res = appendResourcePart(e.res[:0], r)
 	}
 	b = append(b, e.res...)
-	b = appendStatusPart(b, r)
-	if rule.msgEnc == nil || rule.msg != r.Message {
-		rule.msg = r.Message
-		rule.msgEnc = appendMessagePart(rule.msgEnc[:0], r.Message)
+	vk := [3]string{string(r.Status), r.Effect, r.Message}
+	var verdict *encodedVerdict
+	for i := range rule.verdicts {
+		if v := &rule.verdicts[i]; v.enc != nil && v.key == vk {
+			verdict = v
+			break
+		}
 	}
-	b = append(b, rule.msgEnc...)
+	if verdict == nil {
+		verdict = &rule.verdicts[rule.next]
+		rule.next = (rule.next + 1) % len(rule.verdicts)
+		verdict.key = vk
+		verdict.enc = appendMessagePart(appendStatusPart(verdict.enc[:0], r), r.Message)
+	}
+	b = append(b, verdict.enc...)
 	b, err := appendEvidencePart(b, r.Evidence)
 	if err != nil {
 		return b, err
