@@ -143,15 +143,27 @@ func (e *Engine) Evaluate(set *arm.Set, now time.Time) []report.Result {
 	return rep.Results
 }
 
-// evalRule evaluates one rule on r. local is scratch space for the
-// policy's environment (env with the rule's parameters) and the evidence
-// array it records into, which the caller owns and does not share between
-// goroutines: an evaluation allocates neither.
-func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env, local *policy.Env, now time.Time, ap *assignedPolicies) report.Result {
+// scratch is a producer's reusable space for evaluating rules, owned by
+// one worker: the policy's environment (env with the rule's parameters),
+// the evidence array it records into and, when the results are streamed
+// (reuse), the previous result's evidence map, which the consumer has
+// encoded and dropped before the next result is made.
+type scratch struct {
+	env      policy.Env
+	evidence map[string]any
+	reuse    bool
+}
+
+// evalRule evaluates one rule on r, with sc as scratch space (nil: none).
+func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *policy.Env, sc *scratch, now time.Time, ap *assignedPolicies) report.Result {
 	res := e.newResult(cr, r)
 	switch {
 	case cr.def != nil:
 		if !e.evalAssigned(ap, cr, r, set, env, &res) {
+			if sc == nil {
+				sc = &scratch{}
+			}
+			local := &sc.env
 			buf := local.Evidence
 			if buf == nil {
 				buf = make([]policy.Evidence, 0, 16)
@@ -162,7 +174,15 @@ func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env, 
 			// The scratch keeps only the evidence array, which pr's
 			// evidence may share: applyPolicyResult reads it now.
 			*local = policy.Env{Evidence: buf}
-			e.applyPolicyResult(&res, cr.def, r, set, pr)
+			var evMap map[string]any
+			if sc.reuse {
+				if sc.evidence == nil {
+					sc.evidence = make(map[string]any, 8)
+				}
+				evMap = sc.evidence
+				clear(evMap)
+			}
+			e.applyPolicyResult(&res, cr.def, r, set, pr, evMap)
 		}
 		if cr.rule.Kind == baseline.KindBuiltin && res.Status != report.NotApplicable && res.Status != report.Exempt {
 			if ex := ap.opaqueExemption(r, now); ex != nil {
@@ -241,11 +261,14 @@ func definitionID(d *policy.Definition) string {
 
 // applyPolicyResult turns a policy verdict into the result's status,
 // message, evidence and location.
-func (e *Engine) applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resource, set *arm.Set, pr *policy.Result) {
+//
+// ev, when not nil, is an empty map to hold the evidence (a streamed
+// scan's, reused from result to result); nil makes one when there is
+// evidence.
+func (e *Engine) applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resource, set *arm.Set, pr *policy.Result, ev map[string]any) {
 	res.Status = report.Status(pr.State)
 	res.Effect = pr.Effect
-	var ev map[string]any // every evidence item has a key
-	if len(pr.Evidence) > 0 {
+	if ev == nil && len(pr.Evidence) > 0 { // every evidence item has a key
 		ev = make(map[string]any, len(pr.Evidence))
 	}
 	at, path, pathMissing := r, "", false
@@ -398,7 +421,7 @@ func (e *Engine) userPolicyResult(ev *policy.Evaluation, r *arm.Resource, set *a
 		res.ControlID = c.ID
 		res.Feature = c.Features[0].Name
 	}
-	e.applyPolicyResult(&res, def, r, set, pr)
+	e.applyPolicyResult(&res, def, r, set, pr, nil)
 	return res
 }
 

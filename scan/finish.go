@@ -8,7 +8,6 @@ import (
 	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/baseline"
 	"github.com/pgbaseline/pgbaseline/config"
-	"github.com/pgbaseline/pgbaseline/policy"
 	"github.com/pgbaseline/pgbaseline/report"
 	"github.com/pgbaseline/pgbaseline/source"
 )
@@ -24,9 +23,9 @@ type verdict struct {
 	r *arm.Resource
 	// rule is the rule's settings; nil looks them up by res.RuleID.
 	rule *ruleSettings
-	// env is the producer's scratch space for a policy's environment
-	// (evalRule); a verdict belongs to one worker.
-	env policy.Env
+	// scratch is the producer's scratch space (evalRule); a verdict
+	// belongs to one worker.
+	scratch scratch
 }
 
 // ruleSettings is what the catalog and the configuration file decide about

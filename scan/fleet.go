@@ -400,6 +400,7 @@ func (e *Engine) fleetProducer(p *fleetPlan) producer {
 		chunk: func(c int, w *worker) iter.Seq[*verdict] {
 			return func(yield func(*verdict) bool) {
 				var v verdict
+				v.scratch.reuse = w.enc != nil // streamed: results are not kept
 				for u := chunks[c]; u < chunks[c+1]; u++ {
 					if !e.fleetUnit(p, p.slots[p.units[u]:p.units[u+1]], w, baseEnv, &v, yield) {
 						return
