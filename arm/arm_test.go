@@ -229,3 +229,16 @@ func FuzzKeysOf(f *testing.F) {
 		}
 	})
 }
+
+func FuzzAppendNormal(f *testing.F) {
+	for _, s := range []string{srv + "/configurations/c", "ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`@az{", "/Subscriptions/Ä/résumé//", "", "////", "@[`{AZaz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		prefix := []byte("P/")
+		got := string(appendNormal(prefix, s))
+		if want := "P/" + Normalize(s); got != want {
+			t.Errorf("appendNormal(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

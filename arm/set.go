@@ -1,6 +1,7 @@
 package arm
 
 import (
+	"encoding/binary"
 	"runtime"
 	"sort"
 	"strings"
@@ -436,17 +437,29 @@ func appendNormal(buf []byte, s string) []byte {
 	for len(s) > 0 && s[len(s)-1] == '/' {
 		s = s[:len(s)-1]
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return append(buf, Normalize(s)...)
+	n := len(buf)
+	buf = append(buf, s...)
+	b := buf[n:]
+	// ASCII lower case in place, eight bytes at a time: a lane whose
+	// byte is at least 'A' and at most 'Z' gets 0x20 added.
+	const lanes01, lanes80 = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if x&lanes80 != 0 {
+			return append(buf[:n], Normalize(s)...)
 		}
+		upper := (x + (0x80-'A')*lanes01) &^ (x + (0x80-'Z'-1)*lanes01) & lanes80
+		binary.LittleEndian.PutUint64(b[i:], x|upper>>2)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c >= 0x80 {
+			return append(buf[:n], Normalize(s)...)
 		}
-		buf = append(buf, c)
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
 	}
 	return buf
 }
