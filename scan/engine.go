@@ -272,8 +272,10 @@ func (e *Engine) applyPolicyResult(res *report.Result, def *policy.Definition, r
 		ev = make(map[string]any, len(pr.Evidence))
 	}
 	at, path, pathMissing := r, "", false
-	var factsBuf [3]string
-	facts := factsBuf[:0]
+	// The first three comparisons, which a failure's message tells.
+	var factEv [3]policy.Evidence
+	var factHolder [3]*arm.Resource
+	facts := 0
 	for _, e := range pr.Evidence {
 		key := e.Path
 		if key == "" {
@@ -304,8 +306,9 @@ func (e *Engine) applyPolicyResult(res *report.Result, def *policy.Definition, r
 		if e.Path != "" && (path == "" || (pathMissing && !e.Missing)) {
 			at, path, pathMissing = holder, e.Path, e.Missing
 		}
-		if len(facts) < 3 && res.Status == report.NonCompliant { // only a failure's message tells them
-			facts = append(facts, describeEvidence(e, holder, r))
+		if facts < len(factEv) && res.Status == report.NonCompliant { // only a failure's message tells them
+			factEv[facts], factHolder[facts] = e, holder
+			facts++
 		}
 	}
 	if len(ev) > 0 {
@@ -317,8 +320,19 @@ func (e *Engine) applyPolicyResult(res *report.Result, def *policy.Definition, r
 		res.Message = e.compliantMessage(def)
 	case report.NonCompliant:
 		res.Message = strings.TrimSpace(pr.Reason)
-		if len(facts) > 0 {
-			res.Message = strings.Join(facts, "; ") + ". " + res.Message
+		if facts > 0 {
+			// describeEvidence of each, joined with "; ", then ". " and
+			// the reason, made in one buffer.
+			var buf [512]byte
+			b := buf[:0]
+			for i := range facts {
+				if i > 0 {
+					b = append(b, "; "...)
+				}
+				b = appendEvidenceFact(b, &factEv[i], factHolder[i], r)
+			}
+			b = append(b, ". "...)
+			res.Message = string(append(b, res.Message...))
 		}
 	case report.NotApplicable:
 		res.Message = "The policy's conditions do not apply to this resource."
@@ -358,18 +372,35 @@ func relatedName(r *arm.Resource) string {
 	return t + "/" + r.Name
 }
 
-func describeEvidence(e policy.Evidence, holder, r *arm.Resource) string {
+// appendEvidenceFact appends describeEvidence(*e, holder, r) to b.
+func appendEvidenceFact(b []byte, e *policy.Evidence, holder, r *arm.Resource) []byte {
 	what := e.Path
 	if what == "" {
 		what = e.Field
 	}
 	if holder != r {
-		what = relatedName(holder) + " " + what
+		t := holder.Type
+		if i := strings.LastIndexByte(t, '/'); i >= 0 {
+			t = t[i+1:]
+		}
+		b = append(append(append(append(b, t...), '/'), holder.Name...), ' ')
 	}
+	b = append(b, what...)
 	if e.Missing {
-		return what + " is not set"
+		return append(b, " is not set"...)
 	}
-	return what + " is " + render(e.Value)
+	b = append(b, " is "...)
+	switch x := e.Value.(type) {
+	case string:
+		return strconv.AppendQuote(b, x)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case float64:
+		return strconv.AppendFloat(b, x, 'g', -1, 64)
+	case nil:
+		return append(b, "null"...)
+	}
+	return append(b, render(e.Value)...)
 }
 
 func render(v any) string {
