@@ -2,6 +2,7 @@ package arm
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"runtime"
 	"sort"
 	"strings"
@@ -122,7 +123,8 @@ func keysOf(id string) idKeys {
 	if id == "" {
 		return idKeys{}
 	}
-	k, ok := keysFrom(Normalize(id), hashNormal(id))
+	norm := Normalize(id)
+	k, ok := keysFrom(norm, maphash.String(idSeed, norm))
 	if !ok {
 		return keysOfSlow(k)
 	}
@@ -140,7 +142,7 @@ func keysOfIn(buf []byte, id string) idKeys {
 	if len(b) == 0 {
 		return keysOf(id)
 	}
-	if k, ok := keysFrom(unsafe.String(&b[0], len(b)), hashNormal(id)); ok {
+	if k, ok := keysFrom(unsafe.String(&b[0], len(b)), maphash.Bytes(idSeed, b)); ok {
 		return k
 	}
 	return keysOf(id) // parsed the slow way, which keeps parts of the id
@@ -351,23 +353,18 @@ func (s *Set) putID(r *Resource, k idKeys) {
 	s.byIDMore[strings.Clone(k.id)] = r // k.id may point into a caller's buffer
 }
 
-// hashNormal is the 64-bit FNV-1a hash of Normalize(s), computed without
-// allocating when s is ASCII.
+// idSeed seeds hashNormal: the id index is in memory only, so the hash
+// may differ from process to process.
+var idSeed = maphash.MakeSeed()
+
+// hashNormal is the 64-bit hash (hash/maphash) of Normalize(s), computed
+// without allocating for ids of up to 256 bytes.
 func hashNormal(s string) uint64 {
-	s = strings.TrimRight(s, "/")
-	if !isASCII(s) {
-		s = Normalize(s)
+	var buf [256]byte
+	if len(s) <= len(buf) {
+		return maphash.Bytes(idSeed, appendNormal(buf[:0], s))
 	}
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	return h
+	return maphash.String(idSeed, Normalize(s))
 }
 
 // sameID reports whether Normalize(a) == Normalize(b).
