@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"hash/maphash"
 	"iter"
 	"slices"
 	"strings"
@@ -90,14 +91,21 @@ func serverPrefix(id string) int {
 	return 0
 }
 
-// foldHash is the 64-bit FNV-1a hash of an ASCII id in lower case; ok is
-// false for an id that is empty, ends in '/' or is not ASCII (a fleet scan
-// leaves such inputs to the whole-set scan).
+// fleetSeed seeds foldHash (the hashes live only while a scan is planned).
+var fleetSeed = maphash.MakeSeed()
+
+// foldHash is the 64-bit hash (hash/maphash) of an ASCII id in lower
+// case; ok is false for an id that is empty, ends in '/' or is not ASCII
+// (a fleet scan leaves such inputs to the whole-set scan).
 func foldHash(id string) (h uint64, ok bool) {
 	if id == "" || id[len(id)-1] == '/' {
 		return 0, false
 	}
-	h = 14695981039346656037
+	var buf [256]byte
+	b := buf[:0]
+	if len(id) > len(buf) {
+		b = make([]byte, 0, len(id))
+	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if c >= 0x80 {
@@ -106,10 +114,9 @@ func foldHash(id string) (h uint64, ok bool) {
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		h ^= uint64(c)
-		h *= 1099511628211
+		b = append(b, c)
 	}
-	return h, true
+	return maphash.Bytes(fleetSeed, b), true
 }
 
 // entryKeys are what planFleet needs of one resource: its id's hash, and
