@@ -70,6 +70,12 @@ type Env struct {
 	// array: it is valid only until the next evaluation with this Env.
 	// nil allocates per evaluation.
 	Evidence []Evidence
+	// ParamsChecked says that Params passed the definition's CheckParams
+	// (which checks more than an evaluation does) and are not changed
+	// since, so that an evaluation need not check them again: for a
+	// caller evaluating one definition with the same parameters on many
+	// resources.
+	ParamsChecked bool
 }
 
 // Result is the verdict of one definition on one resource.
@@ -313,16 +319,17 @@ func (d *Definition) evaluate(r *arm.Resource, env *Env, opts *evalOpts) *Result
 	if env == nil {
 		env = &Env{}
 	}
-	if err := d.checkParams(env.Params); err != nil {
-		return &Result{State: Error, Reason: err.Error(), Err: err}
+	if !env.ParamsChecked {
+		if err := d.checkParams(env.Params); err != nil {
+			return &Result{State: Error, Reason: err.Error(), Err: err}
+		}
 	}
 	c := d.newCtx(r, env, opts)
 	defer c.release()
-	effect, err := d.effectFor(c)
+	effect, le, err := d.effectFor(c)
 	if err != nil {
 		return &Result{State: Error, Reason: "The effect could not be evaluated: " + err.Error(), Err: err}
 	}
-	le := lowerEffect(effect)
 	switch le {
 	case "disabled":
 		return &Result{State: NotApplicable, Reason: "The policy's effect is Disabled."}
@@ -427,23 +434,24 @@ func (d *Definition) denyAction(c *evalCtx, effect string, t tri) *Result {
 }
 
 // effectFor resolves the effect: an assignment's override, else the
-// definition's (literal or parameter).
-func (d *Definition) effectFor(c *evalCtx) (string, error) {
+// definition's (literal or parameter); lower is the effect in lower case.
+func (d *Definition) effectFor(c *evalCtx) (effect, lower string, err error) {
 	if c.opts != nil && c.opts.effectOverride != "" {
-		return c.opts.effectOverride, nil
+		return c.opts.effectOverride, lowerEffect(c.opts.effectOverride), nil
 	}
 	v, err := d.effect.eval(c)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "", fmt.Errorf("the effect must be a string, not %s", expr.TypeName(v))
+		return "", "", fmt.Errorf("the effect must be a string, not %s", expr.TypeName(v))
 	}
-	if !knownEffect(s) {
-		return "", fmt.Errorf("unknown effect %q", s)
+	le, known := knownLower(s)
+	if !known {
+		return "", "", fmt.Errorf("unknown effect %q", s)
 	}
-	return s, nil
+	return s, le, nil
 }
 
 // modeApplies: mode Indexed (and a null mode) evaluates only resource
@@ -496,14 +504,23 @@ func appendLower(b []byte, s string) []byte {
 }
 
 // lowerEffect is strings.ToLower(effect), without allocating for the
-// known effects (effects, in lower case) (an evaluation's effect is written in mixed case).
+// known effects (an evaluation's effect is written in mixed case).
 func lowerEffect(effect string) string {
-	for _, e := range effects {
-		if strings.EqualFold(effect, e) {
-			return e
-		}
+	if le, ok := knownLower(effect); ok {
+		return le
 	}
 	return strings.ToLower(effect)
+}
+
+// knownLower returns a known effect in lower case (as effects spells
+// it); ok is false for an unknown effect.
+func knownLower(effect string) (string, bool) {
+	for _, e := range effects {
+		if strings.EqualFold(effect, e) {
+			return e, true
+		}
+	}
+	return "", false
 }
 
 // trackedChildTypes are child resource types that support tags and

@@ -59,6 +59,8 @@ type compiledRule struct {
 	// results (which nothing modifies).
 	defID       string
 	remediation *report.Remediation
+	// paramsChecked: params passed the definition's CheckParams.
+	paramsChecked bool
 	// fixedMessage is the message of every result of a platform,
 	// unsupported or manual rule, made once.
 	fixedMessage string
@@ -126,6 +128,9 @@ func NewEngine(cat *baseline.Catalog, cfg *config.Config) (*Engine, error) {
 		}
 		if cr.def != nil {
 			cr.defID = definitionID(cr.def)
+			// Checked once here; when they fail, every evaluation
+			// says why, as before.
+			cr.paramsChecked = cr.def.CheckParams(cr.params) == nil
 		}
 		if r.Remediation != (baseline.Remediation{}) {
 			cr.remediation = r.Remediation.Report()
@@ -169,7 +174,7 @@ func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *
 				buf = make([]policy.Evidence, 0, 16)
 			}
 			*local = *env
-			local.Params, local.Evidence = cr.params, buf
+			local.Params, local.Evidence, local.ParamsChecked = cr.params, buf, cr.paramsChecked
 			pr := cr.def.Evaluate(r, local)
 			// The scratch keeps only the evidence array, which pr's
 			// evidence may share: applyPolicyResult reads it now.
