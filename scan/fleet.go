@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"hash/maphash"
 	"iter"
 	"slices"
@@ -76,30 +77,25 @@ type fleetPlan struct {
 // of the resources under it (compared case-insensitively).
 const serverSegment = "/providers/Microsoft.DBforPostgreSQL/flexibleServers/"
 
-// serverPrefix returns the length of the id of the flexible server that id
-// is, or lies under; 0 when none.
-func serverPrefix(id string) int {
-	for i := 0; i+len(serverSegment) < len(id); i++ {
-		if id[i] == '/' && strings.EqualFold(id[i:i+len(serverSegment)], serverSegment) {
-			end := i + len(serverSegment)
-			if j := strings.IndexByte(id[end:], '/'); j >= 0 {
-				return end + j
-			}
-			return len(id)
-		}
-	}
-	return 0
-}
-
-// fleetSeed seeds foldHash (the hashes live only while a scan is planned).
+// fleetSeed seeds keysOfID's hashes (they live only while a scan is planned).
 var fleetSeed = maphash.MakeSeed()
 
-// foldHash is the 64-bit hash (hash/maphash) of an ASCII id in lower
-// case; ok is false for an id that is empty, ends in '/' or is not ASCII
-// (a fleet scan leaves such inputs to the whole-set scan).
-func foldHash(id string) (h uint64, ok bool) {
+// entryKeys are what planFleet needs of one resource: its id's hash, and
+// the hash of the server id it lies under (0 when none).
+type entryKeys struct {
+	id, server uint64
+	ok         bool
+}
+
+// keysOfID is the keys of id: the 64-bit hash (hash/maphash) of the id in
+// ASCII lower case and of the id of the flexible server it is or lies
+// under (the id up to the name after serverSegment, when a name follows
+// it), from one lower-cased copy of the id. ok is false for an id that is
+// empty, ends in '/' or is not ASCII (a fleet scan leaves such inputs to
+// the whole-set scan).
+func keysOfID(id string) entryKeys {
 	if id == "" || id[len(id)-1] == '/' {
-		return 0, false
+		return entryKeys{}
 	}
 	var buf [256]byte
 	b := buf[:0]
@@ -109,31 +105,29 @@ func foldHash(id string) (h uint64, ok bool) {
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if c >= 0x80 {
-			return 0, false
+			return entryKeys{}
 		}
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
 		b = append(b, c)
 	}
-	return maphash.Bytes(fleetSeed, b), true
-}
-
-// entryKeys are what planFleet needs of one resource: its id's hash, and
-// the hash of the server id it lies under (0 when none).
-type entryKeys struct {
-	id, server uint64
-	ok         bool
-}
-
-func keysOfID(id string) entryKeys {
-	h, ok := foldHash(id)
-	k := entryKeys{id: h, ok: ok}
-	if n := serverPrefix(id); n > 0 && ok {
-		k.server, _ = foldHash(id[:n])
+	k := entryKeys{id: maphash.Bytes(fleetSeed, b), ok: true}
+	// The first occurrence of the segment decides (a later one is nearer
+	// the end).
+	if i := bytes.Index(b, lowerServerSegment); i >= 0 && i+len(lowerServerSegment) < len(b) {
+		end := i + len(lowerServerSegment)
+		n := len(b)
+		if j := bytes.IndexByte(b[end:], '/'); j >= 0 {
+			n = end + j
+		}
+		k.server = maphash.Bytes(fleetSeed, b[:n])
 	}
 	return k
 }
+
+// lowerServerSegment is serverSegment in lower case.
+var lowerServerSegment = []byte(strings.ToLower(serverSegment))
 
 // planFleet plans a fleet scan of inputs, or returns nil when the scan
 // must read everything at once (see above).
