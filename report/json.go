@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -293,21 +293,28 @@ func appendEvidencePart(b []byte, ev map[string]any) ([]byte, error) {
 		return b, nil
 	}
 	b = append(b, ","+memberIndent+`"evidence": {`...)
-	var buf [8]string
-	keys := buf[:0]
-	for k := range ev {
-		keys = append(keys, k)
+	// The members taken in one pass over the map, then sorted by key.
+	type member struct {
+		k string
+		v any
 	}
-	sort.Strings(keys)
-	for i, k := range keys {
+	var buf [8]member
+	members := buf[:0]
+	for k, v := range ev {
+		members = append(members, member{k, v})
+	}
+	if len(members) > 1 {
+		slices.SortFunc(members, func(x, y member) int { return strings.Compare(x.k, y.k) })
+	}
+	for i, m := range members {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, nestedIndent...)
-		b = appendJSONString(b, k)
+		b = appendJSONString(b, m.k)
 		b = append(b, ": "...)
 		var err error
-		if b, err = appendEvidenceValue(b, ev[k]); err != nil {
+		if b, err = appendEvidenceValue(b, m.v); err != nil {
 			return b, err
 		}
 	}
