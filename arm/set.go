@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -301,8 +302,33 @@ func (s *Set) AddAll(resources []*Resource) {
 func (s *Set) normType(typ string) string {
 	t, ok := s.types[typ]
 	if !ok {
-		t = Normalize(typ)
+		t = normalTypeOf(typ)
 		s.types[typ] = t
+	}
+	return t
+}
+
+// normalTypes caches Normalize of the types sets have met, shared by every
+// set (a fleet scan makes a set for each server, of the same few types),
+// up to maxNormalTypes of them.
+var (
+	normalTypes    sync.Map // string -> string
+	normalTypesLen atomic.Int32
+)
+
+const maxNormalTypes = 4096
+
+// normalTypeOf is Normalize(typ), cached.
+func normalTypeOf(typ string) string {
+	if t, ok := normalTypes.Load(typ); ok {
+		return t.(string)
+	}
+	t := Normalize(typ)
+	if normalTypesLen.Load() < maxNormalTypes {
+		// Cloned: the cache outlives the sets (t may be typ itself).
+		if _, loaded := normalTypes.LoadOrStore(strings.Clone(typ), strings.Clone(t)); !loaded {
+			normalTypesLen.Add(1)
+		}
 	}
 	return t
 }
