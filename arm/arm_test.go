@@ -219,8 +219,26 @@ func FuzzKeysOf(f *testing.F) {
 	f.Add(srv + "/configurations/c")
 	f.Add("//a/providers//b/")
 	f.Fuzz(func(t *testing.T, id string) {
-		if got, want := keysOf(id), keysByParse(id); got != want {
+		want := keysByParse(id)
+		if got := keysOf(id); got != want {
 			t.Errorf("keysOf(%q) = %+v, want %+v", id, got, want)
+		}
+		var buf [64]byte
+		if got := keysOfIn(buf[:0], id); got != want {
+			t.Errorf("keysOfIn(%q) = %+v, want %+v", id, got, want)
+		}
+	})
+}
+
+func FuzzAppendNormal(f *testing.F) {
+	for _, s := range []string{srv + "/configurations/c", "ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`@az{", "/Subscriptions/Ä/résumé//", "", "////", "@[`{AZaz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		prefix := []byte("P/")
+		got := string(appendNormal(prefix, s))
+		if want := "P/" + Normalize(s); got != want {
+			t.Errorf("appendNormal(%q) = %q, want %q", s, got, want)
 		}
 	})
 }

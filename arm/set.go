@@ -1,10 +1,14 @@
 package arm
 
 import (
+	"encoding/binary"
+	"hash/maphash"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // Set is an indexed collection of resources. Lookups by id, by type, by
@@ -120,7 +124,35 @@ func keysOf(id string) idKeys {
 	if id == "" {
 		return idKeys{}
 	}
-	k := idKeys{id: Normalize(id), hash: hashNormal(id)}
+	norm := Normalize(id)
+	k, ok := keysFrom(norm, maphash.String(idSeed, norm))
+	if !ok {
+		return keysOfSlow(k)
+	}
+	return k
+}
+
+// keysOfIn is keysOf with the normalized id made in buf when it fits, so
+// that nothing is allocated: the keys then point into buf and are valid
+// only while buf is (insert copies what it keeps).
+func keysOfIn(buf []byte, id string) idKeys {
+	if id == "" || len(id) > cap(buf) || !isASCII(id) {
+		return keysOf(id)
+	}
+	b := appendNormal(buf[:0], id)
+	if len(b) == 0 {
+		return keysOf(id)
+	}
+	if k, ok := keysFrom(unsafe.String(&b[0], len(b)), maphash.Bytes(idSeed, b)); ok {
+		return k
+	}
+	return keysOf(id) // parsed the slow way, which keeps parts of the id
+}
+
+// keysFrom is keysOf of the normalized id norm, whose hash is hash; ok is
+// false for an id it does not split itself (keysOfSlow does).
+func keysFrom(norm string, hash uint64) (k idKeys, ok bool) {
+	k = idKeys{id: norm, hash: hash}
 	// The segments of the id (as ParseID splits it), located without
 	// allocating; ids with very many segments go the slow way.
 	t := strings.Trim(k.id, "/")
@@ -128,7 +160,7 @@ func keysOf(id string) idKeys {
 	nseg := 0
 	for start := 0; ; {
 		if nseg == len(bounds)/2 || t == "" {
-			return keysOfSlow(k)
+			return k, false
 		}
 		end := strings.IndexByte(t[start:], '/')
 		if end < 0 {
@@ -160,7 +192,7 @@ func keysOf(id string) idKeys {
 		}
 	}
 	if p < 0 || p+1 >= nseg {
-		return k
+		return k, true
 	}
 	base := 0
 	if k.rg != "" {
@@ -180,7 +212,7 @@ func keysOf(id string) idKeys {
 	if types := (nseg - p - 2 + 1) / 2; types >= 2 { // as ParentID: drop the last type and name
 		k.parent = parentOf(k.id)
 	}
-	return k
+	return k, true
 }
 
 // parentOf drops the last two segments (a child's type and name) of an id
@@ -229,7 +261,10 @@ func NewSet(resources ...*Resource) *Set {
 
 // Add indexes one more resource. A resource without an id is kept in All and
 // OfType but cannot be found as anyone's child.
-func (s *Set) Add(r *Resource) { s.insert(r, keysOf(r.ID)) }
+func (s *Set) Add(r *Resource) {
+	var buf [256]byte
+	s.insert(r, keysOfIn(buf[:0], r.ID))
+}
 
 // addAllMin is the number of resources from which AddAll parses their ids
 // on every core.
@@ -267,8 +302,33 @@ func (s *Set) AddAll(resources []*Resource) {
 func (s *Set) normType(typ string) string {
 	t, ok := s.types[typ]
 	if !ok {
-		t = Normalize(typ)
+		t = normalTypeOf(typ)
 		s.types[typ] = t
+	}
+	return t
+}
+
+// normalTypes caches Normalize of the types sets have met, shared by every
+// set (a fleet scan makes a set for each server, of the same few types),
+// up to maxNormalTypes of them.
+var (
+	normalTypes    sync.Map // string -> string
+	normalTypesLen atomic.Int32
+)
+
+const maxNormalTypes = 4096
+
+// normalTypeOf is Normalize(typ), cached.
+func normalTypeOf(typ string) string {
+	if t, ok := normalTypes.Load(typ); ok {
+		return t.(string)
+	}
+	t := Normalize(typ)
+	if normalTypesLen.Load() < maxNormalTypes {
+		// Cloned: the cache outlives the sets (t may be typ itself).
+		if _, loaded := normalTypes.LoadOrStore(strings.Clone(typ), strings.Clone(t)); !loaded {
+			normalTypesLen.Add(1)
+		}
 	}
 	return t
 }
@@ -316,38 +376,30 @@ func (s *Set) putID(r *Resource, k idKeys) {
 	if old, ok := s.byIDMore[k.id]; ok {
 		s.remove(old)
 	}
-	s.byIDMore[k.id] = r
+	s.byIDMore[strings.Clone(k.id)] = r // k.id may point into a caller's buffer
 }
 
-// hashNormal is the hash of Normalize(s) (see FoldHash), computed without
-// allocating when s is ASCII.
+// idSeed seeds hashNormal: the id index is in memory only, so the hash
+// may differ from process to process.
+var idSeed = maphash.MakeSeed()
+
+// hashNormal is the 64-bit hash (hash/maphash) of Normalize(s), computed
+// without allocating for ids of up to 256 bytes.
 func hashNormal(s string) uint64 {
-	s = strings.TrimRight(s, "/")
-	h, ascii := FoldHash(s)
-	if !ascii {
-		h, _ = FoldHash(Normalize(s))
+	var buf [256]byte
+	if len(s) <= len(buf) {
+		return HashNormal(appendNormal(buf[:0], s))
 	}
-	return h
+	return maphash.String(idSeed, Normalize(s))
 }
 
-// FoldHash is the one hash of resource ids: the 64-bit FNV-1a hash of s
-// with ASCII capitals folded to lower case, computed without allocating.
-// ascii reports whether s is all ASCII; only then do ids that differ in case
-// alone share a hash (hash Normalize(s) otherwise). Set indexes ids by it,
-// and the fleet planner of package scan groups resources by it.
-func FoldHash(s string) (h uint64, ascii bool) {
-	h = 14695981039346656037
-	var high byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		high |= c
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	return h, high < 0x80
+// HashNormal is the one hash of resource ids: the 64-bit hash
+// (hash/maphash) of an id already in normal form (ASCII lower case, no
+// trailing slash; see Normalize). Set indexes ids by it, and the fleet
+// planner of the scan groups resources by it. It lives in memory only: it
+// differs from process to process.
+func HashNormal(b []byte) uint64 {
+	return maphash.Bytes(idSeed, b)
 }
 
 // sameID reports whether Normalize(a) == Normalize(b).
@@ -417,17 +469,29 @@ func appendNormal(buf []byte, s string) []byte {
 	for len(s) > 0 && s[len(s)-1] == '/' {
 		s = s[:len(s)-1]
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return append(buf, Normalize(s)...)
+	n := len(buf)
+	buf = append(buf, s...)
+	b := buf[n:]
+	// ASCII lower case in place, eight bytes at a time: a lane whose
+	// byte is at least 'A' and at most 'Z' gets 0x20 added.
+	const lanes01, lanes80 = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if x&lanes80 != 0 {
+			return append(buf[:n], Normalize(s)...)
 		}
+		upper := (x + (0x80-'A')*lanes01) &^ (x + (0x80-'Z'-1)*lanes01) & lanes80
+		binary.LittleEndian.PutUint64(b[i:], x|upper>>2)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c >= 0x80 {
+			return append(buf[:n], Normalize(s)...)
 		}
-		buf = append(buf, c)
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
 	}
 	return buf
 }

@@ -508,7 +508,7 @@ func (d *Definition) CheckParams(params map[string]any) error {
 // hold values for other definitions).
 func (d *Definition) checkParams(params map[string]any) error {
 	for k, v := range params {
-		if p := d.Parameter(k); p != nil && (len(p.AllowedValues) > 0 || strings.ToLower(p.Type) != "string") {
+		if p := d.Parameter(k); p != nil && (len(p.AllowedValues) > 0 || !strings.EqualFold(p.Type, "string")) {
 			if err := p.check(v); err != nil {
 				return err
 			}

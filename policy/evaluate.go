@@ -62,6 +62,20 @@ type Env struct {
 	// candidates' ids, ...), which a caller that does not show it need
 	// not pay for on every resource.
 	NoDetails bool
+	// Evidence, when it has room, is where an evaluation records the
+	// comparisons of its if condition (Evidence[:0] is reused), so that a
+	// caller that evaluates many resources in turn and reads each
+	// Result's Evidence before the next evaluation does not allocate it
+	// anew each time. The Result's Evidence may then share Evidence's
+	// array: it is valid only until the next evaluation with this Env.
+	// nil allocates per evaluation.
+	Evidence []Evidence
+	// ParamsChecked says that Params passed the definition's CheckParams
+	// (which checks more than an evaluation does) and are not changed
+	// since, so that an evaluation need not check them again: for a
+	// caller evaluating one definition with the same parameters on many
+	// resources.
+	ParamsChecked bool
 }
 
 // Result is the verdict of one definition on one resource.
@@ -157,15 +171,20 @@ type evalCtx struct {
 	// fieldPath is the path of the first field() a value condition's
 	// expression read, for its evidence.
 	fieldPath string
+	// nowFn is c.now as a func value, made once per pooled context.
+	nowFn func() time.Time
 }
 
 var ctxPool = sync.Pool{New: func() any { return &evalCtx{} }}
 
 func (d *Definition) newCtx(r *arm.Resource, env *Env, opts *evalOpts) *evalCtx {
 	c := ctxPool.Get().(*evalCtx)
-	*c = evalCtx{scopes: c.scopes[:0], idx: c.idx[:0]}
+	*c = evalCtx{scopes: c.scopes[:0], idx: c.idx[:0], nowFn: c.nowFn}
 	c.def, c.env, c.opts, c.params = d, env, opts, env.Params
 	c.res, c.ifRes = r, r
+	if cap(env.Evidence) > 0 {
+		c.ev = env.Evidence[:0]
+	}
 	c.aliases = env.Aliases
 	c.api = env.APIVersion
 	if c.api == "" {
@@ -173,15 +192,21 @@ func (d *Definition) newCtx(r *arm.Resource, env *Env, opts *evalOpts) *evalCtx 
 			c.api = v
 		}
 	}
-	c.ectx = expr.Context{Funcs: library(), Host: c}
-	now := env.Now
-	c.ectx.Now = func() time.Time {
-		if now.IsZero() {
-			return time.Now()
-		}
-		return now
+	if c.nowFn == nil {
+		// Made once per pooled context (not per evaluation): it reads
+		// the context's env when called.
+		c.nowFn = c.now
 	}
+	c.ectx = expr.Context{Funcs: library(), Host: c, Now: c.nowFn}
 	return c
+}
+
+// now is the clock of utcNow(): the env's Now, or the time of the call.
+func (c *evalCtx) now() time.Time {
+	if c.env == nil || c.env.Now.IsZero() {
+		return time.Now()
+	}
+	return c.env.Now
 }
 
 func (c *evalCtx) release() {
@@ -294,16 +319,17 @@ func (d *Definition) evaluate(r *arm.Resource, env *Env, opts *evalOpts) *Result
 	if env == nil {
 		env = &Env{}
 	}
-	if err := d.checkParams(env.Params); err != nil {
-		return &Result{State: Error, Reason: err.Error(), Err: err}
+	if !env.ParamsChecked {
+		if err := d.checkParams(env.Params); err != nil {
+			return &Result{State: Error, Reason: err.Error(), Err: err}
+		}
 	}
 	c := d.newCtx(r, env, opts)
 	defer c.release()
-	effect, err := d.effectFor(c)
+	effect, le, err := d.effectFor(c)
 	if err != nil {
 		return &Result{State: Error, Reason: "The effect could not be evaluated: " + err.Error(), Err: err}
 	}
-	le := strings.ToLower(effect)
 	switch le {
 	case "disabled":
 		return &Result{State: NotApplicable, Reason: "The policy's effect is Disabled."}
@@ -408,23 +434,24 @@ func (d *Definition) denyAction(c *evalCtx, effect string, t tri) *Result {
 }
 
 // effectFor resolves the effect: an assignment's override, else the
-// definition's (literal or parameter).
-func (d *Definition) effectFor(c *evalCtx) (string, error) {
+// definition's (literal or parameter); lower is the effect in lower case.
+func (d *Definition) effectFor(c *evalCtx) (effect, lower string, err error) {
 	if c.opts != nil && c.opts.effectOverride != "" {
-		return c.opts.effectOverride, nil
+		return c.opts.effectOverride, lowerEffect(c.opts.effectOverride), nil
 	}
 	v, err := d.effect.eval(c)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "", fmt.Errorf("the effect must be a string, not %s", expr.TypeName(v))
+		return "", "", fmt.Errorf("the effect must be a string, not %s", expr.TypeName(v))
 	}
-	if !knownEffect(s) {
-		return "", fmt.Errorf("unknown effect %q", s)
+	le, known := knownLower(s)
+	if !known {
+		return "", "", fmt.Errorf("unknown effect %q", s)
 	}
-	return s, nil
+	return s, le, nil
 }
 
 // modeApplies: mode Indexed (and a null mode) evaluates only resource
@@ -438,20 +465,62 @@ func (d *Definition) modeApplies(r *arm.Resource) bool {
 	if !strings.EqualFold(d.Mode, "indexed") {
 		return true
 	}
-	lt := strings.ToLower(r.Type)
-	switch lt {
-	case "microsoft.resources/subscriptions", "microsoft.resources/subscriptions/resourcegroups", "microsoft.resources/resourcegroups":
+	// (The type is lower-cased only for the table, in a stack buffer:
+	// this runs for every evaluation.)
+	if strings.EqualFold(r.Type, "microsoft.resources/subscriptions") || strings.EqualFold(r.Type, "microsoft.resources/subscriptions/resourcegroups") ||
+		strings.EqualFold(r.Type, "microsoft.resources/resourcegroups") {
 		return false
 	}
 	// An extension resource's id holds a second /providers/ segment.
 	if i := strings.Index(r.ID, "/providers/"); i >= 0 && strings.Contains(r.ID[i+11:], "/providers/") {
 		return false
 	}
-	if strings.Count(lt, "/") > 1 {
-		_, hasLocation := lookupKey(r.Object, "location")
-		return hasLocation || trackedChildTypes[lt]
+	if strings.Count(r.Type, "/") > 1 {
+		if _, hasLocation := lookupKey(r.Object, "location"); hasLocation {
+			return true
+		}
+		var buf [128]byte
+		return trackedChildTypes[string(appendLower(buf[:0], r.Type))]
 	}
 	return true
+}
+
+// appendLower appends strings.ToLower(s) to b, without allocating when s
+// is ASCII.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return append(b, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// lowerEffect is strings.ToLower(effect), without allocating for the
+// known effects (an evaluation's effect is written in mixed case).
+func lowerEffect(effect string) string {
+	if le, ok := knownLower(effect); ok {
+		return le
+	}
+	return strings.ToLower(effect)
+}
+
+// knownLower returns a known effect in lower case (as effects spells
+// it); ok is false for an unknown effect.
+func knownLower(effect string) (string, bool) {
+	for _, e := range effects {
+		if strings.EqualFold(effect, e) {
+			return e, true
+		}
+	}
+	return "", false
 }
 
 // trackedChildTypes are child resource types that support tags and

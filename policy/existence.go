@@ -161,9 +161,13 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 	var failed, maybeEv []Evidence
 	unknown := false
 	saved := c.ev
+	// One candidate's evidence is copied into failed before the next is
+	// evaluated, so the candidates share one array until one's evidence
+	// is kept (maybeEv).
+	var candEv []Evidence
 	for _, cand := range candidates {
 		c.res = cand
-		c.ev = nil
+		c.ev = candEv[:0]
 		c.record = true
 		c.neg = false
 		t, err := det.existence.eval(c)
@@ -189,6 +193,7 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 			if maybeMatch == nil {
 				maybeMatch = cand
 				maybeEv = contributing(c.ev, true)
+				c.ev = nil // kept
 			}
 		case t == triUnknown:
 			unknown = true
@@ -196,6 +201,7 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 		default:
 			failed = append(failed, contributing(c.ev, false)...)
 		}
+		candEv = c.ev
 	}
 	c.ev = saved
 	if maybeMatch != nil {

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -293,21 +293,28 @@ func appendEvidencePart(b []byte, ev map[string]any) ([]byte, error) {
 		return b, nil
 	}
 	b = append(b, ","+memberIndent+`"evidence": {`...)
-	var buf [8]string
-	keys := buf[:0]
-	for k := range ev {
-		keys = append(keys, k)
+	// The members taken in one pass over the map, then sorted by key.
+	type member struct {
+		k string
+		v any
 	}
-	sort.Strings(keys)
-	for i, k := range keys {
+	var buf [8]member
+	members := buf[:0]
+	for k, v := range ev {
+		members = append(members, member{k, v})
+	}
+	if len(members) > 1 {
+		slices.SortFunc(members, func(x, y member) int { return strings.Compare(x.k, y.k) })
+	}
+	for i, m := range members {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, nestedIndent...)
-		b = appendJSONString(b, k)
+		b = appendJSONString(b, m.k)
 		b = append(b, ": "...)
 		var err error
-		if b, err = appendEvidenceValue(b, ev[k]); err != nil {
+		if b, err = appendEvidenceValue(b, m.v); err != nil {
 			return b, err
 		}
 	}
@@ -378,10 +385,19 @@ type encodedRemediation struct {
 
 // encodedRule holds the encoded parts of one rule's results.
 type encodedRule struct {
-	key    [6]string // ruleId, controlId, feature, title, severity, policyDefinitionId
-	head   []byte
-	msg    string // the last message, encoded in msgEnc
-	msgEnc []byte
+	key  [6]string // ruleId, controlId, feature, title, severity, policyDefinitionId
+	head []byte
+	// verdicts are the last two (status, effect, message) encoded, since
+	// a fleet's servers often alternate between two verdicts of a rule;
+	// next is the one to replace.
+	verdicts [2]encodedVerdict
+	next     int
+}
+
+// encodedVerdict is a result's status, effect and message, encoded.
+type encodedVerdict struct {
+	key [3]string // status, effect, message
+	enc []byte
 }
 
 // Append appends r to b as AppendResultJSON does.
@@ -404,12 +420,21 @@ func (e *ResultEncoder) Append(b []byte, r *Result) ([]byte, error) {
 		e.res = appendResourcePart(e.res[:0], r)
 	}
 	b = append(b, e.res...)
-	b = appendStatusPart(b, r)
-	if rule.msgEnc == nil || rule.msg != r.Message {
-		rule.msg = r.Message
-		rule.msgEnc = appendMessagePart(rule.msgEnc[:0], r.Message)
+	vk := [3]string{string(r.Status), r.Effect, r.Message}
+	var verdict *encodedVerdict
+	for i := range rule.verdicts {
+		if v := &rule.verdicts[i]; v.enc != nil && v.key == vk {
+			verdict = v
+			break
+		}
 	}
-	b = append(b, rule.msgEnc...)
+	if verdict == nil {
+		verdict = &rule.verdicts[rule.next]
+		rule.next = (rule.next + 1) % len(rule.verdicts)
+		verdict.key = vk
+		verdict.enc = appendMessagePart(appendStatusPart(verdict.enc[:0], r), r.Message)
+	}
+	b = append(b, verdict.enc...)
 	b, err := appendEvidencePart(b, r.Evidence)
 	if err != nil {
 		return b, err

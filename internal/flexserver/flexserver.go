@@ -178,6 +178,19 @@ var sharedProps sync.Map // propsKey -> map[string]any
 // propsKey identifies a default configuration's properties object.
 type propsKey struct{ name, version string }
 
+// synthesizedNotes holds synthesizedNote's notes, by version.
+var synthesizedNotes sync.Map // string -> string
+
+// synthesizedNote is the Synthesized note of a default configuration of
+// a server of the major version, made once per version.
+func synthesizedNote(version string) string {
+	if v, ok := synthesizedNotes.Load(version); ok {
+		return v.(string)
+	}
+	v, _ := synthesizedNotes.LoadOrStore(version, "Azure default for PostgreSQL "+version+" (not in the input)")
+	return v.(string)
+}
+
 // sortedNames returns the parameters of the defaults table, sorted.
 func (d *Defaults) sortedNames() []string {
 	d.namesOnce.Do(func() {
@@ -194,14 +207,31 @@ func (d *Defaults) sortedNames() []string {
 // defaults that srv lacks.
 func defaultConfigurations(set *arm.Set, d *Defaults, names []string, srv *arm.Resource) []*arm.Resource {
 	version := d.MajorVersion(srv)
-	have := map[string]bool{}
-	for _, c := range set.Children(srv.ID, ConfigurationType) {
-		have[strings.ToLower(c.Name)] = true
+	// The configurations the input holds: looked through when few, as
+	// most servers' are (this runs for every server of a fleet).
+	children := set.Children(srv.ID, ConfigurationType)
+	var have map[string]bool
+	if len(children) > 16 {
+		have = make(map[string]bool, len(children))
+		for _, c := range children {
+			have[strings.ToLower(c.Name)] = true
+		}
+	}
+	has := func(name string) bool {
+		if have != nil {
+			return have[name]
+		}
+		for _, c := range children {
+			if strings.EqualFold(c.Name, name) && strings.ToLower(c.Name) == name {
+				return true
+			}
+		}
+		return false
 	}
 	var out []*arm.Resource
-	synthesized := "Azure default for PostgreSQL " + version + " (not in the input)"
+	synthesized := synthesizedNote(version)
 	for _, name := range names {
-		if have[name] {
+		if has(name) {
 			continue
 		}
 		value, ok := d.Default(name, version)

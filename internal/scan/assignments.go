@@ -145,7 +145,7 @@ func (e *Engine) evalAssigned(ap *assignedPolicies, cr *compiledRule, r *arm.Res
 	if best == nil {
 		return false
 	}
-	e.applyPolicyResult(res, cr.def, r, set, best)
+	e.applyPolicyResult(res, cr.def, r, set, best, nil)
 	a := bestEv.Assignment
 	res.Evidence = mergeEvidence(res.Evidence, map[string]any{"policyAssignment": a.ID})
 	if bestEv.ReferenceID != "" {

@@ -59,6 +59,11 @@ type compiledRule struct {
 	// results (which nothing modifies).
 	defID       string
 	remediation *report.Remediation
+	// paramsChecked: params passed the definition's CheckParams.
+	paramsChecked bool
+	// fixedMessage is the message of every result of a platform,
+	// unsupported or manual rule, made once.
+	fixedMessage string
 }
 
 // NewEngine compiles the catalog's enabled rules. cfg may be nil.
@@ -96,7 +101,12 @@ func NewEngine(cat *baseline.Catalog, cfg *config.Config) (*Engine, error) {
 			if cr.check == nil {
 				return nil, fmt.Errorf("rule %s: no Go check is registered under this id", r.ID)
 			}
-		case baseline.KindPlatform, baseline.KindUnsupported, baseline.KindManual:
+		case baseline.KindPlatform:
+			cr.fixedMessage = firstNonEmpty(r.Message, "Provided by the platform. "+r.Rationale)
+		case baseline.KindUnsupported:
+			cr.fixedMessage = firstNonEmpty(r.Message, "Not supported by the service. "+r.Rationale)
+		case baseline.KindManual:
+			cr.fixedMessage = firstNonEmpty(r.Message, "No input can show this; attest it in the config file. "+r.Rationale)
 		default:
 			return nil, fmt.Errorf("rule %s: unknown kind %q", r.ID, r.Kind)
 		}
@@ -118,6 +128,9 @@ func NewEngine(cat *baseline.Catalog, cfg *config.Config) (*Engine, error) {
 		}
 		if cr.def != nil {
 			cr.defID = definitionID(cr.def)
+			// Checked once here; when they fail, every evaluation
+			// says why, as before.
+			cr.paramsChecked = cr.def.CheckParams(cr.params) == nil
 		}
 		if r.Remediation != (baseline.Remediation{}) {
 			cr.remediation = new(r.Remediation)
@@ -135,15 +148,46 @@ func (e *Engine) Evaluate(set *arm.Set, now time.Time) []report.Result {
 	return rep.Results
 }
 
-func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *policy.Env, now time.Time, ap *assignedPolicies) report.Result {
+// scratch is a producer's reusable space for evaluating rules, owned by
+// one worker: the policy's environment (env with the rule's parameters),
+// the evidence array it records into and, when the results are streamed
+// (reuse), the previous result's evidence map, which the consumer has
+// encoded and dropped before the next result is made.
+type scratch struct {
+	env      policy.Env
+	evidence map[string]any
+	reuse    bool
+}
+
+// evalRule evaluates one rule on r, with sc as scratch space (nil: none).
+func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *policy.Env, sc *scratch, now time.Time, ap *assignedPolicies) report.Result {
 	res := e.newResult(cr, r)
 	switch {
 	case cr.def != nil:
 		if !e.evalAssigned(ap, cr, r, set, env, &res) {
-			local := *env
-			local.Params = cr.params
-			pr := cr.def.Evaluate(r, &local)
-			e.applyPolicyResult(&res, cr.def, r, set, pr)
+			if sc == nil {
+				sc = &scratch{}
+			}
+			local := &sc.env
+			buf := local.Evidence
+			if buf == nil {
+				buf = make([]policy.Evidence, 0, 16)
+			}
+			*local = *env
+			local.Params, local.Evidence, local.ParamsChecked = cr.params, buf, cr.paramsChecked
+			pr := cr.def.Evaluate(r, local)
+			// The scratch keeps only the evidence array, which pr's
+			// evidence may share: applyPolicyResult reads it now.
+			*local = policy.Env{Evidence: buf}
+			var evMap map[string]any
+			if sc.reuse {
+				if sc.evidence == nil {
+					sc.evidence = make(map[string]any, 8)
+				}
+				evMap = sc.evidence
+				clear(evMap)
+			}
+			e.applyPolicyResult(&res, cr.def, r, set, pr, evMap)
 		}
 		if cr.rule.Kind == baseline.KindBuiltin && res.Status != report.NotApplicable && res.Status != report.Exempt {
 			if ex := ap.opaqueExemption(r, now); ex != nil {
@@ -170,14 +214,14 @@ func (e *Engine) evalRule(cr *compiledRule, r *arm.Resource, set *arm.Set, env *
 		res.Location = location(at, o.Path)
 	case cr.rule.Kind == baseline.KindPlatform:
 		res.Status = report.Compliant
-		res.Message = firstNonEmpty(cr.rule.Message, "Provided by the platform. "+cr.rule.Rationale)
+		res.Message = cr.fixedMessage
 	case cr.rule.Kind == baseline.KindUnsupported:
 		res.Status = report.NotApplicable
-		res.Message = firstNonEmpty(cr.rule.Message, "Not supported by the service. "+cr.rule.Rationale)
+		res.Message = cr.fixedMessage
 	case cr.rule.Kind == baseline.KindManual:
 		res.Status = report.Unknown
 		res.Effect = "Manual"
-		res.Message = firstNonEmpty(cr.rule.Message, "No input can show this; attest it in the config file. "+cr.rule.Rationale)
+		res.Message = cr.fixedMessage
 	}
 	if res.Location == nil {
 		res.Location = location(r, "")
@@ -222,12 +266,21 @@ func definitionID(d *policy.Definition) string {
 
 // applyPolicyResult turns a policy verdict into the result's status,
 // message, evidence and location.
-func (e *Engine) applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resource, set *arm.Set, pr *policy.Result) {
+//
+// ev, when not nil, is an empty map to hold the evidence (a streamed
+// scan's, reused from result to result); nil makes one when there is
+// evidence.
+func (e *Engine) applyPolicyResult(res *report.Result, def *policy.Definition, r *arm.Resource, set *arm.Set, pr *policy.Result, ev map[string]any) {
 	res.Status = report.Status(pr.State)
 	res.Effect = pr.Effect
-	ev := make(map[string]any, len(pr.Evidence))
+	if ev == nil && len(pr.Evidence) > 0 { // every evidence item has a key
+		ev = make(map[string]any, len(pr.Evidence))
+	}
 	at, path, pathMissing := r, "", false
-	var facts []string
+	// The first three comparisons, which a failure's message tells.
+	var factEv [3]policy.Evidence
+	var factHolder [3]*arm.Resource
+	facts := 0
 	for _, e := range pr.Evidence {
 		key := e.Path
 		if key == "" {
@@ -241,9 +294,10 @@ func (e *Engine) applyPolicyResult(res *report.Result, def *policy.Definition, r
 			}
 			if rel != nil {
 				holder = rel
-				key = relatedName(rel) + ": " + key
+				name := relatedName(rel)
+				key = name + ": " + key
 				if rel.Synthesized != "" {
-					ev[relatedName(rel)+": source"] = rel.Synthesized
+					ev[name+": source"] = rel.Synthesized
 				}
 			}
 		}
@@ -257,8 +311,9 @@ func (e *Engine) applyPolicyResult(res *report.Result, def *policy.Definition, r
 		if e.Path != "" && (path == "" || (pathMissing && !e.Missing)) {
 			at, path, pathMissing = holder, e.Path, e.Missing
 		}
-		if len(facts) < 3 && res.Status == report.NonCompliant { // only a failure's message tells them
-			facts = append(facts, describeEvidence(e, holder, r))
+		if facts < len(factEv) && res.Status == report.NonCompliant { // only a failure's message tells them
+			factEv[facts], factHolder[facts] = e, holder
+			facts++
 		}
 	}
 	if len(ev) > 0 {
@@ -270,8 +325,19 @@ func (e *Engine) applyPolicyResult(res *report.Result, def *policy.Definition, r
 		res.Message = e.compliantMessage(def)
 	case report.NonCompliant:
 		res.Message = strings.TrimSpace(pr.Reason)
-		if len(facts) > 0 {
-			res.Message = strings.Join(facts, "; ") + ". " + res.Message
+		if facts > 0 {
+			// describeEvidence of each, joined with "; ", then ". " and
+			// the reason, made in one buffer.
+			var buf [512]byte
+			b := buf[:0]
+			for i := range facts {
+				if i > 0 {
+					b = append(b, "; "...)
+				}
+				b = appendEvidenceFact(b, &factEv[i], factHolder[i], r)
+			}
+			b = append(b, ". "...)
+			res.Message = string(append(b, res.Message...))
 		}
 	case report.NotApplicable:
 		res.Message = "The policy's conditions do not apply to this resource."
@@ -311,18 +377,35 @@ func relatedName(r *arm.Resource) string {
 	return t + "/" + r.Name
 }
 
-func describeEvidence(e policy.Evidence, holder, r *arm.Resource) string {
+// appendEvidenceFact appends describeEvidence(*e, holder, r) to b.
+func appendEvidenceFact(b []byte, e *policy.Evidence, holder, r *arm.Resource) []byte {
 	what := e.Path
 	if what == "" {
 		what = e.Field
 	}
 	if holder != r {
-		what = relatedName(holder) + " " + what
+		t := holder.Type
+		if i := strings.LastIndexByte(t, '/'); i >= 0 {
+			t = t[i+1:]
+		}
+		b = append(append(append(append(b, t...), '/'), holder.Name...), ' ')
 	}
+	b = append(b, what...)
 	if e.Missing {
-		return what + " is not set"
+		return append(b, " is not set"...)
 	}
-	return what + " is " + render(e.Value)
+	b = append(b, " is "...)
+	switch x := e.Value.(type) {
+	case string:
+		return strconv.AppendQuote(b, x)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case float64:
+		return strconv.AppendFloat(b, x, 'g', -1, 64)
+	case nil:
+		return append(b, "null"...)
+	}
+	return append(b, render(e.Value)...)
 }
 
 func render(v any) string {
@@ -374,7 +457,7 @@ func (e *Engine) userPolicyResult(ev *policy.Evaluation, r *arm.Resource, set *a
 		res.ControlID = c.ID
 		res.Feature = c.Features[0].Name
 	}
-	e.applyPolicyResult(&res, def, r, set, pr)
+	e.applyPolicyResult(&res, def, r, set, pr, nil)
 	return res
 }
 

@@ -23,6 +23,9 @@ type verdict struct {
 	r *arm.Resource
 	// rule is the rule's settings; nil looks them up by res.RuleID.
 	rule *ruleSettings
+	// scratch is the producer's scratch space (evalRule); a verdict
+	// belongs to one worker.
+	scratch scratch
 }
 
 // ruleSettings is what the catalog and the configuration file decide about

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"iter"
 	"slices"
 	"strings"
@@ -75,21 +76,6 @@ type fleetPlan struct {
 // of the resources under it (compared case-insensitively).
 const serverSegment = "/providers/Microsoft.DBforPostgreSQL/flexibleServers/"
 
-// serverPrefix returns the length of the id of the flexible server that id
-// is, or lies under; 0 when none.
-func serverPrefix(id string) int {
-	for i := 0; i+len(serverSegment) < len(id); i++ {
-		if id[i] == '/' && strings.EqualFold(id[i:i+len(serverSegment)], serverSegment) {
-			end := i + len(serverSegment)
-			if j := strings.IndexByte(id[end:], '/'); j >= 0 {
-				return end + j
-			}
-			return len(id)
-		}
-	}
-	return 0
-}
-
 // entryKeys are what planFleet needs of one resource: its id's hash, and
 // the hash of the server id it lies under (0 when none).
 type entryKeys struct {
@@ -97,22 +83,46 @@ type entryKeys struct {
 	ok         bool
 }
 
-// An id that is empty, ends in '/' or is not ASCII is not ok: a fleet scan
-// leaves such inputs to the whole-set scan.
+// keysOfID is the keys of id: arm.HashNormal of the id in ASCII lower case and of the id of the flexible server it is or lies
+// under (the id up to the name after serverSegment, when a name follows
+// it), from one lower-cased copy of the id. ok is false for an id that is
+// empty, ends in '/' or is not ASCII (a fleet scan leaves such inputs to
+// the whole-set scan).
 func keysOfID(id string) entryKeys {
 	if id == "" || id[len(id)-1] == '/' {
 		return entryKeys{}
 	}
-	h, ok := arm.FoldHash(id)
-	if !ok {
-		return entryKeys{}
+	var buf [256]byte
+	b := buf[:0]
+	if len(id) > len(buf) {
+		b = make([]byte, 0, len(id))
 	}
-	k := entryKeys{id: h, ok: true}
-	if n := serverPrefix(id); n > 0 {
-		k.server, _ = arm.FoldHash(id[:n])
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c >= 0x80 {
+			return entryKeys{}
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	k := entryKeys{id: arm.HashNormal(b), ok: true}
+	// The first occurrence of the segment decides (a later one is nearer
+	// the end).
+	if i := bytes.Index(b, lowerServerSegment); i >= 0 && i+len(lowerServerSegment) < len(b) {
+		end := i + len(lowerServerSegment)
+		n := len(b)
+		if j := bytes.IndexByte(b[end:], '/'); j >= 0 {
+			n = end + j
+		}
+		k.server = arm.HashNormal(b[:n])
 	}
 	return k
 }
+
+// lowerServerSegment is serverSegment in lower case.
+var lowerServerSegment = []byte(strings.ToLower(serverSegment))
 
 // planFleet plans a fleet scan of inputs, or returns nil when the scan
 // must read everything at once (see above).
@@ -386,6 +396,7 @@ func (e *Engine) fleetProducer(p *fleetPlan) producer {
 		chunk: func(c int, w *worker) iter.Seq[*verdict] {
 			return func(yield func(*verdict) bool) {
 				var v verdict
+				v.scratch.reuse = w.enc != nil // streamed: results are not kept
 				for u := chunks[c]; u < chunks[c+1]; u++ {
 					if !e.fleetUnit(p, p.slots[p.units[u]:p.units[u+1]], w, baseEnv, &v, yield) {
 						return

@@ -39,7 +39,7 @@ func (e *Engine) newEvalEnv(set *arm.Set, now time.Time) *evalEnv {
 func (e *Engine) taskVerdict(v *verdict, t evalTask, x *evalEnv) {
 	v.r = t.r
 	if t.cr != nil {
-		v.res, v.rule = e.evalRule(t.cr, t.r, x.set, x.env, x.now, x.ap), t.cr.settings
+		v.res, v.rule = e.evalRule(t.cr, t.r, x.set, x.env, &v.scratch, x.now, x.ap), t.cr.settings
 		return
 	}
 	v.res, v.rule = e.userPolicyResult(t.ev, t.r, x.set, t.ev.Evaluate(t.r, x.env)), e.extraSettings[t.ev]

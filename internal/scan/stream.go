@@ -398,13 +398,16 @@ func (e *Engine) itemsProducer(items []item, fixed []verdict, env *evalEnv) prod
 		// A full chunk's results take about 3 MB; a small scan's take far
 		// less, and zeroing megabytes it never fills would cost it time.
 		bufSize: min(4<<20, min(n, streamChunk)*1600+4096),
-		chunk: func(c int, _ *worker) iter.Seq[*verdict] {
+		chunk: func(c int, w *worker) iter.Seq[*verdict] {
 			return func(yield func(*verdict) bool) {
 				var v verdict
 				for i := c * streamChunk; i < min((c+1)*streamChunk, n); i++ {
 					if it := items[i]; it.fixed >= 0 {
+						sc := v.scratch
 						v = fixed[it.fixed]
+						v.scratch = sc
 					} else {
+						v.scratch.reuse = w != nil && w.enc != nil // streamed: results are not kept
 						e.taskVerdict(&v, it.task, env)
 					}
 					if !yield(&v) {
