@@ -25,6 +25,16 @@ func toAnyDepth(v cty.Value, depth int) any {
 	if v.IsNull() {
 		return nil
 	}
+	if name := sensitiveName(marks); name != "" {
+		// A sensitive value is never put in a resource: rules see a
+		// value that is set (and non-empty when it is), and no report
+		// can print it.
+		u := arm.Unknown{Reason: "a sensitive value (" + name + ")", NotNull: true}
+		if nonEmpty(v) {
+			u.NonEmpty = true
+		}
+		return u
+	}
 	if depth > maxValueDepth {
 		return arm.Unknown{Reason: "the value is nested too deeply to read"}
 	}
@@ -188,4 +198,29 @@ func stringOf(v cty.Value) any {
 		return u.AsBigFloat().Text('f', -1)
 	}
 	return toAny(v)
+}
+
+// sensitiveName names the sensitive variable (or sensitive() call) a value
+// went through, or returns "".
+func sensitiveName(marks cty.ValueMarks) string {
+	for m := range marks {
+		if sm, ok := m.(sensitiveMark); ok {
+			return sm.name
+		}
+	}
+	return ""
+}
+
+// nonEmpty reports whether a known value is a non-empty string or
+// collection (or any number or bool).
+func nonEmpty(v cty.Value) bool {
+	v, _ = v.UnmarkDeep()
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		return v.AsString() != ""
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType() || ty.IsMapType() || ty.IsObjectType():
+		return v.LengthInt() > 0
+	}
+	return true
 }

@@ -28,6 +28,11 @@ type runtimeMark struct{}
 // file of its declaration and its name.
 type varOrigin struct{ file, name string }
 
+// sensitiveMark is carried by values that went through a variable declared
+// sensitive = true, or through sensitive(): whatever they flow into is
+// masked in the resources (see toAny), so no report prints them.
+type sensitiveMark struct{ name string }
+
 func unknown(reason string) cty.Value { return cty.DynamicVal.Mark(unknownMark{reason}) }
 
 // reasonOf returns the reason an unknown value carries.
@@ -256,7 +261,11 @@ func (m *module) setVars(inputs map[string]cty.Value, layers []map[string]cty.Va
 		// The value remembers the variable it went through, so that a
 		// literal given to a variable that reaches a PostgreSQL password
 		// is found (see secrets.go).
-		m.vars[n] = m.convertVar(d, v).Mark(varOrigin{file: d.file, name: n})
+		cv := m.convertVar(d, v).Mark(varOrigin{file: d.file, name: n})
+		if d.sensitive {
+			cv = cv.Mark(sensitiveMark{name: "var." + n})
+		}
+		m.vars[n] = cv
 	}
 	m.varObj = cty.ObjectVal(m.vars)
 }

@@ -63,7 +63,7 @@ func functions(string) map[string]function.Function {
 			"sha1":     hashFunc(func(b []byte) []byte { s := sha1.Sum(b); return s[:] }),
 			"sha256":   hashFunc(func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }),
 			"basename": pathFunc(path.Base), "dirname": pathFunc(path.Dir),
-			"sensitive": identityFunc, "nonsensitive": identityFunc,
+			"sensitive": sensitiveFunc, "nonsensitive": nonsensitiveFunc,
 			"uuid": unknownFunc("uuid() gives a new value on every run", 0), "timestamp": unknownFunc("timestamp() is read at apply", 0),
 			"file": unknownFunc("file contents are not read", 1), "filebase64": unknownFunc("file contents are not read", 1),
 			"templatefile": unknownFunc("template files are not read", 2), "fileexists": unknownFunc("files are not read", 1),
@@ -71,6 +71,31 @@ func functions(string) map[string]function.Function {
 	})
 	return funcs
 }
+
+// sensitiveFunc is sensitive(): its value is masked wherever it flows.
+var sensitiveFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowMarked: true, AllowUnknown: true, AllowNull: true, AllowDynamicType: true}},
+	Type:   func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		return args[0].Mark(sensitiveMark{name: "sensitive()"}), nil
+	},
+})
+
+// nonsensitiveFunc is nonsensitive(): the value is no longer masked (the
+// configuration says it may be shown).
+var nonsensitiveFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowMarked: true, AllowUnknown: true, AllowNull: true, AllowDynamicType: true}},
+	Type:   func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v, marks := args[0].Unmark()
+		for m := range marks {
+			if _, ok := m.(sensitiveMark); !ok {
+				v = v.Mark(m)
+			}
+		}
+		return v, nil
+	},
+})
 
 // jsonDecodeFunc is jsondecode, refusing a document nested deeper than
 // MaxNesting (decoding recurses once per level).
