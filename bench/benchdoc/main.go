@@ -330,14 +330,29 @@ func unsteady(ms []measurement, size string, maxSpread float64) []string {
 		for _, k := range []struct {
 			what string
 			sum  measure.Summary
-		}{{"wall", r.wall()}, {"CPU", r.cpu()}} {
+		}{{"wall", steadySummary(r.walls())}, {"CPU", steadySummary(r.cpus())}} {
 			if sp := k.sum.Spread(); sp > maxSpread {
-				out = append(out, fmt.Sprintf("at %s servers the %s's %s time spreads %.0f%% (%s–%s s over %d runs, median %s s), above %.0f%%",
-					thousands(r.last().servers()), yardstick, k.what, 100*sp, secs(k.sum.Min), secs(k.sum.Max), k.sum.N, secs(k.sum.Median), 100*maxSpread))
+				over := fmt.Sprintf("%d runs", k.sum.N)
+				if k.sum.N < len(r) {
+					over = fmt.Sprintf("the middle %d of %d runs", k.sum.N, len(r))
+				}
+				out = append(out, fmt.Sprintf("at %s servers the %s's %s time spreads %.0f%% (%s–%s s over %s, median %s s), above %.0f%%",
+					thousands(r.last().servers()), yardstick, k.what, 100*sp, secs(k.sum.Min), secs(k.sum.Max), over, secs(k.sum.Median), 100*maxSpread))
 			}
 		}
 	}
 	return out
+}
+
+// steadySummary is the summary the spread rule judges: from 7 runs up, the
+// fastest and the slowest run are left out (as bench/guard does), so that
+// one run disturbed by the machine does not void the others; below 7 runs,
+// every run counts.
+func steadySummary(xs []float64) measure.Summary {
+	if len(xs) >= 7 {
+		return measure.Summarize(measure.Trim(xs, 1))
+	}
+	return measure.Summarize(xs)
 }
 
 // checkErr is unsteady's sentences as one error, or nil.

@@ -218,3 +218,21 @@ func TestRefusesAMovingYardstick(t *testing.T) {
 		t.Errorf("check without a decode: err = %v", err)
 	}
 }
+
+// From 7 runs up, one disturbed run at either end does not void the
+// measurement (the spread is taken over the middle runs, as bench/guard
+// does); two of them at the same end still do.
+func TestSteadySummaryTrimsOneRunEachEnd(t *testing.T) {
+	one := []float64{1.00, 1.02, 1.01, 1.40, 1.03, 1.02, 1.01} // one slow run
+	if sp := steadySummary(one).Spread(); sp > defaultMaxSpread {
+		t.Errorf("one slow run in 7: spread %.2f, want it left out", sp)
+	}
+	two := []float64{1.00, 1.02, 1.01, 1.40, 1.03, 1.38, 1.01} // two slow runs
+	if sp := steadySummary(two).Spread(); sp <= defaultMaxSpread {
+		t.Errorf("two slow runs in 7: spread %.2f, want above %.2f", sp, defaultMaxSpread)
+	}
+	five := []float64{1.00, 1.02, 1.01, 1.40, 1.03}
+	if sp := steadySummary(five).Spread(); sp <= defaultMaxSpread {
+		t.Errorf("5 runs: every run counts; spread %.2f", sp)
+	}
+}
