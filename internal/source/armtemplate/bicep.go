@@ -1,6 +1,8 @@
 package armtemplate
 
 import (
+	"github.com/pgbaseline/pgbaseline/internal/source/load"
+
 	"bytes"
 	"context"
 	"errors"
@@ -141,7 +143,7 @@ func compiledBeside(file string) string {
 // template that bicep generated: its first 64 KiB name a
 // deploymentTemplate schema and bicep as the metadata's _generator.
 func generatedByBicep(file string) bool {
-	f, err := os.Open(file)
+	f, _, err := load.OpenRegular(file)
 	if err != nil {
 		return false
 	}

@@ -1,6 +1,8 @@
 package armtemplate
 
 import (
+	"github.com/pgbaseline/pgbaseline/internal/source/load"
+
 	"fmt"
 	"os"
 	"path/filepath"
@@ -133,10 +135,15 @@ func (x *expansion) readParamFile(file string, paired bool) []paramValue {
 	isBicep := strings.EqualFold(filepath.Ext(file), ".bicepparam")
 	var data []byte
 	var err error
-	if isBicep {
+	switch {
+	case isBicep:
 		data, err = compileBicepParams(file)
-	} else {
-		data, err = os.ReadFile(file)
+	case paired:
+		// Found by name beside a template: a regular file only (a named
+		// pipe there would block the scan), within the size cap.
+		data, err = load.ReadFile(file, 0)
+	default:
+		data, err = os.ReadFile(file) // named by the user: a pipe is theirs to give
 	}
 	if err != nil {
 		x.in.Errors = append(x.in.Errors, &source.Error{File: file, Msg: readError(err)})

@@ -1,6 +1,8 @@
 package armtemplate
 
 import (
+	"github.com/pgbaseline/pgbaseline/internal/source/load"
+
 	"fmt"
 	"os"
 	"path/filepath"
@@ -545,7 +547,7 @@ func (d *deployment) nested(s *scope, src map[string]any, path string, line int,
 		fail := func(msg string) {
 			d.unresolved(s, id, line, address, msg, d.nestedParams(s, props, ppath, line, nil))
 		}
-		data, err := os.ReadFile(file)
+		data, err := load.ReadFile(file, 0) // a regular file only, within the size cap
 		if err != nil {
 			d.errorf(lpath, line, "cannot read the linked template %s: %v", file, err)
 			fail("the linked template " + file + " cannot be read")
