@@ -90,7 +90,7 @@ func DirectoryReader(o Options) func(dir string, files []string) ([]*source.Inpu
 			case ".bicep":
 				consumed = append(consumed, f)
 				if compiled := compiledBeside(f); compiled != "" {
-					msg := filepath.Base(f) + ": skipped; its compiled template " + filepath.Base(compiled) + " beside it was scanned"
+					msg := "skipped; its compiled template " + filepath.Base(compiled) + " beside it was scanned"
 					if _, err := exec.LookPath("bicep"); err != nil {
 						msg += " (install bicep to compile the .bicep itself)"
 					}

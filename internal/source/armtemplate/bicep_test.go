@@ -131,7 +131,7 @@ func TestBicepBesideCompiledTemplate(t *testing.T) {
 				}
 				return
 			}
-			want := file + ": main.bicep: skipped; its compiled template " + c.compiled + " beside it was scanned (install bicep to compile the .bicep itself)"
+			want := file + ": skipped; its compiled template " + c.compiled + " beside it was scanned (install bicep to compile the .bicep itself)"
 			if len(in.Errors) != 0 || len(in.Notes) != 1 || in.Notes[0] != want {
 				t.Errorf("errors %v, notes %q; want the note %q", in.Errors, in.Notes, want)
 			}

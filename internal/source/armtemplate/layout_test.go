@@ -54,7 +54,7 @@ func TestFolderLayouts(t *testing.T) {
 				notes = append(notes, in.Notes...)
 			}
 			bicep := filepath.Join(c.dir, "main.bicep")
-			want := bicep + ": main.bicep: skipped; its compiled template " + c.compiled + " beside it was scanned (install bicep to compile the .bicep itself)"
+			want := bicep + ": skipped; its compiled template " + c.compiled + " beside it was scanned (install bicep to compile the .bicep itself)"
 			if len(notes) != 1 || notes[0] != want {
 				t.Errorf("notes %q, want %q", notes, want)
 			}
