@@ -221,6 +221,10 @@ func (s *Server) pageDiffForm(w http.ResponseWriter, r *http.Request) {
 type diffData struct {
 	From, To store.Scan
 	Diff     store.Diff
+	// New are the failing results of servers (or other resources) that
+	// the older scan did not have: new, not regressed. Diff.Regressed
+	// holds only those of resources both scans saw.
+	New []report.Result
 }
 
 func (s *Server) pageDiff(w http.ResponseWriter, r *http.Request) {
@@ -229,7 +233,28 @@ func (s *Server) pageDiff(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, code, err.Error())
 		return
 	}
-	s.renderView(w, r, http.StatusOK, "diff", "What changed", diffData{From: from, To: to, Diff: d})
+	dd := diffData{From: from, To: to, Diff: d}
+	if len(d.Regressed) > 0 {
+		old, err := s.store.Results(r.Context(), from.ID, store.ResultFilter{})
+		if err != nil {
+			s.pageStoreError(w, r, err, "scan")
+			return
+		}
+		seen := map[string]bool{}
+		for _, o := range old {
+			seen[entityKey(o.ResourceID)] = true
+		}
+		regressed := []report.Result{}
+		for _, res := range d.Regressed {
+			if seen[entityKey(res.ResourceID)] {
+				regressed = append(regressed, res)
+			} else {
+				dd.New = append(dd.New, res)
+			}
+		}
+		dd.Diff.Regressed = regressed
+	}
+	s.renderView(w, r, http.StatusOK, "diff", "What changed", dd)
 }
 
 type findingData struct {
