@@ -1,10 +1,14 @@
 package serve
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -160,14 +164,23 @@ func (s *Server) pageTrigger(w http.ResponseWriter, r *http.Request) {
 }
 
 type scanData struct {
-	Scan     store.Scan
-	Report   *report.Report
-	Results  []report.Result
-	Filter   store.ResultFilter
-	Controls []*baseline.Control
-	Others   []store.Scan
-	Previous string
+	Scan       store.Scan
+	Report     *report.Report
+	Results    []report.Result
+	Filter     store.ResultFilter
+	Controls   []*baseline.Control
+	Severities []report.Severity
+	Formats    []report.Format
+	Others     []store.Scan
+	Previous   string
+	// Page is the 1-based page number; First and Next link to the first
+	// and the next page of the filtered results ("" when there is none).
+	Page        int
+	First, Next string
 }
+
+// scanPageSize is how many results one page of the scan page shows.
+const scanPageSize = 50
 
 func (s *Server) pageScan(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -181,11 +194,44 @@ func (s *Server) pageScan(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	d := scanData{Scan: sc, Filter: f, Controls: s.cat.Controls}
+	d := scanData{Scan: sc, Filter: f, Controls: s.cat.Controls, Severities: severities, Formats: report.Formats, Page: 1}
+	q := r.URL.Query()
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 {
+		d.Page = n
+	}
 	if sc.Status == store.ScanDone || sc.Status == store.ScanFailed {
-		if d.Results, err = s.store.Results(ctx, sc.ID, f); err != nil && !errors.Is(err, store.ErrNotFound) {
+		var next string
+		d.Results, next, err = s.store.ResultsPage(ctx, sc.ID, f, q.Get("cursor"), min(scanPageSize, s.limits.ResultsPageMax))
+		if errors.Is(err, store.ErrBadCursor) {
+			s.pageError(w, r, http.StatusBadRequest, "That page of results does not exist: start from the first page.")
+			return
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.pageStoreError(w, r, err, "scan")
 			return
+		}
+		link := func(cursor string, page int) string {
+			v := url.Values{}
+			for k, val := range map[string]string{"control": f.Control, "status": string(f.Status), "severity": string(f.Severity),
+				"cursor": cursor} {
+				if val != "" {
+					v.Set(k, val)
+				}
+			}
+			if page > 1 {
+				v.Set("page", strconv.Itoa(page))
+			}
+			u := "/scans/" + url.PathEscape(sc.ID)
+			if len(v) > 0 {
+				u += "?" + v.Encode()
+			}
+			return u
+		}
+		if next != "" {
+			d.Next = link(next, d.Page+1)
+		}
+		if q.Get("cursor") != "" {
+			d.First = link("", 1)
 		}
 		if rep, err := s.store.Report(ctx, sc.ID); err == nil {
 			report.RollupControls(rep.Controls)
@@ -364,4 +410,54 @@ func sortResults(rs []report.Result) {
 		}
 		return a.RuleID < b.RuleID
 	})
+}
+
+// downloadTypes are each report format's media type and file extension.
+var downloadTypes = map[report.Format][2]string{
+	report.FormatJSON:     {"application/json", "json"},
+	report.FormatSARIF:    {"application/sarif+json", "sarif"},
+	report.FormatJUnit:    {"application/xml", "xml"},
+	report.FormatCSV:      {"text/csv; charset=utf-8", "csv"},
+	report.FormatMarkdown: {"text/markdown; charset=utf-8", "md"},
+	report.FormatHTML:     {"text/html; charset=utf-8", "html"},
+	report.FormatTable:    {"text/plain; charset=utf-8", "txt"},
+}
+
+// pageDownload renders a finished scan's stored report in one of the
+// report formats, as `pgbaseline scan --format` would, as an attachment
+// (so the HTML report never renders inside the dashboard's origin).
+func (s *Server) pageDownload(w http.ResponseWriter, r *http.Request) {
+	f := report.Format(chi.URLParam(r, "format"))
+	typ, ok := downloadTypes[f]
+	if !ok {
+		s.pageError(w, r, http.StatusNotFound, "No such report format.")
+		return
+	}
+	id := chi.URLParam(r, "id")
+	rep, err := s.store.Report(r.Context(), id)
+	if err != nil {
+		s.pageStoreError(w, r, err, "report")
+		return
+	}
+	report.RollupControls(rep.Controls)
+	var buf bytes.Buffer
+	if err := report.Write(&buf, rep, f, report.Options{Rules: s.cat.RuleInfo(), ToolVersion: s.version, Width: 160, Full: true}); err != nil {
+		s.log.Error("report failed", "scan", id, "format", f, "err", err)
+		s.pageError(w, r, http.StatusInternalServerError, "The report could not be written.")
+		return
+	}
+	w.Header().Set("Content-Type", typ[0])
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="pgbaseline-scan-%s.%s"`, safeFileName(id), typ[1]))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// safeFileName keeps letters, digits and dashes of a scan id.
+func safeFileName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return -1
+	}, s)
 }
