@@ -55,6 +55,8 @@ type overviewData struct {
 	Controls   []controlRow
 	Overall    string
 	BarWidth   float64
+	Glance     glance
+	SevChart   lineChart
 }
 
 // severityCount is how many NonCompliant results have one severity.
@@ -70,7 +72,7 @@ func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := overviewData{Scans: p.Scans, Summary: p.Summary, Failures: p.Failures, Donut: donut(p.Summary), BarWidth: barWidth,
-		Overall: report.CompliancePercent(p.Summary.Counts())}
+		Overall: report.CompliancePercent(p.Summary.Counts()), Glance: p.Glance, SevChart: severityChart(p.Glance.Trend)}
 	for _, sev := range []report.Severity{report.Critical, report.High, report.Medium, report.Low} {
 		d.Severities = append(d.Severities, severityCount{Severity: sev, Count: p.Failures.BySeverity[sev]})
 	}

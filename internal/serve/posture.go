@@ -60,6 +60,7 @@ type posture struct {
 	Resources []ResourceStatus
 	Summary   report.Summary
 	Failures  report.Failures
+	Glance    glance
 	Computed  time.Time
 }
 
@@ -112,6 +113,7 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 	p := &posture{Scans: latest, Computed: time.Now().UTC()}
 	ctlCounts := map[string]map[report.Status]int{}
 	ctlTargets := map[string][]TargetStatus{}
+	var risks riskTally
 	for _, sc := range latest {
 		rep, err := c.st.Report(ctx, sc.ID)
 		if err != nil {
@@ -125,6 +127,7 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 		}
 		for _, res := range rep.Results {
 			p.Summary.Add(res.Status)
+			risks.add(res)
 			if res.Status == report.NonCompliant {
 				p.Failures.Add(res.Severity)
 			}
@@ -192,6 +195,21 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 	}
 	if p.Controls == nil {
 		p.Controls = []ControlStatus{}
+	}
+	p.Glance.TopRisks = risks.top(topRisks)
+	var err error
+	if p.Glance.Trend, err = c.severityTrend(ctx); err != nil {
+		return nil, err
+	}
+	if p.Glance.Changes, err = c.changes(ctx, latest); err != nil {
+		return nil, err
+	}
+	for _, ch := range p.Glance.Changes {
+		p.Glance.New += ch.NewFindings
+		p.Glance.Fixed += ch.FixedFindings
+		if ch.HasPrevious {
+			p.Glance.Delta += ch.Delta()
+		}
 	}
 	if p.Resources == nil {
 		p.Resources = []ResourceStatus{}

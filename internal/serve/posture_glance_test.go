@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"fmt"
+	"html"
 	"strings"
 	"testing"
 
@@ -198,5 +200,87 @@ func TestScanPagePagesAndFilters(t *testing.T) {
 	}
 	if code, _, _ := get(t, c, f.ts.URL+"/scans/"+f.queued+"/report/json"); code != 404 {
 		t.Errorf("the report of a queued scan gives %d, want 404", code)
+	}
+}
+
+// TestOverviewGlance: the overview shows the failing results by severity
+// over the scans, the change since each target's previous scan, and the
+// riskiest failing rules with their resource counts.
+func TestOverviewGlance(t *testing.T) {
+	f := newFixture(t, openSQLite(t))
+	body := pageBody(t, f, "/")
+
+	chart := section(body, "chart-severity")
+	if n := strings.Count(chart, "<polyline"); n != 4 {
+		t.Errorf("the severity chart has %d lines, want 4 (critical, high, medium, low)", n)
+	}
+	if n := strings.Count(chart, "<circle"); n != 4*3 {
+		t.Errorf("the severity chart has %d dots, want 12 (4 severities x 3 done scans)", n)
+	}
+	// The last point of the high line is the fleet's high failures now.
+	hard, pub, fleet := exampleReport(t, "hardened-server.json"), exampleReport(t, "public-server.json"), exampleReport(t, "resource-graph.json")
+	nowHigh := report.CountFailures(pub.Results).BySeverity[report.High] + report.CountFailures(fleet.Results).BySeverity[report.High]
+	if !strings.Contains(chart, fmt.Sprintf(": %d high failing</title>", nowHigh)) {
+		t.Errorf("the severity chart does not show %d high failures now", nowHigh)
+	}
+
+	// infra went from the hardened to the public server.
+	d, err := f.st.Diff(t.Context(), f.infraOld, f.infraNew)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delta := report.CountFailures(pub.Results).Total - report.CountFailures(hard.Results).Total
+	wantFailing := fmt.Sprintf("+%d", delta)
+	if delta < 0 {
+		wantFailing = fmt.Sprintf("\u2212%d", -delta)
+	}
+	for id, want := range map[string]string{"change-failing": wantFailing, "change-new": fmt.Sprint(len(d.Regressed)),
+		"change-fixed": fmt.Sprint(len(d.Fixed))} {
+		if !strings.Contains(html.UnescapeString(body), `id="`+id+`">`+want+`<`) {
+			t.Errorf("%s does not show %s", id, want)
+		}
+	}
+	if len(d.Regressed) == 0 {
+		t.Error("the fixture's infra diff has no new finding: the test proves nothing")
+	}
+	changes := section(body, "changes")
+	if !strings.Contains(changes, `<tr data-target="fleet"><td>fleet</td>`) || !strings.Contains(changes, "first scan") {
+		t.Error("the fleet target, scanned once, is not shown as a first scan")
+	}
+
+	// Top risks: the most severe failing rule first, with its resources.
+	type tally struct {
+		sev  report.Severity
+		res  map[string]bool
+		rule string
+	}
+	rules := map[string]*tally{}
+	for _, rep := range []*report.Report{pub, fleet} {
+		for _, r := range rep.Results {
+			if r.Status != report.NonCompliant {
+				continue
+			}
+			if rules[r.RuleID] == nil {
+				rules[r.RuleID] = &tally{sev: r.Severity, res: map[string]bool{}, rule: r.RuleID}
+			}
+			rules[r.RuleID].res[strings.ToLower(r.ResourceID)] = true
+		}
+	}
+	var best *tally
+	for _, r := range rules {
+		if best == nil || r.sev.Rank() > best.sev.Rank() || r.sev.Rank() == best.sev.Rank() &&
+			(len(r.res) > len(best.res) || len(r.res) == len(best.res) && r.rule < best.rule) {
+			best = r
+		}
+	}
+	risks := section(body, "top-risks")
+	first := risks[strings.Index(risks, "<tbody>"):]
+	first = first[:strings.Index(first, "</tr>")]
+	if !strings.Contains(first, best.rule) || !strings.Contains(first, fmt.Sprintf(`<td class="num">%d</td>`, len(best.res))) ||
+		!strings.Contains(first, strings.ToUpper(string(best.sev))) {
+		t.Errorf("the first top risk is not %s (%s, %d resources):\n%s", best.rule, best.sev, len(best.res), first)
+	}
+	if n := rowsOf(body, "top-risks"); n != min(topRisks, len(rules)) {
+		t.Errorf("%d top risks listed, want %d", n, min(topRisks, len(rules)))
 	}
 }

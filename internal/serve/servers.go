@@ -56,3 +56,5 @@ func entityKey(id string) string {
 	}
 	return arm.Normalize(id)
 }
+
+func normalizeID(id string) string { return arm.Normalize(id) }
