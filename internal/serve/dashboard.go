@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/baseline"
 	"github.com/pgbaseline/pgbaseline/internal/store"
 	"github.com/pgbaseline/pgbaseline/report"
@@ -351,7 +352,11 @@ func (s *Server) pageFinding(w http.ResponseWriter, r *http.Request) {
 }
 
 type resourcesData struct {
-	Resources []ResourceStatus
+	Servers []ServerRow
+	// Others are the resources that are no PostgreSQL server and belong
+	// to none (networks, private endpoints).
+	Others []ResourceStatus
+	Scans  int
 }
 
 func (s *Server) pageResources(w http.ResponseWriter, r *http.Request) {
@@ -360,7 +365,116 @@ func (s *Server) pageResources(w http.ResponseWriter, r *http.Request) {
 		s.pageStoreError(w, r, err, "posture")
 		return
 	}
-	s.renderView(w, r, http.StatusOK, "resources", "Servers and resources", resourcesData{Resources: p.Resources})
+	d := resourcesData{Servers: p.Servers, Scans: len(p.Scans)}
+	for _, rs := range p.Resources {
+		if serverOf(rs.ID) == "" {
+			d.Others = append(d.Others, rs)
+		}
+	}
+	s.renderView(w, r, http.StatusOK, "resources", "Servers", d)
+}
+
+// serverResult is a result on a server's page, with the target it came
+// from.
+type serverResult struct {
+	report.Result
+	Target, ScanID string
+	Own            bool // the server's own result, not a child's
+}
+
+type serverData struct {
+	Server   ServerRow
+	Segs     []segment
+	Results  []serverResult
+	Children []childRow
+}
+
+// childRow is a resource under a server: a configuration, firewall rule,
+// administrator, diagnostic setting and the like.
+type childRow struct {
+	ID, Name, Type string
+	Status         report.Status
+	Counts         map[report.Status]int
+}
+
+// pageServer shows one server across its sources: its results and those
+// of the resources under it.
+func (s *Server) pageServer(w http.ResponseWriter, r *http.Request, row ServerRow) {
+	d := serverData{Server: row, Segs: stack(row.Counts)}
+	key := arm.Normalize(row.ID)
+	kids := map[string]*childRow{}
+	var kidOrder []string
+	for _, src := range row.Sources {
+		rep, err := s.store.Report(r.Context(), src.ScanID)
+		if err != nil {
+			s.pageStoreError(w, r, err, "scan")
+			return
+		}
+		for _, rs := range rep.Resources {
+			k := arm.Normalize(rs.ID)
+			if k == key || kids[k] != nil || arm.Normalize(serverOf(rs.ID)) != key {
+				continue
+			}
+			kids[k] = &childRow{ID: rs.ID, Name: rs.Name, Type: rs.Type, Counts: report.NewCounts()}
+			kidOrder = append(kidOrder, k)
+		}
+		for _, x := range rep.Results {
+			if arm.Normalize(serverOf(x.ResourceID)) != key {
+				continue
+			}
+			own := arm.Normalize(x.ResourceID) == key
+			x.Remediation = nil
+			d.Results = append(d.Results, serverResult{Result: x, Target: src.Target, ScanID: src.ScanID, Own: own})
+			if own {
+				continue
+			}
+			k := arm.Normalize(x.ResourceID)
+			c := kids[k]
+			if c == nil {
+				c = &childRow{ID: x.ResourceID, Name: x.ResourceName, Type: x.ResourceType, Counts: report.NewCounts()}
+				kids[k] = c
+				kidOrder = append(kidOrder, k)
+			}
+			c.Counts[x.Status]++
+		}
+	}
+	for _, k := range kidOrder {
+		c := kids[k]
+		if total := func() (n int) {
+			for _, v := range c.Counts {
+				n += v
+			}
+			return n
+		}(); total > 0 {
+			c.Status = report.Rollup(c.Counts)
+		}
+		d.Children = append(d.Children, *c)
+	}
+	sort.SliceStable(d.Children, func(i, j int) bool {
+		a, b := d.Children[i], d.Children[j]
+		ra, rb := childRank(a), childRank(b)
+		if ra != rb {
+			return ra < rb
+		}
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return a.Name < b.Name
+	})
+	sort.SliceStable(d.Results, func(i, j int) bool {
+		a, b := d.Results[i], d.Results[j]
+		if statusRank[a.Status] != statusRank[b.Status] {
+			return statusRank[a.Status] < statusRank[b.Status]
+		}
+		if a.Severity.Rank() != b.Severity.Rank() {
+			return a.Severity.Rank() > b.Severity.Rank()
+		}
+		if a.Own != b.Own {
+			return a.Own
+		}
+		return a.RuleID < b.RuleID
+	})
+	s.renderView(w, r, http.StatusOK, "server", row.Name, d)
 }
 
 type resourceData struct {
@@ -376,6 +490,14 @@ func (s *Server) pageResource(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.pageStoreError(w, r, err, "posture")
 		return
+	}
+	if isServer(id) {
+		for _, row := range p.Servers {
+			if arm.Normalize(row.ID) == arm.Normalize(id) {
+				s.pageServer(w, r, row)
+				return
+			}
+		}
 	}
 	var found *ResourceStatus
 	for i := range p.Resources {
@@ -462,4 +584,13 @@ func safeFileName(s string) string {
 		}
 		return -1
 	}, s)
+}
+
+// childRank orders the resources under a server worst first, those with
+// no results of their own last.
+func childRank(c childRow) int {
+	if c.Status == "" {
+		return len(statusRank)
+	}
+	return statusRank[c.Status]
 }

@@ -21,7 +21,7 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // pageNames are the dashboard's pages, one template file each.
-var pageNames = []string{"signin", "error", "overview", "trend", "scans", "scan", "finding", "resources", "resource", "diff"}
+var pageNames = []string{"signin", "error", "overview", "trend", "scans", "scan", "finding", "resources", "resource", "server", "diff"}
 
 type pages struct{ t map[string]*template.Template }
 

@@ -58,10 +58,13 @@ type posture struct {
 	Controls  []ControlStatus
 	Domains   []DomainStatus
 	Resources []ResourceStatus
-	Summary   report.Summary
-	Failures  report.Failures
-	Glance    glance
-	Computed  time.Time
+	// Servers are the PostgreSQL servers, one row per server across
+	// targets, riskiest first.
+	Servers  []ServerRow
+	Summary  report.Summary
+	Failures report.Failures
+	Glance   glance
+	Computed time.Time
 }
 
 // postureCache recomputes the posture only when the set of newest done
@@ -114,6 +117,7 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 	ctlCounts := map[string]map[report.Status]int{}
 	ctlTargets := map[string][]TargetStatus{}
 	var risks riskTally
+	var servers serverTally
 	for _, sc := range latest {
 		rep, err := c.st.Report(ctx, sc.ID)
 		if err != nil {
@@ -124,10 +128,12 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 		names := map[string]report.Resource{}
 		for _, r := range rep.Resources {
 			names[r.ID] = r
+			servers.addResource(sc.Target, sc.ID, r)
 		}
 		for _, res := range rep.Results {
 			p.Summary.Add(res.Status)
 			risks.add(res)
+			servers.add(sc.Target, sc.ID, res)
 			if res.Status == report.NonCompliant {
 				p.Failures.Add(res.Severity)
 			}
@@ -197,6 +203,7 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 		p.Controls = []ControlStatus{}
 	}
 	p.Glance.TopRisks = risks.top(topRisks)
+	p.Servers = servers.list()
 	var err error
 	if p.Glance.Trend, err = c.severityTrend(ctx); err != nil {
 		return nil, err

@@ -284,3 +284,74 @@ func TestOverviewGlance(t *testing.T) {
 		t.Errorf("%d top risks listed, want %d", n, min(topRisks, len(rules)))
 	}
 }
+
+// TestServersPage: one row per PostgreSQL server however many targets
+// read it, no rows for the resources under a server (those are on its
+// page), riskiest first, with subscription and resource group from the
+// id.
+func TestServersPage(t *testing.T) {
+	f := newFixture(t, openSQLite(t))
+	addScan(t, f.st, "tf", exampleReport(t, "public-server.json"))       // psql-crm-dev again
+	addScan(t, f.st, "orders", exampleReport(t, "hardened-server.json")) // psql-orders-prod and 16 resources under it
+	body := pageBody(t, f, "/resources")
+	table := section(body, "servers")
+	rows := strings.Split(table, `<tr data-server=`)[1:]
+	if len(rows) != 4 {
+		t.Fatalf("%d server rows, want 4 (psql-crm-dev, psql-orders-prod, psql-analytics, pg-analytics-legacy):\n%s", len(rows), table)
+	}
+	for _, child := range []string{"log_connections", "send-to-law-security", "/configurations/", "administrators"} {
+		if strings.Contains(table, child) {
+			t.Errorf("the servers table lists %s, a resource under a server", child)
+		}
+	}
+	var crm string
+	for _, r := range rows {
+		if strings.Contains(r, ">psql-crm-dev<") {
+			crm = r
+		}
+	}
+	if crm == "" {
+		t.Fatal("no row for psql-crm-dev")
+	}
+	for _, want := range []string{`>infra</a>`, `>tf</a>`, "<td>rg-legacy-crm</td>", "<code>6f1a9c52-3b7e-4d0a-9f4e-2c8b7d1e5a90</code>"} {
+		if !strings.Contains(crm, want) {
+			t.Errorf("the psql-crm-dev row lacks %s:\n%s", want, crm)
+		}
+	}
+	// psql-crm-dev's failures count once, not once per source.
+	pub := report.CountFailures(exampleReport(t, "public-server.json").Results).Total
+	if !strings.Contains(crm, fmt.Sprintf(`class="num failing">%d<`, pub)) {
+		t.Errorf("psql-crm-dev's failing count is not %d:\n%s", pub, crm)
+	}
+	// Riskiest first.
+	rank := map[string]int{"CRITICAL": 4, "HIGH": 3, "MEDIUM": 2, "LOW": 1}
+	prevRank, prevFailing := 99, 1<<30
+	for i, r := range rows {
+		sev := 0
+		if j := strings.Index(r, `<span class="sev sev-`); j >= 0 {
+			s := r[j:]
+			s = s[strings.IndexByte(s, '>')+1:]
+			sev = rank[s[:strings.IndexByte(s, '<')]]
+		}
+		var failing int
+		j := strings.Index(r, `class="num failing">`)
+		fmt.Sscanf(r[j+len(`class="num failing">`):], "%d", &failing)
+		if sev > prevRank || sev == prevRank && failing > prevFailing {
+			t.Errorf("row %d (severity rank %d, %d failing) comes after (%d, %d): not riskiest first", i, sev, failing, prevRank, prevFailing)
+		}
+		prevRank, prevFailing = sev, failing
+	}
+
+	// The server's page lists the resources under it.
+	const orders = "/subscriptions/6f1a9c52-3b7e-4d0a-9f4e-2c8b7d1e5a90/resourceGroups/rg-orders-prod/providers/Microsoft.DBforPostgreSQL/flexibleServers/psql-orders-prod"
+	page := pageBody(t, f, "/resource?id="+orders)
+	children := section(page, "children")
+	for _, want := range []string{"log_connections", "send-to-law-security"} {
+		if !strings.Contains(children, want) {
+			t.Errorf("the server page does not list %s under the server", want)
+		}
+	}
+	if !strings.Contains(page, `id="server-sources"><a class="source" href="/scans/`) || !strings.Contains(page, ">orders</a>") {
+		t.Error("the server page does not show its source")
+	}
+}
