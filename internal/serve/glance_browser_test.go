@@ -51,9 +51,15 @@ func TestPostureAtAGlanceInBrowser(t *testing.T) {
 		}
 		return strings.TrimSpace(s)
 	}
-	shot := func(name string) {
+	// shot saves the whole page, or only what the window shows (the top
+	// of a long page) when full is false.
+	shot := func(name string, full bool) {
 		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		capture := chromedp.CaptureScreenshot()
+		if full {
+			capture = chromedp.FullScreenshot(100)
+		}
+		png, err := chromedp.Run(ctx, capture)
 		if err != nil {
 			t.Fatalf("browser: screenshot %s: %v", name, err)
 		}
@@ -90,7 +96,7 @@ func TestPostureAtAGlanceInBrowser(t *testing.T) {
 	if got := text("#top-risks tbody tr:first-child td:first-child"); got != "HIGH" && got != "CRITICAL" {
 		t.Errorf("the first top risk is %s, want the most severe", got)
 	}
-	shot("overview")
+	shot("overview", true)
 
 	// Servers: one row per server, riskiest first; the filter narrows.
 	run("servers", chromedp.Click(chromedp.CSS(`header nav a[href="/resources"]`)), chromedp.WaitVisible(chromedp.ID("servers")))
@@ -100,7 +106,7 @@ func TestPostureAtAGlanceInBrowser(t *testing.T) {
 	if got := text(`#servers tr[data-server="psql-crm-dev"] td.sources`); !strings.Contains(got, "infra") || !strings.Contains(got, "tf") || !strings.Contains(got, "landing-zone") {
 		t.Errorf("psql-crm-dev's sources are %q, want infra, tf and landing-zone", got)
 	}
-	shot("servers")
+	shot("servers", true)
 	run("filter servers", chromedp.SendKeys(chromedp.ID("quick"), "rg-orders"))
 	if n := visibleRows("servers"); n != 1 {
 		t.Errorf("filtering by rg-orders shows %d servers, want 1", n)
@@ -109,7 +115,7 @@ func TestPostureAtAGlanceInBrowser(t *testing.T) {
 	if n := visibleRows("children"); n < 10 {
 		t.Errorf("the server page lists %d resources under psql-orders-prod", n)
 	}
-	shot("server")
+	shot("server", false)
 
 	// Scan: a page of results, the severity filter, the next page, and a
 	// download link per format.
@@ -120,7 +126,7 @@ func TestPostureAtAGlanceInBrowser(t *testing.T) {
 	if n := eval("downloads", `document.querySelectorAll('#downloads a.download[download]').length`); n != 7 {
 		t.Errorf("%d report downloads offered, want 7", n)
 	}
-	shot("scan")
+	shot("scan", false)
 	run("next page", chromedp.Click(chromedp.ID("page-next")), chromedp.WaitVisible(chromedp.CSS(`#results[data-page="2"]`)))
 	if n := visibleRows("results"); n == 0 {
 		t.Error("the second page is empty")
