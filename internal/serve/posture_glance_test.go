@@ -355,3 +355,32 @@ func TestServersPage(t *testing.T) {
 		t.Error("the server page does not show its source")
 	}
 }
+
+// TestAPIResultsBySeverity: the results API filters by severity too, and
+// a cached unfiltered page is not served for a filtered one.
+func TestAPIResultsBySeverity(t *testing.T) {
+	f := newFixture(t, openSQLite(t))
+	var all, high ResultList
+	apiGet(t, f, "/api/v1/scans/"+f.infraNew+"/results", &all)
+	apiGet(t, f, "/api/v1/scans/"+f.infraNew+"/results?severity=high", &high)
+	want := 0
+	for _, r := range all.Results {
+		if r.Severity == report.High {
+			want++
+		}
+	}
+	if want == 0 || want == len(all.Results) {
+		t.Fatalf("%d of %d results are high: the test proves nothing", want, len(all.Results))
+	}
+	if len(high.Results) != want {
+		t.Errorf("?severity=high gives %d results, want %d", len(high.Results), want)
+	}
+	for _, r := range high.Results {
+		if r.Severity != report.High {
+			t.Errorf("?severity=high gives a %s result", r.Severity)
+		}
+	}
+	if resp := f.do(t, "GET", "/api/v1/scans/"+f.infraNew+"/results?severity=severe", readerToken, ""); resp.StatusCode != 400 {
+		t.Errorf("?severity=severe: %d, want 400", resp.StatusCode)
+	}
+}
