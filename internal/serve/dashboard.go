@@ -494,7 +494,8 @@ func (s *Server) pageResource(w http.ResponseWriter, r *http.Request) {
 	if isServer(id) {
 		for _, row := range p.Servers {
 			if arm.Normalize(row.ID) == arm.Normalize(id) {
-				s.pageServer(w, r, row)
+				// A server's page reads the report of each of its sources.
+				s.heavy(func(w http.ResponseWriter, r *http.Request) { s.pageServer(w, r, row) })(w, r)
 				return
 			}
 		}

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"time"
 
@@ -131,6 +132,10 @@ func (c *postureCache) changes(ctx context.Context, latest []store.Scan) ([]targ
 		}
 		if prev != nil {
 			d, err := c.st.Diff(ctx, prev.ID, sc.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				out = append(out, ch) // the previous scan was pruned meanwhile
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
