@@ -19,6 +19,9 @@ func pageBody(t *testing.T, f *fixture, path string) string {
 	if code != 200 {
 		t.Fatalf("GET %s: %d", path, code)
 	}
+	if strings.Contains(body, "<script>") || strings.Contains(body, " style=") {
+		t.Errorf("GET %s: inline script or style (the CSP forbids it)", path)
+	}
 	return body
 }
 
