@@ -40,8 +40,10 @@ func (c targetChange) Delta() int { return c.Failing - c.Before }
 // risk is a failing rule and how many resources fail it.
 type risk struct {
 	RuleID, Title, ControlID string
-	Severity                 report.Severity
-	Resources                int
+	// ScanID is a newest scan in which the rule fails, for the link.
+	ScanID    string
+	Severity  report.Severity
+	Resources int
 }
 
 // glance is the overview's summary of change, part of the posture.
@@ -153,7 +155,7 @@ type riskTally struct {
 	res   map[string]map[string]bool
 }
 
-func (t *riskTally) add(r report.Result) {
+func (t *riskTally) add(scanID string, r report.Result) {
 	if r.Status != report.NonCompliant {
 		return
 	}
@@ -161,7 +163,7 @@ func (t *riskTally) add(r report.Result) {
 		t.rules, t.res = map[string]*risk{}, map[string]map[string]bool{}
 	}
 	if t.rules[r.RuleID] == nil {
-		t.rules[r.RuleID] = &risk{RuleID: r.RuleID, Title: r.Title, ControlID: r.ControlID, Severity: r.Severity}
+		t.rules[r.RuleID] = &risk{RuleID: r.RuleID, Title: r.Title, ControlID: r.ControlID, Severity: r.Severity, ScanID: scanID}
 		t.res[r.RuleID] = map[string]bool{}
 	}
 	t.res[r.RuleID][entityKeyExact(r.ResourceID)] = true

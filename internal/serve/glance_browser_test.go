@@ -97,6 +97,14 @@ func TestPostureAtAGlanceInBrowser(t *testing.T) {
 		t.Errorf("the first top risk is %s, want the most severe", got)
 	}
 	shot("overview", true)
+	// A top risk opens a scan filtered to its failing control.
+	run("open risk", chromedp.Click(chromedp.CSS(`#top-risks tbody tr:first-child a.risk-link`)), chromedp.WaitVisible(chromedp.ID("results")))
+	if n := eval("risk results", `Array.from(document.querySelectorAll('#results > tbody > tr')).filter(r => !r.textContent.includes('NonCompliant')).length`); n != 0 {
+		t.Errorf("the top risk's link shows %d results that are not NonCompliant", n)
+	}
+	if n := visibleRows("results"); n == 0 {
+		t.Error("the top risk's link shows no failing result")
+	}
 
 	// Servers: one row per server, riskiest first; the filter narrows.
 	run("servers", chromedp.Click(chromedp.CSS(`header nav a[href="/resources"]`)), chromedp.WaitVisible(chromedp.ID("servers")))

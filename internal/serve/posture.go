@@ -132,7 +132,7 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 		}
 		for _, res := range rep.Results {
 			p.Summary.Add(res.Status)
-			risks.add(res)
+			risks.add(sc.ID, res)
 			servers.add(sc.Target, sc.ID, res)
 			if res.Status == report.NonCompliant {
 				p.Failures.Add(res.Severity)
