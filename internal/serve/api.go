@@ -383,7 +383,7 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 }
 
 // apiResults answers one page of a scan's results:
-// ?control=&status=&resource=&rule= filter, ?limit= sizes the page
+// ?control=&status=&resource=&rule=&severity= filter, ?limit= sizes the page
 // (Limits.ResultsPage by default, at most Limits.ResultsPageMax) and
 // ?cursor= is the previous page's nextCursor.
 func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) {
@@ -405,7 +405,7 @@ func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) {
 	}
 	cursor := q.Get("cursor")
 	key := r.URL.Path + "?" + url.Values{"control": {f.Control}, "status": {string(f.Status)},
-		"resource": {f.ResourceID}, "rule": {f.RuleID}, "limit": {strconv.Itoa(limit)}, "cursor": {cursor}}.Encode()
+		"resource": {f.ResourceID}, "rule": {f.RuleID}, "severity": {string(f.Severity)}, "limit": {strconv.Itoa(limit)}, "cursor": {cursor}}.Encode()
 	if s.cache.writeCached(w, key) {
 		return
 	}
@@ -431,15 +431,21 @@ func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) {
 	})(w, r)
 }
 
-// resultFilter reads ?control=&status=&resource=&rule=.
+// resultFilter reads ?control=&status=&resource=&rule=&severity=.
 func resultFilter(q url.Values) (store.ResultFilter, error) {
 	f := store.ResultFilter{Control: q.Get("control"), Status: report.Status(q.Get("status")),
-		ResourceID: q.Get("resource"), RuleID: q.Get("rule")}
+		ResourceID: q.Get("resource"), RuleID: q.Get("rule"), Severity: report.Severity(q.Get("severity"))}
 	if f.Status != "" && !slices.Contains(report.Statuses, f.Status) {
 		return f, fmt.Errorf("status %q is not one of Compliant, NonCompliant, NotApplicable, Exempt, Unknown, Error", f.Status)
 	}
+	if f.Severity != "" && !slices.Contains(severities, f.Severity) {
+		return f, fmt.Errorf("severity %q is not one of critical, high, medium, low", f.Severity)
+	}
 	return f, nil
 }
+
+// severities are the rule severities, worst first.
+var severities = []report.Severity{report.Critical, report.High, report.Medium, report.Low}
 
 // diffScans loads two scans and diffs them from the older to the newer.
 func (s *Server) diffScans(r *http.Request, a, b string) (store.Diff, store.Scan, store.Scan, int, error) {

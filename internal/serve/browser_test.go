@@ -127,10 +127,15 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	shot("scan")
 
-	// The diff with the previous scan.
-	run("diff", chromedp.Click(chromedp.ID("diff-previous")), chromedp.WaitVisible(chromedp.ID("regressed")))
-	if n := eval("regressed rows", `document.querySelectorAll('#regressed tbody tr').length`); n == 0 {
-		t.Error("the diff from the hardened to the public server shows no regression")
+	// The diff with the previous scan: the public server was not in the
+	// older scan (which had the hardened one), so its failures are new,
+	// not regressions.
+	run("diff", chromedp.Click(chromedp.ID("diff-previous")), chromedp.WaitVisible(chromedp.ID("new")))
+	if n := eval("new rows", `document.querySelectorAll('#new tbody tr').length`); n == 0 {
+		t.Error("the diff from the hardened to the public server shows no new failure")
+	}
+	if n := eval("regressed rows", `document.querySelectorAll('#regressed tbody tr').length`); n != 0 {
+		t.Errorf("the diff shows %d regressions of a server the older scan did not have", n)
 	}
 	if loc := location(); loc != "/scans/"+f.infraOld+"/diff/"+f.infraNew {
 		t.Errorf("diff page at %s", loc)
@@ -139,13 +144,13 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	// Drill down: a regressed finding, with evidence and remediation, then
 	// its server.
-	run("finding", chromedp.Click(chromedp.CSS(`#regressed tbody tr a`)), chromedp.WaitVisible(chromedp.ID("finding-message")))
+	run("finding", chromedp.Click(chromedp.CSS(`#new tbody tr a`)), chromedp.WaitVisible(chromedp.ID("finding-message")))
 	if n := eval("remediation", `document.querySelectorAll('#remediation pre, #remediation p').length`); n == 0 {
 		t.Error("the regressed finding shows no remediation")
 	}
 	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("finding-status")))
 	if err != nil || (status != "NonCompliant" && status != "Error") {
-		t.Errorf("regressed finding status %q (%v)", status, err)
+		t.Errorf("new finding status %q (%v)", status, err)
 	}
 	shot("finding")
 	run("server", chromedp.Click(chromedp.ID("finding-resource")), chromedp.WaitVisible(chromedp.ID("resource-results")))

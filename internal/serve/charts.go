@@ -161,3 +161,65 @@ func (c lineChart) y(v float64) float64 {
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+// severityChart plots the fleet's failing results by severity, one line
+// per severity, one step per scan (evenly spaced: the scans, not the
+// clock, are what changed the counts).
+func severityChart(points []sevPoint) lineChart {
+	c := lineChart{W: 720, H: 220, Left: 48, Top: 12, Right: 700, Bottom: 188}
+	top := 0
+	for _, p := range points {
+		for _, n := range p.BySeverity {
+			top = max(top, n)
+		}
+	}
+	top = niceCeil(top)
+	y := func(v int) float64 { return round2(c.Bottom - (c.Bottom-c.Top)*float64(v)/float64(top)) }
+	for i := 0; i <= 4; i++ {
+		v := top * i / 4
+		c.YTicks = append(c.YTicks, tick{Pos: y(v), Label: fmt.Sprint(v)})
+	}
+	x := func(i int) float64 {
+		if len(points) < 2 {
+			return round2((c.Left + c.Right) / 2)
+		}
+		return round2(c.Left + (c.Right-c.Left)*float64(i)/float64(len(points)-1))
+	}
+	for i, p := range points {
+		if i == 0 || i == len(points)-1 || (len(points) > 4 && i == len(points)/2) {
+			c.XTicks = append(c.XTicks, tick{Pos: x(i), Label: p.FinishedAt.Format("Jan 2 15:04")})
+		}
+	}
+	for _, sev := range severities {
+		s := series{Name: string(sev), Class: "sev-line sev-" + string(sev)}
+		var b strings.Builder
+		for i, p := range points {
+			n := p.BySeverity[sev]
+			d := dot{X: x(i), Y: y(n), Href: "/scans/" + p.ScanID,
+				Label: fmt.Sprintf("after %s scan %s (%s): %d %s failing", p.Target, p.ScanID, p.FinishedAt.Format("2006-01-02 15:04"), n, sev)}
+			s.Dots = append(s.Dots, d)
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "%g,%g", d.X, d.Y)
+		}
+		s.Points = b.String()
+		c.Series = append(c.Series, s)
+	}
+	return c
+}
+
+// niceCeil rounds n up to 4, 8, 20, 40, 80, ... times a power of ten
+// (at least 4), so the four grid steps are whole numbers.
+func niceCeil(n int) int {
+	if n <= 4 {
+		return 4
+	}
+	for step := 1; ; step *= 10 {
+		for _, m := range []int{4, 8, 20} {
+			if m*step >= n {
+				return m * step
+			}
+		}
+	}
+}

@@ -1,14 +1,19 @@
 package serve
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/pgbaseline/pgbaseline/arm"
 	"github.com/pgbaseline/pgbaseline/baseline"
 	"github.com/pgbaseline/pgbaseline/internal/store"
 	"github.com/pgbaseline/pgbaseline/report"
@@ -51,6 +56,8 @@ type overviewData struct {
 	Controls   []controlRow
 	Overall    string
 	BarWidth   float64
+	Glance     glance
+	SevChart   lineChart
 }
 
 // severityCount is how many NonCompliant results have one severity.
@@ -66,7 +73,7 @@ func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := overviewData{Scans: p.Scans, Summary: p.Summary, Failures: p.Failures, Donut: donut(p.Summary), BarWidth: barWidth,
-		Overall: report.CompliancePercent(p.Summary.Counts())}
+		Overall: report.CompliancePercent(p.Summary.Counts()), Glance: p.Glance, SevChart: severityChart(p.Glance.Trend)}
 	for _, sev := range []report.Severity{report.Critical, report.High, report.Medium, report.Low} {
 		d.Severities = append(d.Severities, severityCount{Severity: sev, Count: p.Failures.BySeverity[sev]})
 	}
@@ -160,14 +167,23 @@ func (s *Server) pageTrigger(w http.ResponseWriter, r *http.Request) {
 }
 
 type scanData struct {
-	Scan     store.Scan
-	Report   *report.Report
-	Results  []report.Result
-	Filter   store.ResultFilter
-	Controls []*baseline.Control
-	Others   []store.Scan
-	Previous string
+	Scan       store.Scan
+	Report     *report.Report
+	Results    []report.Result
+	Filter     store.ResultFilter
+	Controls   []*baseline.Control
+	Severities []report.Severity
+	Formats    []report.Format
+	Others     []store.Scan
+	Previous   string
+	// Page is the 1-based page number; First and Next link to the first
+	// and the next page of the filtered results ("" when there is none).
+	Page        int
+	First, Next string
 }
+
+// scanPageSize is how many results one page of the scan page shows.
+const scanPageSize = 50
 
 func (s *Server) pageScan(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -181,11 +197,44 @@ func (s *Server) pageScan(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	d := scanData{Scan: sc, Filter: f, Controls: s.cat.Controls}
+	d := scanData{Scan: sc, Filter: f, Controls: s.cat.Controls, Severities: severities, Formats: report.Formats, Page: 1}
+	q := r.URL.Query()
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 {
+		d.Page = n
+	}
 	if sc.Status == store.ScanDone || sc.Status == store.ScanFailed {
-		if d.Results, err = s.store.Results(ctx, sc.ID, f); err != nil && !errors.Is(err, store.ErrNotFound) {
+		var next string
+		d.Results, next, err = s.store.ResultsPage(ctx, sc.ID, f, q.Get("cursor"), min(scanPageSize, s.limits.ResultsPageMax))
+		if errors.Is(err, store.ErrBadCursor) {
+			s.pageError(w, r, http.StatusBadRequest, "That page of results does not exist: start from the first page.")
+			return
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.pageStoreError(w, r, err, "scan")
 			return
+		}
+		link := func(cursor string, page int) string {
+			v := url.Values{}
+			for k, val := range map[string]string{"control": f.Control, "status": string(f.Status), "severity": string(f.Severity),
+				"cursor": cursor} {
+				if val != "" {
+					v.Set(k, val)
+				}
+			}
+			if page > 1 {
+				v.Set("page", strconv.Itoa(page))
+			}
+			u := "/scans/" + url.PathEscape(sc.ID)
+			if len(v) > 0 {
+				u += "?" + v.Encode()
+			}
+			return u
+		}
+		if next != "" {
+			d.Next = link(next, d.Page+1)
+		}
+		if q.Get("cursor") != "" {
+			d.First = link("", 1)
 		}
 		if rep, err := s.store.Report(ctx, sc.ID); err == nil {
 			report.RollupControls(rep.Controls)
@@ -221,6 +270,10 @@ func (s *Server) pageDiffForm(w http.ResponseWriter, r *http.Request) {
 type diffData struct {
 	From, To store.Scan
 	Diff     store.Diff
+	// New are the failing results of servers (or other resources) that
+	// the older scan did not have: new, not regressed. Diff.Regressed
+	// holds only those of resources both scans saw.
+	New []report.Result
 }
 
 func (s *Server) pageDiff(w http.ResponseWriter, r *http.Request) {
@@ -229,7 +282,28 @@ func (s *Server) pageDiff(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, code, err.Error())
 		return
 	}
-	s.renderView(w, r, http.StatusOK, "diff", "What changed", diffData{From: from, To: to, Diff: d})
+	dd := diffData{From: from, To: to, Diff: d}
+	if len(d.Regressed) > 0 {
+		old, err := s.store.Results(r.Context(), from.ID, store.ResultFilter{})
+		if err != nil {
+			s.pageStoreError(w, r, err, "scan")
+			return
+		}
+		seen := map[string]bool{}
+		for _, o := range old {
+			seen[entityKey(o.ResourceID)] = true
+		}
+		regressed := []report.Result{}
+		for _, res := range d.Regressed {
+			if seen[entityKey(res.ResourceID)] {
+				regressed = append(regressed, res)
+			} else {
+				dd.New = append(dd.New, res)
+			}
+		}
+		dd.Diff.Regressed = regressed
+	}
+	s.renderView(w, r, http.StatusOK, "diff", "What changed", dd)
 }
 
 type findingData struct {
@@ -278,7 +352,11 @@ func (s *Server) pageFinding(w http.ResponseWriter, r *http.Request) {
 }
 
 type resourcesData struct {
-	Resources []ResourceStatus
+	Servers []ServerRow
+	// Others are the resources that are no PostgreSQL server and belong
+	// to none (networks, private endpoints).
+	Others []ResourceStatus
+	Scans  int
 }
 
 func (s *Server) pageResources(w http.ResponseWriter, r *http.Request) {
@@ -287,7 +365,116 @@ func (s *Server) pageResources(w http.ResponseWriter, r *http.Request) {
 		s.pageStoreError(w, r, err, "posture")
 		return
 	}
-	s.renderView(w, r, http.StatusOK, "resources", "Servers and resources", resourcesData{Resources: p.Resources})
+	d := resourcesData{Servers: p.Servers, Scans: len(p.Scans)}
+	for _, rs := range p.Resources {
+		if serverOf(rs.ID) == "" {
+			d.Others = append(d.Others, rs)
+		}
+	}
+	s.renderView(w, r, http.StatusOK, "resources", "Servers", d)
+}
+
+// serverResult is a result on a server's page, with the target it came
+// from.
+type serverResult struct {
+	report.Result
+	Target, ScanID string
+	Own            bool // the server's own result, not a child's
+}
+
+type serverData struct {
+	Server   ServerRow
+	Segs     []segment
+	Results  []serverResult
+	Children []childRow
+}
+
+// childRow is a resource under a server: a configuration, firewall rule,
+// administrator, diagnostic setting and the like.
+type childRow struct {
+	ID, Name, Type string
+	Status         report.Status
+	Counts         map[report.Status]int
+}
+
+// pageServer shows one server across its sources: its results and those
+// of the resources under it.
+func (s *Server) pageServer(w http.ResponseWriter, r *http.Request, row ServerRow) {
+	d := serverData{Server: row, Segs: stack(row.Counts)}
+	key := arm.Normalize(row.ID)
+	kids := map[string]*childRow{}
+	var kidOrder []string
+	for _, src := range row.Sources {
+		rep, err := s.store.Report(r.Context(), src.ScanID)
+		if err != nil {
+			s.pageStoreError(w, r, err, "scan")
+			return
+		}
+		for _, rs := range rep.Resources {
+			k := arm.Normalize(rs.ID)
+			if k == key || kids[k] != nil || arm.Normalize(serverOf(rs.ID)) != key {
+				continue
+			}
+			kids[k] = &childRow{ID: rs.ID, Name: rs.Name, Type: rs.Type, Counts: report.NewCounts()}
+			kidOrder = append(kidOrder, k)
+		}
+		for _, x := range rep.Results {
+			if arm.Normalize(serverOf(x.ResourceID)) != key {
+				continue
+			}
+			own := arm.Normalize(x.ResourceID) == key
+			x.Remediation = nil
+			d.Results = append(d.Results, serverResult{Result: x, Target: src.Target, ScanID: src.ScanID, Own: own})
+			if own {
+				continue
+			}
+			k := arm.Normalize(x.ResourceID)
+			c := kids[k]
+			if c == nil {
+				c = &childRow{ID: x.ResourceID, Name: x.ResourceName, Type: x.ResourceType, Counts: report.NewCounts()}
+				kids[k] = c
+				kidOrder = append(kidOrder, k)
+			}
+			c.Counts[x.Status]++
+		}
+	}
+	for _, k := range kidOrder {
+		c := kids[k]
+		if total := func() (n int) {
+			for _, v := range c.Counts {
+				n += v
+			}
+			return n
+		}(); total > 0 {
+			c.Status = report.Rollup(c.Counts)
+		}
+		d.Children = append(d.Children, *c)
+	}
+	sort.SliceStable(d.Children, func(i, j int) bool {
+		a, b := d.Children[i], d.Children[j]
+		ra, rb := childRank(a), childRank(b)
+		if ra != rb {
+			return ra < rb
+		}
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return a.Name < b.Name
+	})
+	sort.SliceStable(d.Results, func(i, j int) bool {
+		a, b := d.Results[i], d.Results[j]
+		if statusRank[a.Status] != statusRank[b.Status] {
+			return statusRank[a.Status] < statusRank[b.Status]
+		}
+		if a.Severity.Rank() != b.Severity.Rank() {
+			return a.Severity.Rank() > b.Severity.Rank()
+		}
+		if a.Own != b.Own {
+			return a.Own
+		}
+		return a.RuleID < b.RuleID
+	})
+	s.renderView(w, r, http.StatusOK, "server", row.Name, d)
 }
 
 type resourceData struct {
@@ -303,6 +490,15 @@ func (s *Server) pageResource(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.pageStoreError(w, r, err, "posture")
 		return
+	}
+	if isServer(id) {
+		for _, row := range p.Servers {
+			if arm.Normalize(row.ID) == arm.Normalize(id) {
+				// A server's page reads the report of each of its sources.
+				s.heavy(func(w http.ResponseWriter, r *http.Request) { s.pageServer(w, r, row) })(w, r)
+				return
+			}
+		}
 	}
 	var found *ResourceStatus
 	for i := range p.Resources {
@@ -339,4 +535,63 @@ func sortResults(rs []report.Result) {
 		}
 		return a.RuleID < b.RuleID
 	})
+}
+
+// downloadTypes are each report format's media type and file extension.
+var downloadTypes = map[report.Format][2]string{
+	report.FormatJSON:     {"application/json", "json"},
+	report.FormatSARIF:    {"application/sarif+json", "sarif"},
+	report.FormatJUnit:    {"application/xml", "xml"},
+	report.FormatCSV:      {"text/csv; charset=utf-8", "csv"},
+	report.FormatMarkdown: {"text/markdown; charset=utf-8", "md"},
+	report.FormatHTML:     {"text/html; charset=utf-8", "html"},
+	report.FormatTable:    {"text/plain; charset=utf-8", "txt"},
+}
+
+// pageDownload renders a finished scan's stored report in one of the
+// report formats, as `pgbaseline scan --format` would, as an attachment
+// (so the HTML report never renders inside the dashboard's origin).
+func (s *Server) pageDownload(w http.ResponseWriter, r *http.Request) {
+	f := report.Format(chi.URLParam(r, "format"))
+	typ, ok := downloadTypes[f]
+	if !ok {
+		s.pageError(w, r, http.StatusNotFound, "No such report format.")
+		return
+	}
+	id := chi.URLParam(r, "id")
+	rep, err := s.store.Report(r.Context(), id)
+	if err != nil {
+		s.pageStoreError(w, r, err, "report")
+		return
+	}
+	report.RollupControls(rep.Controls)
+	var buf bytes.Buffer
+	if err := report.Write(&buf, rep, f, report.Options{Rules: s.cat.RuleInfo(), ToolVersion: s.version, Width: 160, Full: true}); err != nil {
+		s.log.Error("report failed", "scan", id, "format", f, "err", err)
+		s.pageError(w, r, http.StatusInternalServerError, "The report could not be written.")
+		return
+	}
+	w.Header().Set("Content-Type", typ[0])
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="pgbaseline-scan-%s.%s"`, safeFileName(id), typ[1]))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// safeFileName keeps letters, digits and dashes of a scan id.
+func safeFileName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// childRank orders the resources under a server worst first, those with
+// no results of their own last.
+func childRank(c childRow) int {
+	if c.Status == "" {
+		return len(statusRank)
+	}
+	return statusRank[c.Status]
 }

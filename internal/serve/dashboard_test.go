@@ -195,7 +195,7 @@ func TestDashboardPages(t *testing.T) {
 		{"/scans", 200, []string{f.infraNew, "queued"}},
 		{"/scans/" + f.infraNew, 200, []string{`id="results"`, "NonCompliant", `id="diff-previous"`}},
 		{"/scans/" + f.infraNew + "?status=NonCompliant&control=NS-2", 200, []string{"NS-2"}},
-		{"/scans/" + f.infraOld + "/diff/" + f.infraNew, 200, []string{"Regressed", `id="regressed"`}},
+		{"/scans/" + f.infraOld + "/diff/" + f.infraNew, 200, []string{`id="new"`, "Nothing regressed."}},
 		{finding, 200, []string{"Remediation", r0.RuleID, "--resource-group rg-legacy-crm"}},
 		{"/resources", 200, []string{"pg-&lt;script&gt;"}},
 		{"/resource?" + url.Values{"id": {r0.ResourceID}, "target": {"infra"}}.Encode(), 200, []string{`id="resource-results"`}},

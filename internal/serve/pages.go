@@ -21,7 +21,7 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // pageNames are the dashboard's pages, one template file each.
-var pageNames = []string{"signin", "error", "overview", "trend", "scans", "scan", "finding", "resources", "resource", "diff"}
+var pageNames = []string{"signin", "error", "overview", "trend", "scans", "scan", "finding", "resources", "resource", "server", "diff"}
 
 type pages struct{ t map[string]*template.Template }
 
@@ -55,6 +55,16 @@ var templateFuncs = template.FuncMap{
 		return string(b)
 	},
 	"lower": strings.ToLower,
+	// signed writes a change with its sign: +3, −2 (a minus sign), 0.
+	"signed": func(n int) string {
+		switch {
+		case n > 0:
+			return fmt.Sprintf("+%d", n)
+		case n < 0:
+			return fmt.Sprintf("\u2212%d", -n)
+		}
+		return "0"
+	},
 	"upper": strings.ToUpper,
 	// message is a result's message without empty field names or
 	// repeated clauses (report.CleanMessage).

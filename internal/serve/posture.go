@@ -58,9 +58,13 @@ type posture struct {
 	Controls  []ControlStatus
 	Domains   []DomainStatus
 	Resources []ResourceStatus
-	Summary   report.Summary
-	Failures  report.Failures
-	Computed  time.Time
+	// Servers are the PostgreSQL servers, one row per server across
+	// targets, riskiest first.
+	Servers  []ServerRow
+	Summary  report.Summary
+	Failures report.Failures
+	Glance   glance
+	Computed time.Time
 }
 
 // postureCache recomputes the posture only when the set of newest done
@@ -112,6 +116,8 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 	p := &posture{Scans: latest, Computed: time.Now().UTC()}
 	ctlCounts := map[string]map[report.Status]int{}
 	ctlTargets := map[string][]TargetStatus{}
+	var risks riskTally
+	var servers serverTally
 	for _, sc := range latest {
 		rep, err := c.st.Report(ctx, sc.ID)
 		if err != nil {
@@ -122,9 +128,12 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 		names := map[string]report.Resource{}
 		for _, r := range rep.Resources {
 			names[r.ID] = r
+			servers.addResource(sc.Target, sc.ID, r)
 		}
 		for _, res := range rep.Results {
 			p.Summary.Add(res.Status)
+			risks.add(sc.ID, res)
+			servers.add(sc.Target, sc.ID, res)
 			if res.Status == report.NonCompliant {
 				p.Failures.Add(res.Severity)
 			}
@@ -192,6 +201,22 @@ func (c *postureCache) compute(ctx context.Context, latest []store.Scan) (*postu
 	}
 	if p.Controls == nil {
 		p.Controls = []ControlStatus{}
+	}
+	p.Glance.TopRisks = risks.top(topRisks)
+	p.Servers = servers.list()
+	var err error
+	if p.Glance.Trend, err = c.severityTrend(ctx); err != nil {
+		return nil, err
+	}
+	if p.Glance.Changes, err = c.changes(ctx, latest); err != nil {
+		return nil, err
+	}
+	for _, ch := range p.Glance.Changes {
+		p.Glance.New += ch.NewFindings
+		p.Glance.Fixed += ch.FixedFindings
+		if ch.HasPrevious {
+			p.Glance.Delta += ch.Delta()
+		}
 	}
 	if p.Resources == nil {
 		p.Resources = []ResourceStatus{}

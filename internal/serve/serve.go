@@ -207,6 +207,7 @@ func (s *Server) routes() chi.Router {
 		r.Post("/scans", s.pageTrigger)
 		r.Get("/scans/{id}", s.pageScan)
 		r.Get("/scans/{id}/diff/{otherId}", s.pageDiff)
+		r.Get("/scans/{id}/report/{format}", s.heavy(s.pageDownload))
 		r.Get("/diff", s.pageDiffForm)
 		r.Get("/finding", s.pageFinding)
 		r.Get("/resources", s.pageResources)

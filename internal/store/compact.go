@@ -251,6 +251,9 @@ func resultQuery(scanID int64, f ResultFilter) (string, []any) {
 	if f.RuleID != "" {
 		add("r.rule_id = $%d", f.RuleID)
 	}
+	if f.Severity != "" {
+		add("r.severity = $%d", string(f.Severity))
+	}
 	return q, args
 }
 

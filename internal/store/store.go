@@ -78,6 +78,7 @@ type ResultFilter struct {
 	Status     report.Status
 	ResourceID string
 	RuleID     string
+	Severity   report.Severity
 }
 
 // Diff is what changed between two scans of the same target: results that
