@@ -368,47 +368,8 @@ func (c *Context) equal(fn string, a, b any) (bool, error) {
 	if c == nil || c.Budget == nil {
 		return Equal(a, b), nil
 	}
-	r := equalCounted(c.Budget, fn, a, b)
+	r := equalWithin(c.Budget, fn, a, b)
 	return r, c.Budget.Err()
-}
-
-func equalCounted(bg *Budget, fn string, a, b any) bool {
-	if bg.Step(fn, 1) != nil {
-		return false
-	}
-	switch av := a.(type) {
-	case []any:
-		bv, ok := b.([]any)
-		if !ok || len(av) != len(bv) {
-			return false
-		}
-		for i := range av {
-			if !equalCounted(bg, fn, av[i], bv[i]) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		bv, ok := b.(map[string]any)
-		if !ok || len(av) != len(bv) {
-			return false
-		}
-		for k, x := range av {
-			if _, exact := bv[k]; !exact && bg.Step(fn, int64(len(bv))) != nil {
-				return false
-			}
-			y, ok := lookupFold(bv, k)
-			if !ok || !equalCounted(bg, fn, x, y) {
-				return false
-			}
-		}
-		return true
-	case string:
-		if bg.Step(fn, int64(len(av))/64) != nil {
-			return false
-		}
-	}
-	return Equal(a, b)
 }
 
 // containsEqual reports whether list holds a value equal to x, within

@@ -85,7 +85,15 @@ func Normalize(v any) any {
 // case-insensitively is NOT applied here (ARM's equals is case-sensitive
 // for strings in templates); numbers numerically; arrays and objects
 // deeply.
-func Equal(a, b any) bool {
+func Equal(a, b any) bool { return equalWithin(nil, "", a, b) }
+
+// equalWithin is Equal, charging bg (nil: no budget) one step per value
+// compared, one per 64 bytes of a string, and a map's size for a key it
+// finds only by case-folding; it stops with false once bg is spent.
+func equalWithin(bg *Budget, fn string, a, b any) bool {
+	if bg.Step(fn, 1) != nil {
+		return false
+	}
 	if fa, ok := AsFloat(a); ok {
 		fb, ok := AsFloat(b)
 		return ok && fa == fb
@@ -94,6 +102,9 @@ func Equal(a, b any) bool {
 	case nil:
 		return b == nil
 	case string:
+		if bg.Step(fn, int64(len(av))/64) != nil {
+			return false
+		}
 		bv, ok := b.(string)
 		return ok && av == bv
 	case bool:
@@ -105,7 +116,7 @@ func Equal(a, b any) bool {
 			return false
 		}
 		for i := range av {
-			if !Equal(av[i], bv[i]) {
+			if !equalWithin(bg, fn, av[i], bv[i]) {
 				return false
 			}
 		}
@@ -116,8 +127,11 @@ func Equal(a, b any) bool {
 			return false
 		}
 		for k, x := range av {
+			if _, exact := bv[k]; !exact && bg.Step(fn, int64(len(bv))) != nil {
+				return false
+			}
 			y, ok := lookupFold(bv, k)
-			if !ok || !Equal(x, y) {
+			if !ok || !equalWithin(bg, fn, x, y) {
 				return false
 			}
 		}
