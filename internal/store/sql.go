@@ -127,6 +127,19 @@ func (s *sqlStore) CreateScheduledScan(ctx context.Context, target string, slot 
 	return sc, false, nil
 }
 
+// lockStatus reads a scan's status in tx, locking its row where the
+// database can (PostgreSQL's FOR UPDATE); ErrNotFound when there is none.
+func (s *sqlStore) lockStatus(ctx context.Context, tx *sql.Tx, n int64, id string) (ScanStatus, error) {
+	var cur string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM scans WHERE id = $1`+s.forUpdate(), n).Scan(&cur); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("scan %s: %w", id, ErrNotFound)
+		}
+		return "", err
+	}
+	return ScanStatus(cur), nil
+}
+
 // transition moves a scan to status `to` when its current status is one of
 // from; set is extra SQL assignments.
 func (s *sqlStore) transition(ctx context.Context, id string, to ScanStatus, from []ScanStatus, set string) error {
@@ -139,16 +152,13 @@ func (s *sqlStore) transition(ctx context.Context, id string, to ScanStatus, fro
 		return err
 	}
 	defer tx.Rollback()
-	var cur string
-	if err := tx.QueryRowContext(ctx, `SELECT status FROM scans WHERE id = $1`+s.forUpdate(), n).Scan(&cur); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("scan %s: %w", id, ErrNotFound)
-		}
+	cur, err := s.lockStatus(ctx, tx, n, id)
+	if err != nil {
 		return err
 	}
 	ok := false
 	for _, f := range from {
-		ok = ok || ScanStatus(cur) == f
+		ok = ok || cur == f
 	}
 	if !ok {
 		return fmt.Errorf("scan %s is %s, cannot become %s: %w", id, cur, to, ErrScanState)
@@ -313,14 +323,11 @@ func (s *sqlStore) FinishScan(ctx context.Context, id string, rep *report.Report
 		return err
 	}
 	defer tx.Rollback()
-	var cur string
-	if err := tx.QueryRowContext(ctx, `SELECT status FROM scans WHERE id = $1`+s.forUpdate(), n).Scan(&cur); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("scan %s: %w", id, ErrNotFound)
-		}
+	cur, err := s.lockStatus(ctx, tx, n, id)
+	if err != nil {
 		return err
 	}
-	if ScanStatus(cur) == ScanDone || ScanStatus(cur) == ScanFailed {
+	if cur == ScanDone || cur == ScanFailed {
 		return fmt.Errorf("scan %s is already %s: %w", id, cur, ErrScanState)
 	}
 	// The finish time is also when the scan's texts were last used: a text
