@@ -125,12 +125,18 @@ func (d *Definition) existence(c *evalCtx, effect string) *Result {
 	// the check Compliant: if it is the only one that satisfies the
 	// condition, the state is Unknown.
 	var doubts map[*arm.Resource]string // allocated only when a candidate is in doubt
+	var replaced string                 // why a default may be replaced unseen, once asked
+	asked := false
 	for _, cand := range candidates {
 		doubt := cand.MaybeAbsent
 		if doubt == "" && cand.Synthesized != "" {
-			if u := unseenFor(c.env.Related, place, scopeID, det.typ); u != nil {
-				doubt = "it is the default, and the inputs may set it where they were not read (" + strings.TrimSuffix(u.Reason, ".") + ")"
+			if !asked {
+				asked = true
+				if u := unseenFor(c.env.Related, place, scopeID, det.typ); u != nil {
+					replaced = "it is the default, and the inputs may set it where they were not read (" + strings.TrimSuffix(u.Reason, ".") + ")"
+				}
 			}
+			doubt = replaced
 		}
 		if doubt != "" {
 			if doubts == nil {

@@ -109,7 +109,7 @@ func (l *Loader) Load(paths []string) []*source.Input {
 func holdsReadable(root string) bool {
 	found := false
 	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || found {
+		if err != nil {
 			return filepath.SkipDir
 		}
 		if d.IsDir() {
