@@ -8,7 +8,7 @@ func init() { coreGroups = append(coreGroups, collectionFuncs) }
 
 // collectionFuncs take a string, an array or an object.
 var collectionFuncs = []*Func{
-	{Name: "concat", MinArgs: 0, MaxArgs: -1, HandlesUnknown: true, Call: refineStrings("concat", concatFunc, false)},
+	{Name: "concat", MinArgs: 0, MaxArgs: -1, HandlesUnknown: true, Call: refineStrings(concatFunc, false)},
 	{Name: "length", MinArgs: 1, MaxArgs: 1, Call: func(c *Context, args []any) (any, error) {
 		switch v := args[0].(type) {
 		case string:

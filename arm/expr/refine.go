@@ -21,13 +21,10 @@ const unknownMark = "\x00\uFFFEunknown\uFFFE\x00"
 // certainly non-empty. When build fails with the marks (a numeric format
 // on an unknown, say), the first unknown argument is returned as it is.
 func refinedString(args []any, build func(args []any) (any, error)) (any, error) {
-	var first *arm.Unknown
+	first := firstUnknown(args)
 	marked := make([]any, len(args))
 	for i, a := range args {
-		if u, ok := a.(arm.Unknown); ok {
-			if first == nil {
-				first = &u
-			}
+		if _, ok := a.(arm.Unknown); ok {
 			marked[i] = unknownMark
 			continue
 		}
@@ -36,49 +33,48 @@ func refinedString(args []any, build func(args []any) (any, error)) (any, error)
 	v, err := build(marked)
 	s, isString := v.(string)
 	if err != nil || !isString {
-		return *first, nil
+		return first, nil
 	}
 	known := strings.ReplaceAll(s, unknownMark, "")
 	prefix, _, _ := strings.Cut(s, unknownMark)
-	out := arm.Unknown{Reason: first.Reason, Prefix: prefix}
-	if known != "" {
-		out.NonEmpty, out.NotNull = true, true
-	} else {
-		out.NotNull = true // a string, though perhaps empty
-	}
-	return out, nil
+	// A string, so not null; non-empty when a known part is.
+	return arm.Unknown{Reason: first.Reason, NotNull: true, NonEmpty: known != "", Prefix: prefix}, nil
 }
 
 // refineStrings wraps a string function so that unknown arguments give a
-// refined Unknown (see refinedString). Unknown array or object arguments,
-// or an unknown first argument of format, give the Unknown as it is.
-func refineStrings(name string, call func(c *Context, args []any) (any, error), formatString bool) func(c *Context, args []any) (any, error) {
+// refined Unknown (see refinedString). An unknown format string (format's
+// first argument), or an unknown in an array concatenation, gives the
+// Unknown as it is.
+func refineStrings(call func(c *Context, args []any) (any, error), formatString bool) func(c *Context, args []any) (any, error) {
 	return func(c *Context, args []any) (any, error) {
-		var unknown *arm.Unknown
+		unknown, collection := false, false
 		for i, a := range args {
 			switch a.(type) {
 			case arm.Unknown:
-				if unknown == nil {
-					u := a.(arm.Unknown)
-					unknown = &u
-				}
 				if formatString && i == 0 {
 					return a, nil
 				}
+				unknown = true
 			case []any, map[string]any:
-				if !formatString {
-					// an array concatenation: no string to refine
-					for _, b := range args {
-						if u, ok := b.(arm.Unknown); ok {
-							return u, nil
-						}
-					}
-				}
+				collection = true
 			}
 		}
-		if unknown == nil {
+		switch {
+		case !unknown:
 			return call(c, args)
+		case collection && !formatString:
+			return firstUnknown(args), nil // an array concatenation: no string to refine
 		}
 		return refinedString(args, func(marked []any) (any, error) { return call(c, marked) })
 	}
+}
+
+// firstUnknown returns the first arm.Unknown among args (one must be).
+func firstUnknown(args []any) arm.Unknown {
+	for _, a := range args {
+		if u, ok := a.(arm.Unknown); ok {
+			return u
+		}
+	}
+	return arm.Unknown{}
 }

@@ -58,7 +58,7 @@ var stringFuncs = []*Func{
 		return strings.HasSuffix(strings.ToLower(s), strings.ToLower(sub)), err
 	}},
 	{Name: "padLeft", MinArgs: 2, MaxArgs: 3, Call: padLeftFunc},
-	{Name: "format", MinArgs: 1, MaxArgs: -1, HandlesUnknown: true, Call: refineStrings("format", formatFunc, true)},
+	{Name: "format", MinArgs: 1, MaxArgs: -1, HandlesUnknown: true, Call: refineStrings(formatFunc, true)},
 }
 
 func twoStrings(fn string, args []any) (string, string, error) {
