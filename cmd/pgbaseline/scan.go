@@ -39,16 +39,19 @@ func newScanCmd() *cobra.Command {
 		Long: `Scan files and directories (searched recursively; .terraform, .git and
 node_modules are skipped) and report a verdict per rule and resource, grouped by
 the baseline's controls. Each file's kind is detected from its content:
-Terraform modules (.tf, .tfvars; a directory is a module) and plans
-(terraform show -json), ARM templates and parameter files (Bicep output; .bicep
-when a bicep executable is on PATH), snapshots written by --save-snapshot, and
-exported ARM resources (one object, an array, {"value": [...]} or
-{"data": [...]}). --azure reads live subscriptions and --postgres databases, in
-the same run.
+Terraform modules (.tf, .tfvars; a directory is a module; registry and git
+modules as terraform init downloaded them to .terraform/modules) and plans
+(terraform show -json), ARM templates and parameter files (Bicep output; a lone
+.bicep when a bicep executable is on PATH, one beside its compiled JSON is
+skipped with a note), snapshots written by --save-snapshot, and exported ARM
+resources (one object, an array, {"value": [...]} or {"data": [...]}). --azure
+reads live subscriptions and --postgres databases, in the same run. Values known
+only at deployment give Unknown, never a guessed verdict.
 
 Exit codes: 0 when no NonCompliant result is at or above --fail-on, 1 when one
-is, 2 for a usage error or an input that could not be read (the report is still
-written, with an entry in "errors" for each failure).`,
+is, 2 for a usage error, an input that could not be read (a module not
+downloaded, a read Azure refused), or inputs that hold nothing to scan (the
+report is still written, with an entry in "errors" for each failure).`,
 		Example: `  pgbaseline scan examples/
   az postgres flexible-server show -g rg -n server > server.json && pgbaseline scan server.json
   pgbaseline scan exports/ --format json --output report.json --fail-on high
